@@ -1,0 +1,31 @@
+/*
+ * ids — the rules for every identifier that crosses wrg: registry runtime
+ * ids, worker ids from the browser, request ids. Shared by wrg.fcgi and
+ * wrg-wsproxy so both accept and refuse exactly the same bytes.
+ */
+#ifndef WRG_IDS_H
+#define WRG_IDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define IDS_RUNTIME_ID_MAX 64
+#define IDS_WORKER_ID_MAX 256
+#define IDS_REQUEST_ID_MAX 64
+
+/* [A-Za-z0-9._-]{1,64}. */
+bool ids_runtime_id_valid(const char *s);
+
+/* A decoded worker id: 1..256 bytes, valid UTF-8, no '/', no NUL, no
+ * control characters (C0, DEL), and not "." or ".." (which HTTP clients
+ * would resolve as dot-segments and so change the remote path). */
+bool ids_worker_id_valid(const char *s, size_t len);
+
+/* A request id accepted from a browser: [A-Za-z0-9._-]{1,64}. */
+bool ids_request_id_valid(const char *s);
+
+/* Writes a fresh random request id (22 URL-safe characters, NUL-ended)
+ * into out, which must hold IDS_REQUEST_ID_MAX + 1 bytes. */
+void ids_request_id_generate(char *out);
+
+#endif

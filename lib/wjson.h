@@ -1,0 +1,34 @@
+/*
+ * wjson — the strict JSON reading and compact writing that every
+ * network-facing part of wrg uses, over json-c. json-c's defaults are too
+ * lenient for bytes from browsers and runtimes (comments, trailing garbage,
+ * invalid UTF-8, NaN); this module closes those holes in one place.
+ */
+#ifndef WRG_WJSON_H
+#define WRG_WJSON_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#define WJSON_MAX_DEPTH 64
+
+/* Parses exactly one JSON value from buf[0..len): strict syntax, valid
+ * UTF-8, nesting at most max_depth, only whitespace after the value, no
+ * NaN/Infinity. Returns a new reference owned by the caller, or NULL. */
+struct json_object *wjson_parse(const char *buf, size_t len, int max_depth);
+
+/* As wjson_parse but also allows // and slash-star comments (the config file).
+ * On failure returns NULL and, if errbuf is non-NULL, writes "line N:
+ * reason" into it. */
+struct json_object *wjson_parse_config(const char *buf, size_t len,
+    char *errbuf, size_t errlen);
+
+/* Compact serialization (no spaces, '/' unescaped). The string is owned
+ * by obj and lives until obj is freed or changed. */
+const char *wjson_str(struct json_object *obj, size_t *len);
+
+/* Borrowed string member of obj, or NULL if absent / not a string. */
+const char *wjson_get_string(struct json_object *obj, const char *key);
+
+#endif

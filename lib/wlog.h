@@ -1,0 +1,41 @@
+/*
+ * wlog — the one logging facade of wrg. Lines go to stderr (the web
+ * server's error log for wrg.fcgi, the journal for wrg-wsproxy), one line
+ * per event, prefixed with program, level, and when known the request id
+ * and runtime id:
+ *
+ *   wrg.fcgi[123]: error req=Ab12 rt=build-farm: connect failed: ...
+ *
+ * Tokens are never passed here. Upstream URLs may be (operator logs), but
+ * nothing logged ever flows back to a browser.
+ */
+#ifndef WRG_WLOG_H
+#define WRG_WLOG_H
+
+enum wlog_level {
+	WLOG_ERR = 0,
+	WLOG_WARN,
+	WLOG_INFO,
+	WLOG_DEBUG
+};
+
+/* Sets the program name and the most verbose level printed. Thread-safe to
+ * call wlog() afterwards from any thread; wlog_init itself is called once
+ * from main before threads start (tests may call it again to reset). */
+void wlog_init(const char *progname, enum wlog_level max_level);
+
+/* Parses "error", "warn", "info", "debug"; returns -1 if unknown. */
+int wlog_level_parse(const char *s);
+
+/* Logs one line. request_id and runtime_id may be NULL. A trailing newline
+ * in fmt is not needed; embedded control bytes are escaped so a hostile
+ * value cannot forge log lines. */
+void wlog(enum wlog_level level, const char *request_id,
+    const char *runtime_id, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Routes libwebsockets' own log lines into wlog (at WARN and above unless
+ * max_level is DEBUG). Defined in wlog.c, safe to call without lws use. */
+void wlog_route_lws(void);
+
+#endif

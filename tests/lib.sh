@@ -1,0 +1,107 @@
+# tests/lib.sh — shell helpers shared by the integration tests (sourced).
+# Every server a test starts listens on 127.0.0.1 or a Unix socket in the
+# test's scratch dir, is recorded with its pid, and is stopped by that pid
+# on exit. Every wait is bounded.
+
+set -u
+
+: "${top_srcdir:?top_srcdir not set (run through make check)}"
+: "${top_builddir:?top_builddir not set (run through make check)}"
+
+T_NAME=$(basename "$0" .sh)
+T_DIR="$top_builddir/tests/tmp/$T_NAME.$$"
+mkdir -p "$T_DIR"
+T_PIDS=""
+T_FAILS=0
+T_PASSES=0
+
+# Remember a pid to stop at exit.
+t_track() { T_PIDS="$T_PIDS $1"; }
+
+t_stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 50); do
+		# PID 1 may not reap: a zombie counts as stopped.
+		case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
+		""|Z*) return 0 ;;
+		esac
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+t_cleanup() {
+	local pid
+	for pid in $T_PIDS; do t_stop_pid "$pid"; done
+	if [ "$T_FAILS" -eq 0 ] && [ -z "${T_KEEP:-}" ]; then
+		rm -rf "$T_DIR"
+	else
+		echo "scratch dir kept: $T_DIR"
+	fi
+}
+trap t_cleanup EXIT
+
+# A free TCP port on 127.0.0.1 (bind to 0, read it back, release it).
+t_free_port() {
+	"${PYTHON3_SYS:-/usr/bin/python3}" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Wait (at most ~10 s) until a TCP port accepts connections.
+t_wait_port() {
+	local port=$1 i
+	for i in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "timeout waiting for port $port" >&2
+	return 1
+}
+
+# Wait (at most ~10 s) until a Unix socket file exists.
+t_wait_unix() {
+	local path=$1 i
+	for i in $(seq 1 100); do
+		[ -S "$path" ] && return 0
+		sleep 0.1
+	done
+	echo "timeout waiting for socket $path" >&2
+	return 1
+}
+
+# Record one check: t_check "name" command...
+t_check() {
+	local name=$1; shift
+	if "$@"; then
+		T_PASSES=$((T_PASSES + 1)); echo "ok - $name"
+	else
+		T_FAILS=$((T_FAILS + 1)); echo "not ok - $name"
+	fi
+}
+
+# Final line in the plain "N passed, N failed" form; exit status follows.
+t_done() {
+	echo "$T_NAME: $T_PASSES passed, $T_FAILS failed"
+	[ "$T_FAILS" -eq 0 ]
+}
+
+# Skip the whole test (automake: exit 77) with a reason.
+t_skip() { echo "SKIP: $*"; exit 77; }
+
+# Leak check: fail if any of the given secrets (runtime hosts:ports, ports,
+# socket paths, tokens) occurs anywhere in the captured browser-visible
+# bytes. Usage: t_leak_scan CAPTURE_FILE SECRET...
+t_leak_scan() {
+	local file=$1 s hits=0; shift
+	for s in "$@"; do
+		[ -n "$s" ] || continue
+		if grep -aF -q -- "$s" "$file"; then
+			echo "LEAK: '$s' found in browser-visible bytes ($file)" >&2
+			hits=$((hits + 1))
+		fi
+	done
+	[ "$hits" -eq 0 ]
+}
