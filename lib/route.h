@@ -49,12 +49,12 @@ struct route {
 enum route_err route_parse(const char *prefix, const char *path, size_t len,
     struct route *out);
 
-/* The methods a route accepts, as an Allow header value ("GET",
- * "GET, POST", "POST"). "" for ROUTE_NONE. Static storage. */
+/* The methods a route accepts, as an Allow header value ("GET, HEAD",
+ * "GET, HEAD, POST", "POST"). "" for ROUTE_NONE. Static storage. */
 const char *route_allow(enum route_kind kind);
 
-/* Whether method (e.g. "GET") is accepted by the route; HEAD counts as
- * GET only where GET is allowed. */
+/* Whether method (e.g. "GET") is one of route_allow(kind); HEAD is
+ * accepted exactly where GET is. */
 int route_method_allowed(enum route_kind kind, const char *method);
 
 /* A short stable name, e.g. "worker_input", for logs. */

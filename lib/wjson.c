@@ -1,0 +1,155 @@
+/*
+ * wjson — strict JSON in, compact JSON out (see wjson.h). json-c does the
+ * parsing; this file only sets the strict flags and checks the few things
+ * json-c lets through: trailing bytes, NaN/Infinity.
+ */
+#include "wjson.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* json-c accepts NaN/Infinity even in strict mode and would then write
+ * them out as invalid JSON; reject them anywhere in the tree. */
+static int
+wjson_finite(struct json_object *obj, int depth)
+{
+	if (depth > WJSON_MAX_DEPTH * 2)
+		return 0;
+	switch (json_object_get_type(obj)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(obj));
+	case json_type_object: {
+		json_object_object_foreach(obj, key, val) {
+			(void)key;
+			if (val && !wjson_finite(val, depth + 1))
+				return 0;
+		}
+		return 1;
+	}
+	case json_type_array: {
+		size_t n = json_object_array_length(obj);
+
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *v = json_object_array_get_idx(obj, i);
+
+			if (v && !wjson_finite(v, depth + 1))
+				return 0;
+		}
+		return 1;
+	}
+	default:
+		return 1;
+	}
+}
+
+static int
+wjson_only_space(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+static struct json_object *
+wjson_parse_flags(const char *buf, size_t len, int max_depth, int flags,
+    int allow_comments, char *errbuf, size_t errlen)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *obj = NULL;
+	enum json_tokener_error jerr;
+	size_t end;
+
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	if (len > (size_t)INT32_MAX) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "document too large");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(max_depth);
+	if (tok == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, flags);
+	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue) {
+		/* Input ended inside a value: flush with a final empty chunk
+		 * so numbers at end of input complete, then re-check. */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	} else {
+		end = json_tokener_get_parse_end(tok);
+	}
+	if (obj == NULL || jerr != json_tokener_success) {
+		if (errbuf) {
+			size_t off = json_tokener_get_parse_end(tok), line = 1;
+
+			for (size_t i = 0; i < off && i < len; i++)
+				if (buf[i] == '\n')
+					line++;
+			snprintf(errbuf, errlen, "line %zu: %s", line,
+			    jerr == json_tokener_success ? "empty document" :
+			    json_tokener_error_desc(jerr));
+		}
+		json_object_put(obj);
+		obj = NULL;
+		goto out;
+	}
+	(void)allow_comments;
+	if (end < len && !wjson_only_space(buf + end, len - end)) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "trailing data after the document");
+		json_object_put(obj);
+		obj = NULL;
+		goto out;
+	}
+	if (!wjson_finite(obj, 0)) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "NaN or Infinity is not JSON");
+		json_object_put(obj);
+		obj = NULL;
+	}
+out:
+	json_tokener_free(tok);
+	return obj;
+}
+
+struct json_object *
+wjson_parse(const char *buf, size_t len, int max_depth)
+{
+	return wjson_parse_flags(buf, len, max_depth,
+	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8, 0, NULL, 0);
+}
+
+struct json_object *
+wjson_parse_config(const char *buf, size_t len, char *errbuf, size_t errlen)
+{
+	/* Non-strict mode is what allows comments; trailing data is still
+	 * refused by the check above. */
+	return wjson_parse_flags(buf, len, WJSON_MAX_DEPTH,
+	    JSON_TOKENER_VALIDATE_UTF8, 1, errbuf, errlen);
+}
+
+const char *
+wjson_str(struct json_object *obj, size_t *len)
+{
+	const char *s;
+
+	s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+	return s;
+}
+
+const char *
+wjson_get_string(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
