@@ -31,7 +31,9 @@ ids_token_valid(const char *s, size_t max)
 bool
 ids_runtime_id_valid(const char *s)
 {
-	return ids_token_valid(s, IDS_RUNTIME_ID_MAX);
+	/* "." and ".." fit the pattern but are dot-segments in a URL path. */
+	return ids_token_valid(s, IDS_RUNTIME_ID_MAX) && strcmp(s, ".") != 0 &&
+	    strcmp(s, "..") != 0;
 }
 
 bool

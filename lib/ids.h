@@ -13,7 +13,7 @@
 #define IDS_WORKER_ID_MAX 256
 #define IDS_REQUEST_ID_MAX 64
 
-/* [A-Za-z0-9._-]{1,64}. */
+/* [A-Za-z0-9._-]{1,64}, except "." and ".." (dot-segments in a path). */
 bool ids_runtime_id_valid(const char *s);
 
 /* A decoded worker id: 1..256 bytes, valid UTF-8, no '/', no NUL, no
