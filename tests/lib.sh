@@ -5,6 +5,12 @@
 
 set -u
 
+# make distcheck runs units only (integration ran in the main builds).
+if [ -n "${WRG_SKIP_INTEGRATION:-}" ]; then
+	echo "SKIP: WRG_SKIP_INTEGRATION set"
+	exit 77
+fi
+
 : "${top_srcdir:?top_srcdir not set (run through make check)}"
 : "${top_builddir:?top_builddir not set (run through make check)}"
 
