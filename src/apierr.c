@@ -1,0 +1,269 @@
+/*
+ * apierr — the browser error table and the upstream → browser mapping
+ * (see apierr.h). This file is the only place that decides which status
+ * and code a browser sees for a failure.
+ */
+#include "apierr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wjson.h"
+#include "wlog.h"
+#include "xalloc.h"
+
+struct apierr_row {
+	int status;
+	const char *code;
+	const char *message;
+	const char *runtime_status;
+};
+
+/* The error table of browser-api.md. */
+static const struct apierr_row apierr_table[APIERR__COUNT] = {
+	[APIERR_OK] = { 200, "ok", "ok", "available" },
+	[APIERR_INVALID_JSON] = { 400, "invalid_json",
+	    "the request body is not a JSON object", "error" },
+	[APIERR_INVALID_REQUEST] = { 400, "invalid_request",
+	    "the request is invalid", "error" },
+	[APIERR_NOT_FOUND] = { 404, "not_found", "no such route", "error" },
+	[APIERR_RUNTIME_NOT_FOUND] = { 404, "runtime_not_found",
+	    "no runtime with this id is configured", "error" },
+	[APIERR_WORKER_NOT_FOUND] = { 404, "worker_not_found",
+	    "the runtime has no worker with this id", "error" },
+	[APIERR_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed",
+	    "this method is not allowed on this route", "error" },
+	[APIERR_REQUEST_TOO_LARGE] = { 413, "request_too_large",
+	    "the request body is too large", "error" },
+	[APIERR_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported_media_type",
+	    "the request body must be sent as application/json", "error" },
+	[APIERR_RUNTIME_REJECTED] = { 400, "runtime_rejected",
+	    "the runtime rejected the request", "error" },
+	[APIERR_RUNTIME_UNSUPPORTED] = { 501, "runtime_unsupported",
+	    "the runtime does not support this operation", "error" },
+	[APIERR_RUNTIME_UNREACHABLE] = { 502, "runtime_unreachable",
+	    "the runtime could not be reached", "unreachable" },
+	[APIERR_RUNTIME_AUTH_FAILED] = { 502, "runtime_auth_failed",
+	    "the runtime refused the gateway's credentials", "unauthorized" },
+	[APIERR_RUNTIME_TLS_FAILED] = { 502, "runtime_tls_failed",
+	    "the TLS connection to the runtime failed", "error" },
+	[APIERR_RUNTIME_BAD_RESPONSE] = { 502, "runtime_bad_response",
+	    "the runtime sent an invalid response", "error" },
+	[APIERR_RUNTIME_ERROR] = { 502, "runtime_error",
+	    "the runtime failed to handle the request", "error" },
+	[APIERR_RUNTIME_TIMEOUT] = { 504, "runtime_timeout",
+	    "the runtime did not answer in time", "timeout" },
+};
+
+int
+apierr_status(enum apierr e)
+{
+	return e < APIERR__COUNT ? apierr_table[e].status : 500;
+}
+
+const char *
+apierr_code(enum apierr e)
+{
+	return e < APIERR__COUNT ? apierr_table[e].code : "internal_error";
+}
+
+const char *
+apierr_message(enum apierr e)
+{
+	return e < APIERR__COUNT ? apierr_table[e].message : "internal error";
+}
+
+const char *
+apierr_runtime_status(enum apierr e)
+{
+	return e < APIERR__COUNT ? apierr_table[e].runtime_status : "error";
+}
+
+/* A runtime error code we are willing to pass on: [a-z0-9_.]{1,64}. */
+static bool
+apierr_code_ok(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n]; n++) {
+		char c = s[n];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '.'))
+			return false;
+	}
+	return n >= 1 && n <= 64;
+}
+
+static bool
+apierr_contains(const char *hay, const char *needle)
+{
+	return needle != NULL && needle[0] != '\0' &&
+	    strstr(hay, needle) != NULL;
+}
+
+char *
+apierr_scrub(const struct registry *reg, const char *msg)
+{
+	static const char *const urlish[] = { "://", "unix:", "/v1/",
+	    "localhost", "Bearer" };
+	size_t len;
+
+	if (msg == NULL)
+		return NULL;
+	len = strlen(msg);
+	if (len == 0 || len > 300)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)msg[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return NULL;
+	}
+	for (size_t i = 0; i < sizeof(urlish) / sizeof(urlish[0]); i++)
+		if (strstr(msg, urlish[i]) != NULL)
+			return NULL;
+	for (size_t i = 0; reg != NULL && i < reg->runtime_count; i++) {
+		const struct registry_runtime *rt = &reg->runtimes[i];
+		char port[16];
+
+		if (apierr_contains(msg, rt->host) ||
+		    apierr_contains(msg, rt->base_url) ||
+		    apierr_contains(msg, rt->base_path) ||
+		    apierr_contains(msg, rt->unix_path) ||
+		    apierr_contains(msg, registry_token(reg, rt)))
+			return NULL;
+		if (rt->port > 0) {
+			snprintf(port, sizeof(port), "%d", rt->port);
+			if (strstr(msg, port) != NULL)
+				return NULL;
+		}
+	}
+	return xstrdup(msg);
+}
+
+/* The runtime's {"error": {"code", "message"}} if the body is one;
+ * returns the parsed root (owned by the caller) or NULL. */
+static struct json_object *
+apierr_parse_error(const struct upstream_call *c, const char **code,
+    const char **message)
+{
+	struct json_object *root, *err;
+
+	*code = *message = NULL;
+	if (c->resp == NULL || c->resp_len == 0)
+		return NULL;
+	root = wjson_parse(c->resp, c->resp_len, WJSON_MAX_DEPTH);
+	if (root == NULL)
+		return NULL;
+	if (!json_object_object_get_ex(root, "error", &err) ||
+	    !json_object_is_type(err, json_type_object)) {
+		json_object_put(root);
+		return NULL;
+	}
+	*code = wjson_get_string(err, "code");
+	*message = wjson_get_string(err, "message");
+	if (*code == NULL) {
+		json_object_put(root);
+		return NULL;
+	}
+	return root;
+}
+
+void
+apierr_upstream(const struct registry *reg,
+    const struct registry_runtime *rt, const struct upstream_call *c,
+    const char *request_id, struct apierr_upstream *out)
+{
+	struct json_object *root = NULL;
+	const char *code = NULL, *message = NULL;
+
+	memset(out, 0, sizeof(*out));
+	switch (c->err) {
+	case UPSTREAM_OK:
+		break;
+	case UPSTREAM_ERR_UNREACHABLE:
+		out->err = APIERR_RUNTIME_UNREACHABLE;
+		goto logcurl;
+	case UPSTREAM_ERR_TIMEOUT:
+		out->err = APIERR_RUNTIME_TIMEOUT;
+		goto logcurl;
+	case UPSTREAM_ERR_TLS:
+		out->err = APIERR_RUNTIME_TLS_FAILED;
+		goto logcurl;
+	case UPSTREAM_ERR_TOO_LARGE:
+	case UPSTREAM_ERR_BAD_RESPONSE:
+		out->err = APIERR_RUNTIME_BAD_RESPONSE;
+		goto logcurl;
+	}
+
+	if (c->status >= 200 && c->status < 300) {
+		out->err = APIERR_OK;
+		goto out;
+	}
+	root = apierr_parse_error(c, &code, &message);
+	if (c->status == 401) {
+		out->err = APIERR_RUNTIME_AUTH_FAILED;
+		wlog(WLOG_WARN, request_id, rt->id,
+		    "runtime refused the token (HTTP 401) for %s", c->path);
+	} else if (c->status == 404 && root != NULL &&
+	    strcmp(code, "worker_not_found") == 0) {
+		out->err = APIERR_WORKER_NOT_FOUND;
+	} else if ((c->status == 404 || c->status == 405) && root == NULL) {
+		out->err = APIERR_RUNTIME_UNSUPPORTED;
+		out->unsupported = true;
+		wlog(WLOG_WARN, request_id, rt->id,
+		    "runtime does not implement %s (HTTP %ld)", c->path,
+		    c->status);
+	} else if ((c->status == 400 || c->status == 409) && root != NULL) {
+		out->err = APIERR_RUNTIME_REJECTED;
+		out->status = (int)c->status;
+		out->runtime_code = xstrdup(apierr_code_ok(code) ? code :
+		    "unknown");
+		out->message = apierr_scrub(reg, message);
+		if (out->message == NULL)
+			out->message = xstrdup(
+			    apierr_message(APIERR_RUNTIME_REJECTED));
+		wlog(WLOG_INFO, request_id, rt->id,
+		    "runtime rejected %s: HTTP %ld %s", c->path, c->status,
+		    code);
+	} else if (c->status >= 500 && c->status < 600) {
+		out->err = APIERR_RUNTIME_ERROR;
+		wlog(WLOG_WARN, request_id, rt->id,
+		    "runtime failed %s: HTTP %ld %s: %s", c->path, c->status,
+		    code ? code : "-", message ? message : "-");
+	} else if (c->status >= 400 && c->status < 500) {
+		out->err = APIERR_RUNTIME_ERROR;
+		wlog(WLOG_WARN, request_id, rt->id,
+		    "runtime answered %s with HTTP %ld %s", c->path,
+		    c->status, code ? code : "(no error body)");
+	} else {
+		out->err = APIERR_RUNTIME_BAD_RESPONSE;
+		wlog(WLOG_WARN, request_id, rt->id,
+		    "runtime answered %s with unexpected HTTP %ld", c->path,
+		    c->status);
+	}
+	goto out;
+
+logcurl:
+	wlog(WLOG_WARN, request_id, rt->id, "%s %s (%s): %s: %s",
+	    c->post ? "POST" : "GET", c->path, rt->base_url,
+	    upstream_strerror(c->err), c->detail);
+out:
+	if (out->status == 0)
+		out->status = apierr_status(out->err);
+	json_object_put(root);
+}
+
+void
+apierr_upstream_clear(struct apierr_upstream *u)
+{
+	if (u == NULL)
+		return;
+	free(u->runtime_code);
+	free(u->message);
+	u->runtime_code = u->message = NULL;
+}

@@ -1,0 +1,86 @@
+/*
+ * apierr — the browser-facing error vocabulary of wrg.fcgi: the one table
+ * of browser-api.md (status, code, wrg-written message), the one mapping
+ * from an upstream outcome (curl result, runtime HTTP status and error
+ * body) to that table, and the scrubbing of the only runtime text that is
+ * ever passed to a browser (a runtime_rejected message).
+ *
+ * Nothing in this table comes from libcurl's error buffer or a runtime's
+ * 5xx message: those go to the log only.
+ */
+#ifndef WRG_APIERR_H
+#define WRG_APIERR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "registry.h"
+#include "upstream.h"
+
+enum apierr {
+	APIERR_OK = 0,
+	APIERR_INVALID_JSON,
+	APIERR_INVALID_REQUEST,
+	APIERR_NOT_FOUND,
+	APIERR_RUNTIME_NOT_FOUND,
+	APIERR_WORKER_NOT_FOUND,
+	APIERR_METHOD_NOT_ALLOWED,
+	APIERR_REQUEST_TOO_LARGE,
+	APIERR_UNSUPPORTED_MEDIA_TYPE,
+	APIERR_RUNTIME_REJECTED,
+	APIERR_RUNTIME_UNSUPPORTED,
+	APIERR_RUNTIME_UNREACHABLE,
+	APIERR_RUNTIME_AUTH_FAILED,
+	APIERR_RUNTIME_TLS_FAILED,
+	APIERR_RUNTIME_BAD_RESPONSE,
+	APIERR_RUNTIME_ERROR,
+	APIERR_RUNTIME_TIMEOUT,
+	APIERR__COUNT
+};
+
+/* The HTTP status of an error (runtime_rejected: 400; the actual status
+ * of a rejection is the runtime's own 400 or 409, see apierr_upstream). */
+int apierr_status(enum apierr e);
+
+/* The stable code string, e.g. "runtime_unreachable". Static storage. */
+const char *apierr_code(enum apierr e);
+
+/* The default wrg-written message. Static storage. */
+const char *apierr_message(enum apierr e);
+
+/* The RuntimeView status word for a failed runtime: "unreachable",
+ * "unauthorized", "timeout" or "error". Static storage. */
+const char *apierr_runtime_status(enum apierr e);
+
+/* Classification of one upstream answer. */
+struct apierr_upstream {
+	enum apierr err;	/* APIERR_OK: a 2xx answer with a body */
+	int status;		/* browser status for err (400/409 rejections) */
+	/* runtime_rejected only: the runtime's code (validated token) and
+	 * its message, scrubbed; owned by this struct. */
+	char *runtime_code;
+	char *message;
+	/* true when the runtime answered a plain router miss (404/405
+	 * without an error body): the operation is unsupported. */
+	bool unsupported;
+};
+
+/* Maps the outcome of call c (finished by upstream_perform) for runtime
+ * rt to a browser error. For 2xx answers err is APIERR_OK (the caller still
+ * checks the body's shape). Logs the operator detail (curl text, the
+ * runtime's 5xx message) at WARN with request_id. Free the strings with
+ * apierr_upstream_clear. */
+void apierr_upstream(const struct registry *reg,
+    const struct registry_runtime *rt, const struct upstream_call *c,
+    const char *request_id, struct apierr_upstream *out);
+
+/* Frees the strings of u; u itself is the caller's. */
+void apierr_upstream_clear(struct apierr_upstream *u);
+
+/* Returns a malloc'd copy of a runtime's rejection message if it is safe
+ * to show a browser, else NULL. Refused: longer than 300 bytes, control
+ * bytes, anything URL-like ("://", "unix:", "/v1/"), and any runtime's
+ * host, base URL, base path, Unix socket path, port digits or token. */
+char *apierr_scrub(const struct registry *reg, const char *msg);
+
+#endif

@@ -1,0 +1,655 @@
+/*
+ * handler — every REST route of browser-api.md (see handler.h).
+ *
+ * A route handler validates the request completely, builds the remote
+ * path itself (ids go in only as one curl_easy_escape'd segment), calls
+ * the runtime(s) through upstream, and rebuilds the answer from the parsed
+ * JSON through rewrite. Failures become responses through resp/apierr
+ * only; no upstream text is copied into a response except the scrubbed
+ * message of a runtime_rejected.
+ */
+#include "handler.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "rewrite.h"
+#include "route.h"
+#include "wjson.h"
+#include "wlog.h"
+#include "xalloc.h"
+
+/* Per-request state passed between the helpers below. */
+struct handler_run {
+	struct handler_ctx *ctx;
+	const struct handler_req *req;
+	struct resp *out;
+	struct route route;
+	const struct registry_runtime *rt;	/* when the route names one */
+	const char *query;			/* after '?', or NULL */
+};
+
+typedef struct json_object *(*handler_rewrite_fn)(struct json_object *,
+    const char *);
+
+void
+handler_request_id(const char *from_browser, char *out)
+{
+	if (from_browser != NULL && ids_request_id_valid(from_browser)) {
+		snprintf(out, IDS_REQUEST_ID_MAX + 1, "%s", from_browser);
+		return;
+	}
+	ids_request_id_generate(out);
+}
+
+/* Sets an error response and logs the browser's mistake at INFO. */
+static void
+handler_fail(struct handler_run *h, enum apierr e, const char *message)
+{
+	wlog(WLOG_INFO, h->out->request_id, h->rt ? h->rt->id : NULL,
+	    "%s %s: %s", h->req->method ? h->req->method : "-",
+	    route_name(h->route.kind), apierr_code(e));
+	resp_error(h->out, e, h->rt ? h->rt->id : NULL, message);
+}
+
+/* "/v1/workers/" + one escaped segment + suffix; owned by the caller. */
+static char *
+handler_worker_path(const struct route *r, const char *suffix)
+{
+	char *seg = curl_easy_escape(NULL, r->worker_id,
+	    (int)r->worker_id_len);
+	char *path;
+
+	if (seg == NULL) {
+		wlog(WLOG_ERR, NULL, NULL, "curl_easy_escape failed");
+		abort();
+	}
+	path = xasprintf("/v1/workers/%s%s", seg, suffix);
+	curl_free(seg);
+	return path;
+}
+
+/* application/json, optionally followed by parameters. */
+static bool
+handler_is_json_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, want, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/* Parses a decimal count of at most 18 digits; false if not one. */
+static bool
+handler_parse_count(const char *s, size_t len, unsigned long long *v)
+{
+	*v = 0;
+	if (len == 0 || len > 18)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		*v = *v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	return true;
+}
+
+/* Reads and parses the POST body. Returns APIERR_OK with *obj set (a JSON
+ * object owned by the caller) or the error to answer. An empty body is
+ * an empty object when empty_ok. */
+static enum apierr
+handler_body(struct handler_run *h, bool empty_ok, struct json_object **obj)
+{
+	const struct handler_req *req = h->req;
+	size_t cap = h->ctx->reg->max_request_body_bytes;
+	unsigned long long declared = 0;
+	bool have_declared = false;
+	char *buf = NULL;
+	size_t len = 0, size = 0;
+	enum apierr e = APIERR_OK;
+
+	*obj = NULL;
+	if (!handler_is_json_type(req->content_type))
+		return APIERR_UNSUPPORTED_MEDIA_TYPE;
+	if (req->content_length != NULL && req->content_length[0] != '\0') {
+		if (!handler_parse_count(req->content_length,
+		    strlen(req->content_length), &declared))
+			return APIERR_INVALID_REQUEST;
+		have_declared = true;
+		if (declared > cap)
+			return APIERR_REQUEST_TOO_LARGE;
+	}
+
+	/* Read at most cap + 1 bytes: one more than allowed proves the
+	 * body too large without holding more of it. */
+	size = have_declared ? (size_t)declared + 1 : 4096;
+	if (size > cap + 1)
+		size = cap + 1;
+	buf = xmalloc(size + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (len == size) {
+			if (size == cap + 1)
+				break;
+			size = size * 2 > cap + 1 ? cap + 1 : size * 2;
+			buf = xrealloc(buf, size + 1);
+		}
+		n = req->read_body ? req->read_body(req->read_arg, buf + len,
+		    size - len) : 0;
+		if (n < 0) {
+			e = APIERR_INVALID_REQUEST;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > cap) {
+		e = APIERR_REQUEST_TOO_LARGE;
+		goto out;
+	}
+	if (len == 0 && empty_ok) {
+		*obj = json_object_new_object();
+		goto out;
+	}
+	*obj = wjson_parse(buf, len, WJSON_MAX_DEPTH);
+	if (*obj == NULL || !json_object_is_type(*obj, json_type_object)) {
+		json_object_put(*obj);
+		*obj = NULL;
+		e = APIERR_INVALID_JSON;
+	}
+out:
+	free(buf);
+	return e;
+}
+
+/* Member key of obj if it exists; *ok false if it has another type. */
+static struct json_object *
+handler_field(struct json_object *obj, const char *key, json_type t,
+    bool *ok)
+{
+	struct json_object *m;
+
+	if (!json_object_object_get_ex(obj, key, &m))
+		return NULL;
+	if (!json_object_is_type(m, t))
+		*ok = false;
+	return m;
+}
+
+/* Field checks wrg makes before calling a runtime; the runtime checks
+ * the rest and answers runtime_rejected. Returns NULL or a message. */
+static const char *
+handler_check_fields(enum route_kind kind, struct json_object *b)
+{
+	static const char *const lists[] = { "requested_capabilities",
+	    "workspace_refs", "mount_refs" };
+	bool ok = true;
+	const char *s;
+
+	switch (kind) {
+	case ROUTE_RUNTIME_WORKERS:
+		if (handler_field(b, "intent", json_type_object, &ok) == NULL
+		    || !ok)
+			return "intent must be an object";
+		if (handler_field(b, "profile", json_type_object, &ok) ==
+		    NULL || !ok)
+			return "profile must be an object";
+		for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+			handler_field(b, lists[i], json_type_array, &ok);
+			if (!ok)
+				return "workspace, mount and capability "
+				    "lists must be arrays";
+		}
+		handler_field(b, "config_bundle", json_type_object, &ok);
+		if (!ok)
+			return "config_bundle must be an object";
+		return NULL;
+	case ROUTE_WORKER_INPUT:
+		s = wjson_get_string(b, "kind");
+		if (s == NULL || (strcmp(s, "user") != 0 &&
+		    strcmp(s, "system") != 0))
+			return "kind must be \"user\" or \"system\"";
+		if (wjson_get_string(b, "content") == NULL)
+			return "content must be a string";
+		return NULL;
+	case ROUTE_WORKER_STOP:
+	case ROUTE_WORKER_CANCEL:
+		handler_field(b, "reason", json_type_string, &ok);
+		return ok ? NULL : "reason must be a string";
+	default:
+		return NULL;
+	}
+}
+
+/* Classifies a finished call and, for 2xx, parses and rewrites its body.
+ * Returns the rewritten JSON (owned by the caller) or NULL with *u set to
+ * the error (clear it with apierr_upstream_clear). */
+static struct json_object *
+handler_result(struct handler_ctx *ctx, const struct registry_runtime *rt,
+    int op, struct upstream_call *c, handler_rewrite_fn fn,
+    const char *request_id, struct apierr_upstream *u)
+{
+	struct json_object *root = NULL, *res = NULL;
+
+	apierr_upstream(ctx->reg, rt, c, request_id, u);
+	if (u->err != APIERR_OK) {
+		if (u->unsupported && op >= 0)
+			rtstate_mark_unsupported(ctx->rts, rt->index,
+			    (enum rtstate_op)op);
+		return NULL;
+	}
+	root = wjson_parse(c->resp ? c->resp : "", c->resp_len,
+	    WJSON_MAX_DEPTH);
+	if (root == NULL) {
+		wlog(WLOG_WARN, request_id, rt->id,
+		    "runtime answered %s with invalid JSON (%zu bytes)",
+		    c->path, c->resp_len);
+		goto bad;
+	}
+	if (fn == NULL)		/* the caller rewrites from the root */
+		return root;
+	res = fn(root, rt->id);
+	json_object_put(root);
+	if (res == NULL) {
+		wlog(WLOG_WARN, request_id, rt->id,
+		    "runtime answered %s with an unexpected JSON shape",
+		    c->path);
+		goto bad;
+	}
+	return res;
+bad:
+	u->err = APIERR_RUNTIME_BAD_RESPONSE;
+	u->status = apierr_status(u->err);
+	return NULL;
+}
+
+/* One call to h->rt; on success sets the response to {key: result} with
+ * status, else to the mapped error. body (may be NULL) is borrowed. */
+static void
+handler_single(struct handler_run *h, int op, char *path,
+    struct json_object *body, handler_rewrite_fn fn, const char *key,
+    int status)
+{
+	struct upstream_call c;
+	struct apierr_upstream u;
+	struct json_object *res;
+
+	memset(&c, 0, sizeof(c));
+	c.rt = h->rt;
+	c.path = path;
+	if (body != NULL) {
+		size_t len = 0;
+		const char *s = wjson_str(body, &len);
+
+		c.post = true;
+		c.body = xstrndup(s, len);
+		c.body_len = len;
+	}
+	upstream_perform(h->ctx->up, &c, 1, h->out->request_id);
+	res = handler_result(h->ctx, h->rt, op, &c, fn, h->out->request_id,
+	    &u);
+	if (res == NULL) {
+		resp_upstream_error(h->out, &u, h->rt->id);
+	} else {
+		struct json_object *root = json_object_new_object();
+
+		json_object_object_add(root, key, res);
+		resp_json(h->out, status, root);
+	}
+	apierr_upstream_clear(&u);
+	upstream_call_clear(&c);
+}
+
+static struct json_object *
+handler_diag(const char *runtime_id, enum apierr e)
+{
+	struct json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "runtime_id",
+	    json_object_new_string(runtime_id));
+	json_object_object_add(d, "code",
+	    json_object_new_string(apierr_code(e)));
+	json_object_object_add(d, "severity", json_object_new_string(
+	    e == APIERR_RUNTIME_UNSUPPORTED ? "warning" : "error"));
+	json_object_object_add(d, "message",
+	    json_object_new_string(apierr_message(e)));
+	return d;
+}
+
+/* A RuntimeView for rt from a finished GET /v1/runtime call. Appends a
+ * diagnostic to diags (if non-NULL) when the runtime failed. */
+static struct json_object *
+handler_runtime_view(struct handler_ctx *ctx, const struct
+    registry_runtime *rt, struct upstream_call *c, const char *request_id,
+    struct json_object *diags)
+{
+	struct json_object *view = json_object_new_object();
+	struct json_object *src = json_object_new_object();
+	struct json_object *mydiags = json_object_new_array();
+	struct json_object *root = NULL, *summary = NULL;
+	struct apierr_upstream u;
+	const char *dname = NULL;
+	long max_items = -1;
+
+	root = handler_result(ctx, rt, -1, c, NULL, request_id, &u);
+	if (root != NULL) {
+		summary = rewrite_runtime_summary(root, &max_items, &dname);
+		if (summary == NULL) {
+			wlog(WLOG_WARN, request_id, rt->id,
+			    "runtime answered %s with an unexpected JSON "
+			    "shape", c->path);
+			u.err = APIERR_RUNTIME_BAD_RESPONSE;
+		}
+	}
+	if (max_items >= 0)
+		rtstate_set_max_transcript(ctx->rts, rt->index, max_items);
+
+	json_object_object_add(view, "runtime_id",
+	    json_object_new_string(rt->id));
+	if (rt->display_name != NULL)
+		dname = rt->display_name;
+	json_object_object_add(view, "display_name",
+	    dname ? json_object_new_string(dname) : NULL);
+	json_object_object_add(src, "kind", json_object_new_string(
+	    rt->transport == REGISTRY_TRANSPORT_UNIX ? "local" : "remote"));
+	json_object_object_add(src, "transport", json_object_new_string(
+	    registry_transport_name(rt->transport)));
+	json_object_object_add(view, "source", src);
+	json_object_object_add(view, "status", json_object_new_string(
+	    apierr_runtime_status(u.err)));
+	json_object_object_add(view, "summary", summary);
+	json_object_object_add(view, "capabilities",
+	    rtstate_capabilities(ctx->rts, rt->index));
+	if (u.err != APIERR_OK) {
+		struct json_object *d = handler_diag(rt->id, u.err);
+
+		json_object_array_add(mydiags, d);
+		if (diags != NULL)
+			json_object_array_add(diags, json_object_get(d));
+	}
+	json_object_object_add(view, "diagnostics", mydiags);
+	json_object_put(root);
+	apierr_upstream_clear(&u);
+	return view;
+}
+
+/* GET /api/runtimes, /api/runtimes/{r}, /api/workers: one call per
+ * runtime, all in parallel. */
+static void
+handler_fanout(struct handler_run *h, bool runtimes, bool one)
+{
+	const struct registry *reg = h->ctx->reg;
+	size_t n = one ? 1 : reg->runtime_count;
+	struct upstream_call *calls = xcalloc(n ? n : 1, sizeof(*calls));
+	struct json_object *items = json_object_new_array();
+	struct json_object *diags = json_object_new_array();
+	struct json_object *root = json_object_new_object();
+
+	for (size_t i = 0; i < n; i++) {
+		calls[i].rt = one ? h->rt : &reg->runtimes[i];
+		calls[i].path = xstrdup(runtimes ? "/v1/runtime" :
+		    "/v1/workers");
+	}
+	upstream_perform(h->ctx->up, calls, n, h->out->request_id);
+	for (size_t i = 0; i < n; i++) {
+		const struct registry_runtime *rt = calls[i].rt;
+		struct apierr_upstream u;
+		struct json_object *list;
+
+		if (runtimes) {
+			json_object_array_add(items, handler_runtime_view(
+			    h->ctx, rt, &calls[i], h->out->request_id,
+			    diags));
+			continue;
+		}
+		list = handler_result(h->ctx, rt, RTSTATE_OP_LIST_WORKERS,
+		    &calls[i], rewrite_worker_list, h->out->request_id, &u);
+		if (list == NULL) {
+			json_object_array_add(diags,
+			    handler_diag(rt->id, u.err));
+		} else {
+			for (size_t k = 0; k < json_object_array_length(list);
+			    k++)
+				json_object_array_add(items, json_object_get(
+				    json_object_array_get_idx(list, k)));
+			json_object_put(list);
+		}
+		apierr_upstream_clear(&u);
+	}
+	if (one) {
+		json_object_object_add(root, "runtime", json_object_get(
+		    json_object_array_get_idx(items, 0)));
+		json_object_put(items);
+		json_object_put(diags);
+	} else {
+		json_object_object_add(root, "items", items);
+		json_object_object_add(root, "diagnostics", diags);
+	}
+	resp_json(h->out, 200, root);
+	for (size_t i = 0; i < n; i++)
+		upstream_call_clear(&calls[i]);
+	free(calls);
+}
+
+/* The transcript query: start and limit, decimal, each at most once;
+ * other parameters are ignored. Returns the remote query ("" or
+ * "?start=..&limit=..", owned by the caller) or NULL if invalid. */
+static char *
+handler_transcript_query(const char *q)
+{
+	unsigned long long start = 0, limit = 0;
+	bool has_start = false, has_limit = false;
+
+	while (q != NULL && *q != '\0') {
+		const char *end = strchr(q, '&');
+		size_t len = end ? (size_t)(end - q) : strlen(q);
+		const char *eq = memchr(q, '=', len);
+		size_t nlen = eq ? (size_t)(eq - q) : len;
+		const char *v = eq ? eq + 1 : q + len;
+		size_t vlen = (size_t)(q + len - v);
+
+		if (nlen == 5 && memcmp(q, "start", 5) == 0) {
+			if (has_start || !handler_parse_count(v, vlen, &start)
+			    || start > 0x7fffffff)
+				return NULL;
+			has_start = true;
+		} else if (nlen == 5 && memcmp(q, "limit", 5) == 0) {
+			if (has_limit || !handler_parse_count(v, vlen, &limit)
+			    || limit > 0x7fffffff)
+				return NULL;
+			has_limit = true;
+		}
+		q = end ? end + 1 : q + len;
+	}
+	if (has_start && has_limit)
+		return xasprintf("?start=%llu&limit=%llu", start, limit);
+	if (has_start)
+		return xasprintf("?start=%llu", start);
+	if (has_limit)
+		return xasprintf("?limit=%llu", limit);
+	return xstrdup("");
+}
+
+static void
+handler_health(struct handler_run *h)
+{
+	struct json_object *root = json_object_new_object();
+
+	json_object_object_add(root, "status", json_object_new_string("ok"));
+	json_object_object_add(root, "version",
+	    json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(root, "runtime_count",
+	    json_object_new_int64((int64_t)h->ctx->reg->runtime_count));
+	resp_json(h->out, 200, root);
+}
+
+/* POST routes: body checks, then the call. */
+static void
+handler_post(struct handler_run *h)
+{
+	enum route_kind kind = h->route.kind;
+	bool empty_ok = kind == ROUTE_WORKER_STOP ||
+	    kind == ROUTE_WORKER_CANCEL;
+	struct json_object *body = NULL;
+	const char *bad;
+	enum apierr e;
+
+	e = handler_body(h, empty_ok, &body);
+	if (e != APIERR_OK) {
+		handler_fail(h, e, NULL);
+		return;
+	}
+	bad = handler_check_fields(kind, body);
+	if (bad != NULL) {
+		handler_fail(h, APIERR_INVALID_REQUEST, bad);
+		goto out;
+	}
+	switch (kind) {
+	case ROUTE_RUNTIME_WORKERS:
+		handler_single(h, RTSTATE_OP_CREATE_WORKER,
+		    xstrdup("/v1/workers"), body, rewrite_worker_detail,
+		    "worker", 201);
+		break;
+	case ROUTE_WORKER_INPUT:
+		handler_single(h, RTSTATE_OP_SEND_INPUT,
+		    handler_worker_path(&h->route, "/input"), body,
+		    rewrite_ack, "ack", 200);
+		break;
+	case ROUTE_WORKER_STOP:
+		handler_single(h, RTSTATE_OP_STOP_WORKER,
+		    handler_worker_path(&h->route, "/stop"), body,
+		    rewrite_ack, "ack", 200);
+		break;
+	case ROUTE_WORKER_CANCEL:
+		handler_single(h, RTSTATE_OP_CANCEL_WORKER,
+		    handler_worker_path(&h->route, "/cancel"), body,
+		    rewrite_ack, "ack", 200);
+		break;
+	default:
+		handler_fail(h, APIERR_NOT_FOUND, NULL);
+		break;
+	}
+out:
+	json_object_put(body);
+}
+
+void
+handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
+    struct resp *out)
+{
+	struct handler_run h;
+	const char *uri = req->uri ? req->uri : "";
+	const char *q = strchr(uri, '?');
+	size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+	bool post;
+	enum route_err rerr;
+	char *query;
+
+	memset(&h, 0, sizeof(h));
+	h.ctx = ctx;
+	h.req = req;
+	h.out = out;
+	h.query = q ? q + 1 : NULL;
+	handler_request_id(req->request_id, out->request_id);
+	out->head = req->method != NULL && strcmp(req->method, "HEAD") == 0;
+
+	rerr = route_parse(ctx->reg->api_prefix, uri, plen, &h.route);
+	if (rerr == ROUTE_ERR_NOT_FOUND || h.route.kind == ROUTE_NONE) {
+		h.route.kind = ROUTE_NONE;
+		handler_fail(&h, APIERR_NOT_FOUND, NULL);
+		return;
+	}
+	if (rerr != ROUTE_OK) {
+		handler_fail(&h, APIERR_INVALID_REQUEST,
+		    "a runtime or worker id in the path is invalid");
+		return;
+	}
+	if (req->method == NULL ||
+	    !route_method_allowed(h.route.kind, req->method)) {
+		out->allow = route_allow(h.route.kind);
+		handler_fail(&h, APIERR_METHOD_NOT_ALLOWED, NULL);
+		return;
+	}
+	if (h.route.runtime_id[0] != '\0') {
+		h.rt = registry_find(ctx->reg, h.route.runtime_id);
+		if (h.rt == NULL) {
+			wlog(WLOG_INFO, out->request_id, NULL,
+			    "unknown runtime id in %s",
+			    route_name(h.route.kind));
+			resp_error(out, APIERR_RUNTIME_NOT_FOUND,
+			    h.route.runtime_id, NULL);
+			return;
+		}
+	}
+	post = strcmp(req->method, "POST") == 0;
+	if (post) {
+		handler_post(&h);
+		goto done;
+	}
+
+	switch (h.route.kind) {
+	case ROUTE_HEALTH:
+		handler_health(&h);
+		break;
+	case ROUTE_RUNTIMES:
+		handler_fanout(&h, true, false);
+		break;
+	case ROUTE_RUNTIME:
+		handler_fanout(&h, true, true);
+		break;
+	case ROUTE_WORKERS_ALL:
+		handler_fanout(&h, false, false);
+		break;
+	case ROUTE_RUNTIME_WORKERS:
+		handler_single(&h, RTSTATE_OP_LIST_WORKERS,
+		    xstrdup("/v1/workers"), NULL, rewrite_worker_list,
+		    "items", 200);
+		break;
+	case ROUTE_WORKER:
+		handler_single(&h, RTSTATE_OP_GET_WORKER,
+		    handler_worker_path(&h.route, ""), NULL,
+		    rewrite_worker_detail, "worker", 200);
+		break;
+	case ROUTE_WORKER_TRANSCRIPT:
+		query = handler_transcript_query(h.query);
+		if (query == NULL) {
+			handler_fail(&h, APIERR_INVALID_REQUEST, "start and "
+			    "limit must be non-negative integers");
+			break;
+		}
+		char *suffix = xasprintf("/transcript%s", query);
+		handler_single(&h, RTSTATE_OP_READ_TRANSCRIPT,
+		    handler_worker_path(&h.route, suffix), NULL,
+		    rewrite_transcript, "transcript", 200);
+		free(suffix);
+		free(query);
+		break;
+	case ROUTE_WORKER_EVENTS_WS:
+		handler_fail(&h, APIERR_INVALID_REQUEST, "the events route "
+		    "needs a WebSocket upgrade");
+		break;
+	default:
+		handler_fail(&h, APIERR_NOT_FOUND, NULL);
+		break;
+	}
+done:
+	wlog(WLOG_DEBUG, out->request_id, h.rt ? h.rt->id : NULL,
+	    "%s %s -> %d", req->method, route_name(h.route.kind),
+	    out->status);
+}

@@ -1,0 +1,112 @@
+/*
+ * resp — building and serializing handler responses (see resp.h).
+ */
+#include "resp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "wjson.h"
+#include "xalloc.h"
+
+static const char *
+resp_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 504: return "Gateway Timeout";
+	}
+	return "Unknown";
+}
+
+void
+resp_json(struct resp *r, int status, struct json_object *obj)
+{
+	size_t len = 0;
+	const char *s = wjson_str(obj, &len);
+
+	free(r->body);
+	r->status = status;
+	r->body = xstrndup(s, len);
+	r->body_len = len;
+	json_object_put(obj);
+}
+
+static void
+resp_error_full(struct resp *r, int status, const char *code,
+    const char *message, const char *runtime_id, const char *runtime_code)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *err = json_object_new_object();
+
+	json_object_object_add(err, "code", json_object_new_string(code));
+	json_object_object_add(err, "message",
+	    json_object_new_string(message));
+	if (runtime_id != NULL && runtime_id[0] != '\0')
+		json_object_object_add(err, "runtime_id",
+		    json_object_new_string(runtime_id));
+	if (runtime_code != NULL)
+		json_object_object_add(err, "runtime_code",
+		    json_object_new_string(runtime_code));
+	json_object_object_add(err, "request_id",
+	    json_object_new_string(r->request_id));
+	json_object_object_add(root, "error", err);
+	resp_json(r, status, root);
+}
+
+void
+resp_error(struct resp *r, enum apierr e, const char *runtime_id,
+    const char *message)
+{
+	resp_error_full(r, apierr_status(e), apierr_code(e),
+	    message ? message : apierr_message(e), runtime_id, NULL);
+}
+
+void
+resp_upstream_error(struct resp *r, const struct apierr_upstream *u,
+    const char *runtime_id)
+{
+	if (u->err == APIERR_RUNTIME_REJECTED) {
+		resp_error_full(r, u->status, apierr_code(u->err),
+		    u->message ? u->message : apierr_message(u->err),
+		    runtime_id, u->runtime_code ? u->runtime_code : "unknown");
+		return;
+	}
+	resp_error(r, u->err, runtime_id, NULL);
+}
+
+char *
+resp_headers(const struct resp *r)
+{
+	return xasprintf("Status: %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "X-Request-Id: %s\r\n"
+	    "%s%s%s"
+	    "\r\n",
+	    r->status, resp_reason(r->status), r->body_len, r->request_id,
+	    r->allow ? "Allow: " : "", r->allow ? r->allow : "",
+	    r->allow ? "\r\n" : "");
+}
+
+void
+resp_clear(struct resp *r)
+{
+	if (r == NULL)
+		return;
+	free(r->body);
+	r->body = NULL;
+	r->body_len = 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * resp — the response a request handler returns: status, the few headers
+ * wrg sets, and a JSON body. Built without any socket, written out by the
+ * accept loop (main.c) as a CGI-style header block plus body. Every
+ * browser-visible byte of wrg.fcgi is produced here, from JSON that
+ * handlers build or from the error table (apierr).
+ */
+#ifndef WRG_RESP_H
+#define WRG_RESP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "apierr.h"
+#include "ids.h"
+
+struct resp {
+	int status;
+	char request_id[IDS_REQUEST_ID_MAX + 1];
+	const char *allow;	/* static; set for 405 */
+	bool head;		/* HEAD request: headers only */
+	char *body;		/* owned; compact JSON */
+	size_t body_len;
+};
+
+/* Sets status and body to the compact serialization of obj. Takes the
+ * caller's reference to obj (frees it). Replaces any earlier body. */
+void resp_json(struct resp *r, int status, struct json_object *obj);
+
+/* Sets an error response from the table: {"error": {"code", "message",
+ * "runtime_id" (if non-NULL), "request_id"}}. message NULL means the
+ * table's message. */
+void resp_error(struct resp *r, enum apierr e, const char *runtime_id,
+    const char *message);
+
+/* Sets an error from an upstream classification (runtime_rejected keeps
+ * the runtime's status, runtime_code and scrubbed message). */
+void resp_upstream_error(struct resp *r, const struct apierr_upstream *u,
+    const char *runtime_id);
+
+/* Returns the header block ("Status: ...\r\n...\r\n\r\n") for r, owned
+ * by the caller. */
+char *resp_headers(const struct resp *r);
+
+/* Frees the body; r itself is the caller's. */
+void resp_clear(struct resp *r);
+
+#endif
