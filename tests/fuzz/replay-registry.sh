@@ -1,0 +1,3 @@
+# Replays the registry fuzz corpus.
+FUZZ_NAME=registry
+. "$top_srcdir/tests/fuzz/replay.sh"
