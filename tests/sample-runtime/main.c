@@ -1,0 +1,296 @@
+/*
+ * wrg-sample-runtime — a worker runtime following
+ * ../shared/contracts/runtime-api.md, the test peer of wrg's integration
+ * tests and the demo backend. This file only reads the command line
+ * (docs/sample-runtime.md), opens the store, creates the one lws context
+ * and runs the service loop until SIGTERM/SIGINT.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "api.h"
+#include "server.h"
+#include "store.h"
+#include "wlog.h"
+#include "xalloc.h"
+
+#define PROG "wrg-sample-runtime"
+
+static volatile sig_atomic_t stop_flag;
+static struct lws_context *the_context;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+	if (the_context != NULL)
+		lws_cancel_service(the_context);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: " PROG " --listen 127.0.0.1:PORT|unix:PATH "
+	    "[--token T|--token-file F] [--runtime-id ID]\n"
+	    "    [--display-name N] [--state-dir DIR] [--retention N] "
+	    "[--max-transcript N]\n"
+	    "    [--tick-ms N] [--ready-file F] [--log-level L] "
+	    "[--fault-delay-ms N]\n"
+	    "    [--fault-500] [--fault-invalid-json] [--fault-oversize N] "
+	    "[--fault-refuse-token]\n");
+}
+
+/* A decimal number in [min, max]; exits on anything else. */
+static unsigned long
+num_arg(const char *opt, const char *s, unsigned long min, unsigned long max)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' ||
+	    v < min || v > max) {
+		fprintf(stderr, PROG ": %s: bad number '%s'\n", opt, s);
+		exit(2);
+	}
+	return v;
+}
+
+static char *
+read_token_file(const char *path)
+{
+	char buf[1024];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+	    buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, PROG ": %s: empty token\n", path);
+		exit(2);
+	}
+	return xstrdup(buf);
+}
+
+static int
+write_ready_file(const char *path, int port)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	int rc = -1;
+
+	if (f == NULL)
+		goto out;
+	fprintf(f, "%d\n", port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum {
+		O_LISTEN = 256, O_TOKEN, O_TOKEN_FILE, O_RUNTIME_ID,
+		O_DISPLAY_NAME, O_STATE_DIR, O_RETENTION, O_MAX_TRANSCRIPT,
+		O_TICK_MS, O_READY_FILE, O_LOG_LEVEL, O_F_DELAY, O_F_500,
+		O_F_INVALID_JSON, O_F_OVERSIZE, O_F_REFUSE
+	};
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "token", required_argument, NULL, O_TOKEN },
+		{ "token-file", required_argument, NULL, O_TOKEN_FILE },
+		{ "runtime-id", required_argument, NULL, O_RUNTIME_ID },
+		{ "display-name", required_argument, NULL, O_DISPLAY_NAME },
+		{ "state-dir", required_argument, NULL, O_STATE_DIR },
+		{ "retention", required_argument, NULL, O_RETENTION },
+		{ "max-transcript", required_argument, NULL, O_MAX_TRANSCRIPT },
+		{ "tick-ms", required_argument, NULL, O_TICK_MS },
+		{ "ready-file", required_argument, NULL, O_READY_FILE },
+		{ "log-level", required_argument, NULL, O_LOG_LEVEL },
+		{ "fault-delay-ms", required_argument, NULL, O_F_DELAY },
+		{ "fault-500", no_argument, NULL, O_F_500 },
+		{ "fault-invalid-json", no_argument, NULL, O_F_INVALID_JSON },
+		{ "fault-oversize", required_argument, NULL, O_F_OVERSIZE },
+		{ "fault-refuse-token", no_argument, NULL, O_F_REFUSE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct server srv;
+	struct lws_context_creation_info info;
+	struct lws_vhost *vh;
+	struct sigaction sa;
+	const char *listen_arg = NULL, *ready_file = NULL;
+	char *token = NULL, *host = NULL, *unix_path = NULL;
+	char err[512];
+	unsigned long retention = 1024, port = 0;
+	int level = WLOG_WARN, c, rc = 1;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.api.runtime_id = "sample";
+	srv.api.max_transcript = 256;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_LISTEN: listen_arg = optarg; break;
+		case O_TOKEN:
+			free(token);
+			token = xstrdup(optarg);
+			break;
+		case O_TOKEN_FILE:
+			free(token);
+			token = read_token_file(optarg);
+			break;
+		case O_RUNTIME_ID: srv.api.runtime_id = optarg; break;
+		case O_DISPLAY_NAME: srv.api.display_name = optarg; break;
+		case O_STATE_DIR: srv.api.state_dir = optarg; break;
+		case O_RETENTION:
+			retention = num_arg("--retention", optarg, 1, 1u << 24);
+			break;
+		case O_MAX_TRANSCRIPT:
+			srv.api.max_transcript = num_arg("--max-transcript",
+			    optarg, 1, 1u << 20);
+			break;
+		case O_TICK_MS:
+			srv.tick_ms = num_arg("--tick-ms", optarg, 0, 3600000);
+			break;
+		case O_READY_FILE: ready_file = optarg; break;
+		case O_LOG_LEVEL:
+			level = wlog_level_parse(optarg);
+			if (level < 0) {
+				fprintf(stderr, PROG ": bad --log-level\n");
+				return 2;
+			}
+			break;
+		case O_F_DELAY:
+			srv.api.faults.delay_ms = (long)num_arg(
+			    "--fault-delay-ms", optarg, 0, 600000);
+			break;
+		case O_F_500: srv.api.faults.fail_500 = true; break;
+		case O_F_INVALID_JSON:
+			srv.api.faults.invalid_json = true;
+			break;
+		case O_F_OVERSIZE:
+			srv.api.faults.oversize_bytes = num_arg(
+			    "--fault-oversize", optarg, 0, 256u << 20);
+			break;
+		case O_F_REFUSE: srv.api.faults.refuse_token = true; break;
+		default:
+			usage();
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (listen_arg == NULL || optind != argc ||
+	    srv.api.runtime_id[0] == '\0') {
+		usage();
+		return 2;
+	}
+	srv.api.token = token;
+	if (strncmp(listen_arg, "unix:", 5) == 0 && listen_arg[5] != '\0') {
+		unix_path = xstrdup(listen_arg + 5);
+	} else {
+		const char *colon = strrchr(listen_arg, ':');
+
+		if (colon == NULL || colon == listen_arg) {
+			fprintf(stderr, PROG ": --listen: want ADDR:PORT or "
+			    "unix:PATH\n");
+			return 2;
+		}
+		host = xstrndup(listen_arg, (size_t)(colon - listen_arg));
+		port = num_arg("--listen", colon + 1, 0, 65535);
+	}
+
+	wlog_init(PROG, (enum wlog_level)level);
+	wlog_route_lws();
+
+	if (store_open(&srv.st, srv.api.state_dir, retention, err,
+	    sizeof(err)) != STORE_OK) {
+		wlog(WLOG_ERR, NULL, NULL, "state: %s", err);
+		goto out;
+	}
+	srv.api.st = srv.st;
+	srv.queue_max_msgs = retention + 4096;
+	srv.queue_max_bytes = 64u << 20;
+	server_init(&srv);
+
+	memset(&info, 0, sizeof(info));
+	info.protocols = server_protocols();
+	info.user = &srv;
+	info.gid = -1;
+	info.uid = -1;
+	info.max_http_header_data = 8192;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	    LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (unix_path != NULL) {
+		unlink(unix_path);
+		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+		info.iface = unix_path;
+		info.port = 0;
+	} else {
+		info.iface = host;
+		info.port = (int)port;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	the_context = lws_create_context(&info);
+	if (the_context == NULL) {
+		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s", listen_arg);
+		goto out;
+	}
+	server_start(&srv, the_context);
+	vh = lws_get_vhost_by_name(the_context, "default");
+	if (ready_file != NULL && write_ready_file(ready_file,
+	    unix_path ? 0 : (vh ? lws_get_vhost_listen_port(vh) : -1)) != 0) {
+		wlog(WLOG_ERR, NULL, NULL, "%s: cannot write ready file",
+		    ready_file);
+		goto out;
+	}
+	wlog(WLOG_INFO, NULL, srv.api.runtime_id, "listening on %s (port %d)",
+	    listen_arg, vh ? lws_get_vhost_listen_port(vh) : -1);
+	while (!stop_flag)
+		if (lws_service(the_context, 0) < 0)
+			break;
+	rc = 0;
+out:
+	if (the_context != NULL) {
+		server_stop(&srv);
+		lws_context_destroy(the_context);
+		the_context = NULL;
+	}
+	if (unix_path != NULL)
+		unlink(unix_path);
+	store_free(srv.st);
+	free(token);
+	free(host);
+	free(unix_path);
+	return rc;
+}
