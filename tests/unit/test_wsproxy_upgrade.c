@@ -1,0 +1,185 @@
+/*
+ * Unit tests for wsproxy/upgrade.c: the events path through route_parse
+ * after lws's one decoding, Origin rules, and the upstream path (one
+ * escaped segment, escaped cursor).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "registry.h"
+#include "upgrade.h"
+#include "wlog.h"
+
+static struct registry *
+load(const char *text)
+{
+	char *err = NULL;
+	struct registry *reg = registry_load_buffer("test.conf", text,
+	    strlen(text), &err);
+
+	if (!reg)
+		fail_msg("config: %s", err ? err : "?");
+	return reg;
+}
+
+static const char *const conf_plain =
+    "{\"runtimes\": [{\"id\": \"rt-a\", \"base_url\": "
+    "\"http://127.0.0.1:9/base\"}]}";
+static const char *const conf_origins =
+    "{\"api_prefix\": \"/gw/api\", \"allowed_origins\": "
+    "[\"https://panel.example\", \"http://localhost:8080\"], "
+    "\"runtimes\": [{\"id\": \"rt-a\", \"base_url\": "
+    "\"http://127.0.0.1:9\"}]}";
+
+static enum upgrade_result
+check(struct registry *reg, const char *path, const char *origin,
+    const char *host, struct route *rt)
+{
+	return upgrade_check(reg, path, strlen(path), origin, host, rt);
+}
+
+static void
+test_path(void **state)
+{
+	struct registry *reg = load(conf_plain);
+	struct route rt;
+
+	(void)state;
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/worker-1/"
+	    "events/ws", NULL, NULL, &rt), UPGRADE_OK);
+	assert_string_equal(rt.runtime_id, "rt-a");
+	assert_string_equal(rt.worker_id, "worker-1");
+	/* lws already decoded %20 and %25: the id is what the browser
+	 * meant, decoded exactly once (REST decodes "a%20b%25" the same). */
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/a b%/"
+	    "events/ws", NULL, NULL, &rt), UPGRADE_OK);
+	assert_string_equal(rt.worker_id, "a b%");
+	assert_int_equal(rt.worker_id_len, 4);
+	/* An unknown runtime passes here (diagnostic later). */
+	assert_int_equal(check(reg, "/api/runtimes/nope/workers/w/events/ws",
+	    NULL, NULL, &rt), UPGRADE_OK);
+	/* Other routes and shapes are 404. */
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/w", NULL,
+	    NULL, &rt), UPGRADE_NOT_FOUND);
+	assert_int_equal(check(reg, "/api/health", NULL, NULL, &rt),
+	    UPGRADE_NOT_FOUND);
+	assert_int_equal(check(reg, "/other/runtimes/rt-a/workers/w/events/ws",
+	    NULL, NULL, &rt), UPGRADE_NOT_FOUND);
+	/* A decoded '/' inside an id makes extra segments: no route. */
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/a/b/events/ws",
+	    NULL, NULL, &rt), UPGRADE_NOT_FOUND);
+	/* Ids the id rules refuse. */
+	assert_int_equal(check(reg, "/api/runtimes/rt a/workers/w/events/ws",
+	    NULL, NULL, &rt), UPGRADE_BAD_ID);
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/a\x01/"
+	    "events/ws", NULL, NULL, &rt), UPGRADE_BAD_ID);
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/\xff\xfe/"
+	    "events/ws", NULL, NULL, &rt), UPGRADE_BAD_ID);
+	registry_free(reg);
+}
+
+static void
+test_origin_same_host(void **state)
+{
+	struct registry *reg = load(conf_plain);
+
+	(void)state;
+	assert_true(upgrade_origin_allowed(reg, NULL, "x"));
+	assert_true(upgrade_origin_allowed(reg, "http://gw.example:8080",
+	    "gw.example:8080"));
+	assert_true(upgrade_origin_allowed(reg, "HTTP://GW.example",
+	    "gw.example"));
+	assert_true(upgrade_origin_allowed(reg, "http://gw.example",
+	    "gw.example:80"));
+	assert_true(upgrade_origin_allowed(reg, "https://gw.example:443",
+	    "gw.example"));
+	assert_false(upgrade_origin_allowed(reg, "http://evil.example",
+	    "gw.example"));
+	assert_false(upgrade_origin_allowed(reg, "http://gw.example:8081",
+	    "gw.example:8080"));
+	assert_false(upgrade_origin_allowed(reg, "http://gw.example",
+	    NULL));
+	assert_false(upgrade_origin_allowed(reg, "null", "gw.example"));
+	assert_false(upgrade_origin_allowed(reg, "http://gw.example/x",
+	    "gw.example"));
+	registry_free(reg);
+}
+
+static void
+test_origin_list(void **state)
+{
+	struct registry *reg = load(conf_origins);
+	struct route rt;
+
+	(void)state;
+	assert_true(upgrade_origin_allowed(reg, "https://panel.example",
+	    "whatever"));
+	assert_true(upgrade_origin_allowed(reg, "http://localhost:8080",
+	    "localhost:8080"));
+	assert_false(upgrade_origin_allowed(reg, "http://panel.example",
+	    "panel.example"));
+	assert_false(upgrade_origin_allowed(reg, "https://evil.example",
+	    "evil.example"));
+	assert_int_equal(check(reg, "/gw/api/runtimes/rt-a/workers/w/events/ws",
+	    "https://evil.example", "evil.example", &rt), UPGRADE_FORBIDDEN);
+	assert_int_equal(check(reg, "/gw/api/runtimes/rt-a/workers/w/events/ws",
+	    "https://panel.example", "gw", &rt), UPGRADE_OK);
+	assert_int_equal(upgrade_http_status(UPGRADE_FORBIDDEN), 403);
+	assert_int_equal(upgrade_http_status(UPGRADE_NOT_FOUND), 404);
+	assert_int_equal(upgrade_http_status(UPGRADE_BAD_ID), 400);
+	registry_free(reg);
+}
+
+static void
+test_upstream_path(void **state)
+{
+	char *p;
+
+	(void)state;
+	p = upgrade_upstream_path("", "worker-1", 8, NULL);
+	assert_string_equal(p, "/v1/workers/worker-1/events/ws");
+	free(p);
+	p = upgrade_upstream_path("/base", "a b/../c?d#e%", 13, "wo_1");
+	assert_string_equal(p, "/base/v1/workers/a%20b%2F..%2Fc%3Fd%23e%25/"
+	    "events/ws?cursor=wo_1");
+	free(p);
+	p = upgrade_upstream_path("", "w", 1, "a&b=c d");
+	assert_string_equal(p, "/v1/workers/w/events/ws?cursor=a%26b%3Dc%20d");
+	free(p);
+	/* Embedded NUL-free UTF-8 is escaped byte-wise. */
+	p = upgrade_upstream_path("", "\xc3\xa9", 2, NULL);
+	assert_string_equal(p, "/v1/workers/%C3%A9/events/ws");
+	free(p);
+}
+
+static void
+test_path_encode(void **state)
+{
+	char *e;
+
+	(void)state;
+	e = upgrade_path_encode("/a b/%/\xc3\xa9/x-y_z.~", 17);
+	assert_string_equal(e, "/a%20b/%25/%C3%A9/x-y_z.~");
+	free(e);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_path),
+		cmocka_unit_test(test_origin_same_host),
+		cmocka_unit_test(test_origin_list),
+		cmocka_unit_test(test_upstream_path),
+		cmocka_unit_test(test_path_encode),
+	};
+
+	wlog_init("test_wsproxy_upgrade", WLOG_ERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1022 @@
+/*
+ * proxy — wrg-wsproxy's event loop: browsers connect to the server vhost
+ * (protocol "wrg-events", first in its list so browsers that name no
+ * subprotocol bind to it), each gets one session, and the session keeps
+ * one lws client connection to the runtime (protocol "wrg-upstream").
+ *
+ * Ownership (who frees what):
+ *  - A struct session is owned by its browser connection. It is created
+ *    at LWS_CALLBACK_ESTABLISHED and freed at LWS_CALLBACK_CLOSED of the
+ *    browser wsi (or at exit for any left).
+ *  - The upstream wsi only borrows the session, through its opaque user
+ *    data. Whoever ends the upstream leg first detaches it (opaque pointer
+ *    set to NULL, session->upstream = NULL) and only then lets lws kill
+ *    it, so no upstream callback ever sees a freed session; every
+ *    upstream callback ignores a wsi whose opaque pointer is NULL.
+ *  - A session holds one reference on the config (struct proxy_cfg) it
+ *    uses, so a SIGHUP reload never frees a registry a stream still needs.
+ *  - Timers (reconnect, connect timeout) live in the session and are
+ *    cancelled before it is freed.
+ *
+ * Everything runs on the one lws service thread; signal handlers only set
+ * flags and call lws_cancel_service().
+ */
+#include "proxy.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "frame.h"
+#include "ids.h"
+#include "resume.h"
+#include "route.h"
+#include "sendq.h"
+#include "upgrade.h"
+#include "wlog.h"
+#include "xalloc.h"
+
+/* How long a browser that is being closed may take to read its last
+ * frames, and how long shutdown waits for all of them. */
+#define PROXY_CLOSE_GRACE_S 10
+#define PROXY_SHUTDOWN_MAX_US (8 * LWS_US_PER_SEC)
+
+struct proxy_cfg {
+	struct registry *reg;
+	unsigned refs;
+};
+
+/* A client vhost per distinct TLS setting (CA file, client cert, key). */
+struct proxy_client_vh {
+	struct proxy_client_vh *next;
+	char *ca, *cert, *key;
+	struct lws_vhost *vh;
+};
+
+struct proxy {
+	struct lws_context *ctx;
+	struct lws_vhost *server;
+	struct proxy_cfg *cfg;
+	const char *config_path;
+	struct proxy_client_vh *client_vhs;
+	unsigned vh_seq;
+	lws_dll2_owner_t sessions;
+	unsigned browsers;
+	bool shutting_down;
+	bool done;
+	lws_sorted_usec_list_t sul_shutdown;
+	lws_retry_bo_t ws_policy;
+};
+
+struct session {
+	lws_dll2_t list;
+	struct proxy *p;
+	struct proxy_cfg *cfg;			/* one reference */
+	const struct registry_runtime *rt;	/* borrowed from cfg */
+	char id[IDS_REQUEST_ID_MAX + 1];	/* for logs */
+	char runtime_id[IDS_RUNTIME_ID_MAX + 1];
+	char worker_id[IDS_WORKER_ID_MAX + 1];
+	size_t worker_id_len;
+	struct lws *browser;
+	struct lws *upstream;
+	struct sendq *q;
+	struct resume res;
+	char *rx;				/* upstream reassembly */
+	size_t rx_len, rx_cap, rx_max;
+	lws_sorted_usec_list_t sul_reconnect;
+	lws_sorted_usec_list_t sul_connect_to;
+	bool reconnect_scheduled;
+	bool announced;		/* upstream_reconnecting sent this outage */
+	bool immediate;		/* next reconnect without delay or notice */
+	bool final;		/* no more upstream connects */
+	bool upstream_gone_seen;
+	int closing;		/* close code once the queue drained */
+};
+
+struct browser_pss {
+	struct session *s;
+};
+
+static volatile sig_atomic_t proxy_sig_term, proxy_sig_hup;
+static struct lws_context *proxy_sig_ctx;
+
+static void session_connect(struct session *s);
+static int proxy_client_cb(struct lws *wsi,
+    enum lws_callback_reasons reason, void *user, void *in, size_t len);
+
+static const struct lws_protocols proxy_client_protocols[] = {
+	{ "wrg-upstream", proxy_client_cb, 0, 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* ---- config references ------------------------------------------ */
+
+static struct proxy_cfg *
+cfg_new(struct registry *reg)
+{
+	struct proxy_cfg *c = xcalloc(1, sizeof(*c));
+
+	c->reg = reg;
+	c->refs = 1;
+	return c;
+}
+
+static struct proxy_cfg *
+cfg_ref(struct proxy_cfg *c)
+{
+	c->refs++;
+	return c;
+}
+
+static void
+cfg_unref(struct proxy_cfg *c)
+{
+	if (!c || --c->refs)
+		return;
+	registry_free(c->reg);
+	free(c);
+}
+
+/* ---- browser side: queue, diagnostics, close --------------------- */
+
+/* Detaches the upstream wsi from s and has lws kill it. */
+static void
+session_drop_upstream(struct session *s)
+{
+	struct lws *u = s->upstream;
+
+	lws_sul_cancel(&s->sul_connect_to);
+	if (!u)
+		return;
+	s->upstream = NULL;
+	lws_set_opaque_user_data(u, NULL);
+	lws_set_timeout(u, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+}
+
+/* Sends diagnostic d as the last frame and closes the browser with code
+ * once the queue drained; the upstream is ended for good. With clear, the
+ * queued frames are discarded first (slow consumer). */
+static void
+session_finish(struct session *s, enum frame_diag d, int code, bool clear)
+{
+	char *json;
+	size_t len;
+
+	if (s->closing)
+		return;
+	s->final = true;
+	lws_sul_cancel(&s->sul_reconnect);
+	s->reconnect_scheduled = false;
+	session_drop_upstream(s);
+	if (clear)
+		sendq_clear(s->q);
+	json = frame_diag_json(d, &len);
+	sendq_push(s->q, json, len, 1);
+	free(json);
+	s->closing = code;
+	if (s->browser) {
+		lws_set_timeout(s->browser, PENDING_TIMEOUT_USER_OK,
+		    PROXY_CLOSE_GRACE_S);
+		lws_callback_on_writable(s->browser);
+	}
+}
+
+/* Queues one frame for the browser; past the cap the browser is a slow
+ * consumer and both legs are closed. */
+static void
+session_send(struct session *s, const char *data, size_t len)
+{
+	if (s->closing || !s->browser)
+		return;
+	if (sendq_push(s->q, data, len, 0) != SENDQ_OK) {
+		wlog(WLOG_WARN, s->id, s->runtime_id,
+		    "browser send queue over %zu bytes: slow consumer",
+		    s->p->cfg->reg->wsproxy.send_queue_max_bytes);
+		session_finish(s, FRAME_DIAG_SLOW_CONSUMER,
+		    LWS_CLOSE_STATUS_POLICY_VIOLATION, true);
+		return;
+	}
+	lws_callback_on_writable(s->browser);
+}
+
+static void
+session_send_diag(struct session *s, enum frame_diag d)
+{
+	char *json;
+	size_t len;
+
+	json = frame_diag_json(d, &len);
+	session_send(s, json, len);
+	free(json);
+}
+
+/* ---- upstream side ------------------------------------------------ */
+
+static void
+session_reconnect_cb(lws_sorted_usec_list_t *sul)
+{
+	struct session *s = lws_container_of(sul, struct session,
+	    sul_reconnect);
+
+	s->reconnect_scheduled = false;
+	session_connect(s);
+}
+
+/* The upstream leg ended (already detached). Unless the stream is over,
+ * tell the browser once per outage and reconnect after the backoff. */
+static void
+session_upstream_lost(struct session *s)
+{
+	const struct registry_wsproxy *w = &s->cfg->reg->wsproxy;
+	unsigned delay;
+
+	s->upstream_gone_seen = true;
+	lws_sul_cancel(&s->sul_connect_to);
+	if (s->final || !s->browser || s->closing || s->reconnect_scheduled)
+		return;
+	if (s->immediate) {
+		s->immediate = false;
+		delay = 0;
+	} else {
+		if (!s->announced) {
+			s->announced = true;
+			session_send_diag(s, FRAME_DIAG_UPSTREAM_RECONNECTING);
+			if (s->closing)
+				return;
+		}
+		delay = resume_next_delay_ms(&s->res, w->reconnect_initial_ms,
+		    w->reconnect_max_ms);
+	}
+	wlog(WLOG_INFO, s->id, s->runtime_id,
+	    "upstream reconnect in %u ms", delay);
+	s->reconnect_scheduled = true;
+	lws_sul_schedule(s->p->ctx, 0, &s->sul_reconnect,
+	    session_reconnect_cb, (lws_usec_t)delay * LWS_US_PER_MS);
+}
+
+static void
+session_connect_timeout_cb(lws_sorted_usec_list_t *sul)
+{
+	struct session *s = lws_container_of(sul, struct session,
+	    sul_connect_to);
+
+	wlog(WLOG_WARN, s->id, s->runtime_id,
+	    "connect to %s timed out after %ld ms", s->rt->base_url,
+	    s->rt->connect_timeout_ms);
+	session_drop_upstream(s);
+	session_upstream_lost(s);
+}
+
+static struct lws_vhost *
+proxy_client_vhost(struct proxy *p, const struct registry_runtime *rt)
+{
+	const struct registry_tls *t = &rt->tls;
+	struct lws_context_creation_info info;
+	struct proxy_client_vh *c;
+	char name[32];
+
+#define SAME(a, b) (((a) == NULL && (b) == NULL) || \
+	((a) && (b) && strcmp((a), (b)) == 0))
+	for (c = p->client_vhs; c; c = c->next)
+		if (SAME(c->ca, t->ca_file) && SAME(c->cert, t->client_cert) &&
+		    SAME(c->key, t->client_key))
+			return c->vh;
+#undef SAME
+	c = xcalloc(1, sizeof(*c));
+	c->ca = xstrdup(t->ca_file);
+	c->cert = xstrdup(t->client_cert);
+	c->key = xstrdup(t->client_key);
+	snprintf(name, sizeof(name), "client-%u", p->vh_seq++);
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.vhost_name = name;
+	info.protocols = proxy_client_protocols;
+	info.client_ssl_ca_filepath = c->ca;
+	info.client_ssl_cert_filepath = c->cert;
+	info.client_ssl_private_key_filepath = c->key;
+	info.retry_and_idle_policy = &p->ws_policy;
+	c->vh = lws_create_vhost(p->ctx, &info);
+	if (!c->vh) {
+		wlog(WLOG_ERR, NULL, rt->id,
+		    "cannot set up the client TLS settings (ca_file, "
+		    "client_cert)");
+		free(c->ca);
+		free(c->cert);
+		free(c->key);
+		free(c);
+		return NULL;
+	}
+	c->next = p->client_vhs;
+	p->client_vhs = c;
+	return c->vh;
+}
+
+/* Opens the upstream leg with the resume cursor. Any failure ends in
+ * session_upstream_lost (reconnect) or session_finish. */
+static void
+session_connect(struct session *s)
+{
+	struct proxy *p = s->p;
+	struct lws_client_connect_info ci;
+	const struct registry_runtime *rt;
+	char *path = NULL, *address = NULL, *host = NULL;
+	struct lws *wsi;
+
+	if (s->final || !s->browser || s->closing || s->upstream)
+		return;
+	/* Pick up a reloaded config if it still has this runtime. */
+	if (p->cfg != s->cfg) {
+		rt = registry_find(p->cfg->reg, s->runtime_id);
+		if (rt) {
+			cfg_unref(s->cfg);
+			s->cfg = cfg_ref(p->cfg);
+			s->rt = rt;
+		}
+	}
+	rt = s->rt;
+	s->rx_max = s->cfg->reg->max_upstream_body_bytes;
+	path = upgrade_upstream_path(rt->base_path, s->worker_id,
+	    s->worker_id_len, resume_connect_cursor(&s->res));
+	if (!path) {
+		session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
+		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
+		goto out;
+	}
+	memset(&ci, 0, sizeof(ci));
+	ci.context = p->ctx;
+	if (rt->transport == REGISTRY_TRANSPORT_UNIX) {
+		address = xasprintf("+%s", rt->unix_path);
+		host = xstrdup("localhost");
+		ci.port = 0;
+	} else {
+		bool v6 = strchr(rt->host, ':') != NULL;
+		bool dflt = (rt->transport == REGISTRY_TRANSPORT_HTTPS &&
+		    rt->port == 443) || (rt->transport ==
+		    REGISTRY_TRANSPORT_HTTP && rt->port == 80);
+
+		address = xstrdup(rt->host);
+		if (dflt)
+			host = xasprintf(v6 ? "[%s]" : "%s", rt->host);
+		else
+			host = xasprintf(v6 ? "[%s]:%d" : "%s:%d", rt->host,
+			    rt->port);
+		ci.port = rt->port;
+	}
+	if (rt->transport == REGISTRY_TRANSPORT_HTTPS) {
+		ci.ssl_connection = LCCSCF_USE_SSL;
+		if (!rt->tls.verify)
+			ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+			    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+			    LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
+	}
+	ci.vhost = proxy_client_vhost(p, rt);
+	if (!ci.vhost) {
+		session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
+		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
+		goto out;
+	}
+	ci.address = address;
+	ci.path = path;
+	ci.host = host;
+	ci.origin = NULL;
+	ci.protocol = NULL;
+	ci.local_protocol_name = "wrg-upstream";
+	ci.pwsi = &s->upstream;
+	ci.opaque_user_data = s;
+	ci.retry_and_idle_policy = &p->ws_policy;
+	wlog(WLOG_DEBUG, s->id, s->runtime_id, "connecting to %s%s",
+	    rt->base_url, path);
+	s->upstream_gone_seen = false;
+	lws_sul_schedule(p->ctx, 0, &s->sul_connect_to,
+	    session_connect_timeout_cb,
+	    (lws_usec_t)rt->connect_timeout_ms * LWS_US_PER_MS);
+	wsi = lws_client_connect_via_info(&ci);
+	if (!wsi) {
+		/* lws may or may not have reported CONNECTION_ERROR for it
+		 * already; either way the leg is gone. */
+		s->upstream = NULL;
+		if (!s->upstream_gone_seen) {
+			wlog(WLOG_WARN, s->id, s->runtime_id,
+			    "cannot start a connection to %s", rt->base_url);
+			session_upstream_lost(s);
+		}
+	}
+out:
+	free(path);
+	free(address);
+	free(host);
+}
+
+/* Handles one complete runtime message. Returns -1 when the upstream leg
+ * must be closed (already detached by then). */
+static int
+session_upstream_message(struct session *s)
+{
+	struct frame_in in;
+	enum frame_err e;
+
+	e = frame_parse(s->rx, s->rx_len, s->runtime_id, &in);
+	if (e != FRAME_OK) {
+		wlog(WLOG_WARN, s->id, s->runtime_id, "%s (%zu bytes)",
+		    frame_strerror(e), s->rx_len);
+		session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
+		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
+		return -1;
+	}
+	if (in.kind == FRAME_EVENT) {
+		if (resume_on_event(&s->res, in.cursor, in.snapshot) ==
+		    RESUME_FORWARD)
+			session_send(s, in.out, in.out_len);
+		free(in.out);
+		return s->closing ? -1 : 0;
+	}
+	wlog(WLOG_INFO, s->id, s->runtime_id, "runtime diagnostic %s",
+	    in.runtime_code);
+	switch (in.action) {
+	case FRAME_ACT_CLOSE:
+		session_finish(s, in.diag, LWS_CLOSE_STATUS_NORMAL, false);
+		return -1;
+	case FRAME_ACT_RESYNC:
+		resume_on_expired(&s->res);
+		session_send_diag(s, FRAME_DIAG_RESYNCED);
+		s->immediate = true;
+		break;
+	case FRAME_ACT_RECONNECT:
+		break;
+	}
+	/* The runtime closes after any diagnostic: do it now. */
+	session_drop_upstream(s);
+	session_upstream_lost(s);
+	return -1;
+}
+
+static int
+proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len)
+{
+	struct session *s = lws_get_opaque_user_data(wsi);
+	unsigned status;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+		unsigned char **pp = (unsigned char **)in, *end = *pp + len;
+		const char *tok;
+		char *val;
+		int r;
+
+		if (!s)
+			return -1;
+		tok = registry_token(s->cfg->reg, s->rt);
+		if (!tok)
+			break;
+		val = xasprintf("Bearer %s", tok);
+		r = lws_add_http_header_by_token(wsi,
+		    WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)val,
+		    (int)strlen(val), pp, end);
+		explicit_bzero(val, strlen(val));
+		free(val);
+		if (r)
+			return -1;
+		break;
+	}
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		if (!s)
+			return -1;
+		lws_sul_cancel(&s->sul_connect_to);
+		resume_on_connected(&s->res);
+		s->announced = false;
+		s->rx_len = 0;
+		wlog(WLOG_INFO, s->id, s->runtime_id,
+		    "upstream connected to %s", s->rt->base_url);
+		break;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (!s)
+			break;
+		status = lws_http_client_http_response(wsi);
+		wlog(WLOG_WARN, s->id, s->runtime_id,
+		    "upstream connect to %s failed: %s (HTTP %u)",
+		    s->rt->base_url, in ? (const char *)in : "-", status);
+		lws_set_opaque_user_data(wsi, NULL);
+		if (s->upstream == wsi)
+			s->upstream = NULL;
+		if (status >= 400 && status < 500) {
+			/* Refused (token, route): retrying cannot help. */
+			s->upstream_gone_seen = true;
+			session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
+			    LWS_CLOSE_STATUS_NORMAL, false);
+			break;
+		}
+		session_upstream_lost(s);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (!s)
+			return -1;
+		if (lws_frame_is_binary(wsi)) {
+			wlog(WLOG_WARN, s->id, s->runtime_id,
+			    "runtime sent a binary frame");
+			session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
+			    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
+			return -1;
+		}
+		if (len > s->rx_max || s->rx_len > s->rx_max - len) {
+			wlog(WLOG_WARN, s->id, s->runtime_id,
+			    "runtime message over %zu bytes", s->rx_max);
+			session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
+			    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
+			return -1;
+		}
+		if (s->rx_len + len > s->rx_cap) {
+			size_t ncap = s->rx_cap ? s->rx_cap : 4096;
+
+			while (ncap < s->rx_len + len)
+				ncap *= 2;
+			if (ncap > s->rx_max)
+				ncap = s->rx_max;
+			s->rx = xrealloc(s->rx, ncap);
+			s->rx_cap = ncap;
+		}
+		memcpy(s->rx + s->rx_len, in, len);
+		s->rx_len += len;
+		if (!lws_is_final_fragment(wsi) ||
+		    lws_remaining_packet_payload(wsi))
+			break;
+		if (session_upstream_message(s))
+			return -1;
+		s->rx_len = 0;
+		if (s->rx_cap > 65536) {
+			free(s->rx);
+			s->rx = NULL;
+			s->rx_cap = 0;
+		}
+		break;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (!s)
+			break;
+		wlog(WLOG_INFO, s->id, s->runtime_id, "upstream closed");
+		lws_set_opaque_user_data(wsi, NULL);
+		if (s->upstream == wsi)
+			s->upstream = NULL;
+		s->rx_len = 0;
+		session_upstream_lost(s);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ---- browser connections ----------------------------------------- */
+
+/* Writes a complete HTTP refusal with "Connection: close"; the caller
+ * then hangs up, so the connection is never reused. */
+static void
+proxy_refuse(struct lws *wsi, unsigned status, const char *body)
+{
+	unsigned char buf[LWS_PRE + 1024];
+	unsigned char *start = buf + LWS_PRE, *p = start;
+	unsigned char *end = buf + sizeof(buf) - 1;
+	size_t blen = strlen(body);
+
+	if (lws_add_http_header_status(wsi, status, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+	    (const unsigned char *)"application/json", 16, &p, end) ||
+	    lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"cache-control:",
+	    (const unsigned char *)"no-store", 8, &p, end) ||
+	    lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"x-content-type-options:",
+	    (const unsigned char *)"nosniff", 7, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+	    (const unsigned char *)"close", 5, &p, end) ||
+	    lws_add_http_header_content_length(wsi, blen, &p, end) ||
+	    lws_finalize_http_header(wsi, &p, end))
+		return;
+	if ((size_t)(end - p) < blen)
+		return;
+	memcpy(p, body, blen);
+	p += blen;
+	lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS);
+}
+
+/* Copies header h into a fresh string, or NULL when absent or huge. */
+static char *
+proxy_hdr(struct lws *wsi, enum lws_token_indexes h)
+{
+	int n = lws_hdr_total_length(wsi, h);
+	char *s;
+
+	if (n <= 0 || n > 8192)
+		return NULL;
+	s = xmalloc((size_t)n + 1);
+	if (lws_hdr_copy(wsi, s, n + 1, h) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static enum upgrade_result
+proxy_check(struct proxy *p, struct lws *wsi, struct route *rt)
+{
+	char *uri = proxy_hdr(wsi, WSI_TOKEN_GET_URI);
+	char *origin = proxy_hdr(wsi, WSI_TOKEN_ORIGIN);
+	char *host = proxy_hdr(wsi, WSI_TOKEN_HOST);
+	enum upgrade_result r = UPGRADE_NOT_FOUND;
+
+	if (uri)
+		r = upgrade_check(p->cfg->reg, uri, strlen(uri), origin,
+		    host, rt);
+	if (r == UPGRADE_FORBIDDEN)
+		wlog(WLOG_WARN, NULL, rt->runtime_id,
+		    "upgrade refused: origin not allowed");
+	free(uri);
+	free(origin);
+	free(host);
+	return r;
+}
+
+/* The ?cursor= of the upgrade: 0 none, 1 found (copied), -1 malformed. */
+static int
+proxy_cursor_arg(struct lws *wsi, char *out, size_t cap)
+{
+	char buf[4096];
+	int n;
+
+	for (n = 0; lws_hdr_copy_fragment(wsi, buf, sizeof(buf),
+	    WSI_TOKEN_HTTP_URI_ARGS, n) >= 0; n++) {
+		if (strncmp(buf, "cursor=", 7) != 0)
+			continue;
+		if (!buf[7])
+			return 0;
+		if (!frame_cursor_valid(buf + 7) || strlen(buf + 7) >= cap)
+			return -1;
+		snprintf(out, cap, "%s", buf + 7);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+session_free(struct session *s)
+{
+	if (!s)
+		return;
+	lws_sul_cancel(&s->sul_reconnect);
+	lws_sul_cancel(&s->sul_connect_to);
+	session_drop_upstream(s);
+	lws_dll2_remove(&s->list);
+	sendq_free(s->q);
+	free(s->rx);
+	cfg_unref(s->cfg);
+	free(s);
+}
+
+static struct session *
+session_new(struct proxy *p, struct lws *wsi)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+	const struct registry *reg = p->cfg->reg;
+	char cursor[FRAME_CURSOR_MAX + 1] = "";
+	struct route rt;
+	int c;
+
+	s->p = p;
+	s->browser = wsi;
+	s->cfg = cfg_ref(p->cfg);
+	s->q = sendq_new(reg->wsproxy.send_queue_max_bytes, LWS_PRE);
+	ids_request_id_generate(s->id);
+	lws_dll2_add_tail(&s->list, &p->sessions);
+
+	if (proxy_check(p, wsi, &rt) != UPGRADE_OK) {
+		/* The config changed between CONFIRM_UPGRADE and now. */
+		session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
+		    LWS_CLOSE_STATUS_NORMAL, false);
+		return s;
+	}
+	snprintf(s->runtime_id, sizeof(s->runtime_id), "%s", rt.runtime_id);
+	memcpy(s->worker_id, rt.worker_id, rt.worker_id_len);
+	s->worker_id[rt.worker_id_len] = '\0';
+	s->worker_id_len = rt.worker_id_len;
+	s->rt = registry_find(reg, s->runtime_id);
+	if (!s->rt) {
+		wlog(WLOG_INFO, s->id, s->runtime_id,
+		    "stream refused: runtime not configured");
+		session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
+		    LWS_CLOSE_STATUS_NORMAL, false);
+		return s;
+	}
+	c = proxy_cursor_arg(wsi, cursor, sizeof(cursor));
+	if (c < 0) {
+		wlog(WLOG_INFO, s->id, s->runtime_id,
+		    "stream refused: malformed cursor");
+		session_finish(s, FRAME_DIAG_CURSOR_MALFORMED,
+		    LWS_CLOSE_STATUS_NORMAL, false);
+		return s;
+	}
+	resume_init(&s->res, c > 0 ? cursor : NULL);
+	wlog(WLOG_INFO, s->id, s->runtime_id, "stream opened%s",
+	    c > 0 ? " with a cursor" : "");
+	session_connect(s);
+	return s;
+}
+
+static int
+proxy_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len)
+{
+	struct proxy *p = lws_context_user(lws_get_context(wsi));
+	struct browser_pss *pss = user;
+	struct session *s = pss ? pss->s : NULL;
+	enum upgrade_result r;
+	struct route rt;
+	unsigned char *buf;
+	size_t blen;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		if (!in || strcmp((const char *)in, "websocket") != 0) {
+			proxy_refuse(wsi, 404, upgrade_http_body(
+			    UPGRADE_NOT_FOUND));
+			return -1;
+		}
+		if (p->shutting_down) {
+			proxy_refuse(wsi, 503, "{\"error\":{\"code\":"
+			    "\"unavailable\",\"message\":\"The gateway is "
+			    "shutting down.\"}}");
+			return -1;
+		}
+		if (p->browsers >= p->cfg->reg->wsproxy.max_connections) {
+			wlog(WLOG_WARN, NULL, NULL,
+			    "upgrade refused: max_connections (%u) reached",
+			    p->cfg->reg->wsproxy.max_connections);
+			proxy_refuse(wsi, 503, "{\"error\":{\"code\":"
+			    "\"unavailable\",\"message\":\"Too many event "
+			    "streams are open.\"}}");
+			return -1;
+		}
+		r = proxy_check(p, wsi, &rt);
+		if (r != UPGRADE_OK) {
+			proxy_refuse(wsi, upgrade_http_status(r),
+			    upgrade_http_body(r));
+			return -1;
+		}
+		break;
+	case LWS_CALLBACK_HTTP:
+		/* Not an upgrade: this daemon serves only event sockets. */
+		proxy_refuse(wsi, 404, upgrade_http_body(UPGRADE_NOT_FOUND));
+		return -1;
+	case LWS_CALLBACK_ESTABLISHED:
+		p->browsers++;
+		pss->s = session_new(p, wsi);
+		break;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (!s)
+			break;
+		buf = sendq_peek(s->q, &blen);
+		if (buf) {
+			if (lws_write(wsi, buf, blen, LWS_WRITE_TEXT) <
+			    (int)blen) {
+				wlog(WLOG_INFO, s->id, s->runtime_id,
+				    "browser write failed");
+				return -1;
+			}
+			sendq_pop(s->q);
+		}
+		if (sendq_count(s->q)) {
+			lws_callback_on_writable(wsi);
+		} else if (s->closing) {
+			const char *why = "closing";
+
+			lws_close_reason(wsi,
+			    (enum lws_close_status)s->closing,
+			    (unsigned char *)why, strlen(why));
+			return -1;
+		}
+		break;
+	case LWS_CALLBACK_RECEIVE:
+		if (!s)
+			break;
+		if (!s->closing)
+			wlog(WLOG_INFO, s->id, s->runtime_id,
+			    "browser sent a data frame");
+		session_finish(s, FRAME_DIAG_OBSERVATION_ONLY,
+		    LWS_CLOSE_STATUS_POLICY_VIOLATION, false);
+		break;
+	case LWS_CALLBACK_CLOSED:
+		if (!s)
+			break;
+		wlog(WLOG_INFO, s->id, s->runtime_id, "stream closed");
+		pss->s = NULL;
+		s->browser = NULL;
+		session_free(s);
+		if (p->browsers)
+			p->browsers--;
+		if (p->shutting_down && !p->browsers)
+			p->done = true;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols proxy_server_protocols[] = {
+	{ "wrg-events", proxy_browser_cb, sizeof(struct browser_pss), 4096,
+	    0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* ---- signals, shutdown, reload ----------------------------------- */
+
+static void
+proxy_on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		proxy_sig_hup = 1;
+	else
+		proxy_sig_term = 1;
+	if (proxy_sig_ctx)
+		lws_cancel_service(proxy_sig_ctx);
+}
+
+static void
+proxy_shutdown_deadline(lws_sorted_usec_list_t *sul)
+{
+	struct proxy *p = lws_container_of(sul, struct proxy, sul_shutdown);
+
+	wlog(WLOG_WARN, NULL, NULL, "shutdown: %u browsers did not close "
+	    "in time", p->browsers);
+	p->done = true;
+}
+
+static void
+proxy_shutdown(struct proxy *p)
+{
+	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+	    lws_dll2_get_head(&p->sessions)) {
+		struct session *s = lws_container_of(d, struct session, list);
+
+		session_finish(s, FRAME_DIAG_SHUTTING_DOWN,
+		    LWS_CLOSE_STATUS_GOINGAWAY, false);
+	} lws_end_foreach_dll_safe(d, d1);
+	wlog(WLOG_INFO, NULL, NULL, "shutting down: closing %u streams",
+	    p->browsers);
+	if (!p->browsers)
+		p->done = true;
+	else
+		lws_sul_schedule(p->ctx, 0, &p->sul_shutdown,
+		    proxy_shutdown_deadline, PROXY_SHUTDOWN_MAX_US);
+}
+
+static void
+proxy_reload(struct proxy *p)
+{
+	const struct registry_wsproxy *o = &p->cfg->reg->wsproxy, *n;
+	struct registry *reg;
+	char *err = NULL;
+
+	reg = registry_load_file(p->config_path, &err);
+	if (!reg) {
+		wlog(WLOG_ERR, NULL, NULL, "reload failed, keeping the old "
+		    "config: %s", err ? err : "unknown error");
+		free(err);
+		return;
+	}
+	n = &reg->wsproxy;
+	if (strcmp(o->listen, n->listen) != 0 ||
+	    o->ping_interval_s != n->ping_interval_s)
+		wlog(WLOG_WARN, NULL, NULL, "reload: wsproxy.listen and "
+		    "wsproxy.ping_interval_s take effect only after a restart");
+	cfg_unref(p->cfg);
+	p->cfg = cfg_new(reg);
+	wlog(WLOG_INFO, NULL, NULL, "config reloaded from %s (%zu runtimes)",
+	    p->config_path, reg->runtime_count);
+}
+
+/* Creates the browser-facing vhost on wsproxy.listen. */
+static int
+proxy_listen(struct proxy *p)
+{
+	const struct registry_wsproxy *w = &p->cfg->reg->wsproxy;
+	struct lws_context_creation_info info;
+	struct stat st;
+
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "browser";
+	info.protocols = proxy_server_protocols;
+	info.retry_and_idle_policy = w->ping_interval_s ? &p->ws_policy :
+	    NULL;
+	if (w->listen_unix) {
+		/* Replace a stale socket from an earlier run, nothing
+		 * else. */
+		if (lstat(w->listen_unix, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(w->listen_unix);
+		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+		info.iface = w->listen_unix;
+		info.port = 0;
+	} else {
+		info.iface = w->listen_host;
+		info.port = w->listen_port;
+		if (w->listen_host && !strchr(w->listen_host, ':'))
+			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	}
+	p->server = lws_create_vhost(p->ctx, &info);
+	if (!p->server) {
+		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s", w->listen);
+		return -1;
+	}
+	wlog(WLOG_INFO, NULL, NULL, "listening on %s", w->listen);
+	return 0;
+}
+
+int
+proxy_run(struct registry *reg, const char *config_path)
+{
+	struct lws_context_creation_info info;
+	struct proxy p;
+	struct proxy_client_vh *c, *cn;
+	struct sigaction sa;
+	int rc = 1;
+
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg_new(reg);
+	p.config_path = config_path;
+	if (reg->wsproxy.ping_interval_s) {
+		unsigned ping = reg->wsproxy.ping_interval_s;
+
+		p.ws_policy.secs_since_valid_ping =
+		    (uint16_t)(ping > 30000 ? 30000 : ping);
+		p.ws_policy.secs_since_valid_hangup =
+		    (uint16_t)(ping > 30000 ? 60000 : ping * 2);
+	}
+
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.user = &p;
+	p.ctx = lws_create_context(&info);
+	if (!p.ctx) {
+		wlog(WLOG_ERR, NULL, NULL, "cannot create the lws context");
+		goto out;
+	}
+	if (proxy_listen(&p))
+		goto out;
+
+	proxy_sig_ctx = p.ctx;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = proxy_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	while (!p.done) {
+		if (lws_service(p.ctx, 0) < 0)
+			break;
+		if (proxy_sig_hup) {
+			proxy_sig_hup = 0;
+			if (!p.shutting_down)
+				proxy_reload(&p);
+		}
+		if (proxy_sig_term && !p.shutting_down) {
+			p.shutting_down = true;
+			proxy_shutdown(&p);
+		}
+	}
+	rc = 0;
+	wlog(WLOG_INFO, NULL, NULL, "stopped");
+out:
+	proxy_sig_ctx = NULL;
+	if (p.ctx) {
+		lws_sul_cancel(&p.sul_shutdown);
+		lws_context_destroy(p.ctx);
+	}
+	/* Sessions whose close callback did not run during destroy. */
+	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+	    lws_dll2_get_head(&p.sessions)) {
+		struct session *s = lws_container_of(d, struct session, list);
+
+		s->upstream = NULL;
+		s->browser = NULL;
+		session_free(s);
+	} lws_end_foreach_dll_safe(d, d1);
+	for (c = p.client_vhs; c; c = cn) {
+		cn = c->next;
+		free(c->ca);
+		free(c->cert);
+		free(c->key);
+		free(c);
+	}
+	cfg_unref(p.cfg);
+	return rc;
+}

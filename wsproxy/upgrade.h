@@ -1,0 +1,57 @@
+/*
+ * upgrade — the checks on a browser's WebSocket upgrade and the upstream
+ * path built from it, as pure functions for unit tests:
+ *
+ *  - the path goes through lib/route.h, exactly like wrg.fcgi. lws hands
+ *    us the path already percent-decoded once, so it is re-encoded byte by
+ *    byte first (upgrade_path_encode) and route_parse decodes it back: an
+ *    id reaches the runtime decoded exactly once, as in REST;
+ *  - the Origin against allowed_origins (empty list: the Origin's
+ *    host[:port] must equal the Host header; no Origin header at all is a
+ *    non-browser client and allowed);
+ *  - the upstream path: base_path + "/v1/workers/" + one escaped segment
+ *    (curl_easy_escape) + "/events/ws" [+ "?cursor=" + escaped cursor].
+ */
+#ifndef WRG_WSPROXY_UPGRADE_H
+#define WRG_WSPROXY_UPGRADE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "registry.h"
+#include "route.h"
+
+enum upgrade_result {
+	UPGRADE_OK = 0,
+	UPGRADE_NOT_FOUND,	/* not the events route: HTTP 404 */
+	UPGRADE_BAD_ID,		/* an id fails the id rules: HTTP 400 */
+	UPGRADE_FORBIDDEN	/* Origin refused: HTTP 403 */
+};
+
+/* Percent-encodes every byte of decoded[0..len) except '/' and RFC 3986
+ * unreserved characters. Returns a new NUL-ended string (caller frees). */
+char *upgrade_path_encode(const char *decoded, size_t len);
+
+/* Whether origin (NULL: header absent) may open a stream, given the
+ * request's Host header (NULL: absent). */
+bool upgrade_origin_allowed(const struct registry *reg, const char *origin,
+    const char *host);
+
+/* Checks an upgrade: the lws-decoded path, Origin and Host headers.
+ * On UPGRADE_OK fills *rt with the events route and its ids. The runtime
+ * id is not looked up here (an unknown runtime is a diagnostic on an
+ * accepted socket, not a refused upgrade). */
+enum upgrade_result upgrade_check(const struct registry *reg,
+    const char *decoded_path, size_t len, const char *origin,
+    const char *host, struct route *rt);
+
+/* The runtime path for a worker's event socket, as a new string owned by
+ * the caller, or NULL if escaping failed. cursor may be NULL. */
+char *upgrade_upstream_path(const char *base_path, const char *worker_id,
+    size_t worker_id_len, const char *cursor);
+
+/* HTTP status for a refusal, and a fixed short JSON body. */
+unsigned upgrade_http_status(enum upgrade_result r);
+const char *upgrade_http_body(enum upgrade_result r);
+
+#endif
