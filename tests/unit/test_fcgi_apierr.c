@@ -1,0 +1,260 @@
+/*
+ * Unit tests of wrg.fcgi's error table (apierr) and response builder
+ * (resp): every browser code of browser-api.md with its status, the
+ * upstream -> browser mapping for each HTTP status class, and the scrubbing
+ * of runtime rejection messages.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apierr.h"
+#include "resp.h"
+#include "wjson.h"
+#include "wlog.h"
+
+static const char conf[] =
+    "{\"runtimes\": ["
+    "  {\"id\": \"a\", \"base_url\": \"https://runtime.example:8443/base\","
+    "   \"token\": \"tok-XYZ\"},"
+    "  {\"id\": \"b\", \"base_url\": \"unix:/srv/rt/b.sock\"}]}";
+
+static struct registry *reg;
+
+static int
+setup(void **state)
+{
+	char *err = NULL;
+
+	(void)state;
+	wlog_init("test", WLOG_ERR);
+	reg = registry_load_buffer("unit.conf", conf, strlen(conf), &err);
+	if (reg == NULL)
+		fail_msg("config: %s", err);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	registry_free(reg);
+	return 0;
+}
+
+/* The table of browser-api.md, verbatim. */
+static void
+test_table(void **state)
+{
+	static const struct { enum apierr e; int status; const char *code; }
+	    want[] = {
+		{ APIERR_INVALID_JSON, 400, "invalid_json" },
+		{ APIERR_INVALID_REQUEST, 400, "invalid_request" },
+		{ APIERR_NOT_FOUND, 404, "not_found" },
+		{ APIERR_RUNTIME_NOT_FOUND, 404, "runtime_not_found" },
+		{ APIERR_WORKER_NOT_FOUND, 404, "worker_not_found" },
+		{ APIERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed" },
+		{ APIERR_REQUEST_TOO_LARGE, 413, "request_too_large" },
+		{ APIERR_UNSUPPORTED_MEDIA_TYPE, 415,
+		  "unsupported_media_type" },
+		{ APIERR_RUNTIME_REJECTED, 400, "runtime_rejected" },
+		{ APIERR_RUNTIME_UNSUPPORTED, 501, "runtime_unsupported" },
+		{ APIERR_RUNTIME_UNREACHABLE, 502, "runtime_unreachable" },
+		{ APIERR_RUNTIME_AUTH_FAILED, 502, "runtime_auth_failed" },
+		{ APIERR_RUNTIME_TLS_FAILED, 502, "runtime_tls_failed" },
+		{ APIERR_RUNTIME_BAD_RESPONSE, 502, "runtime_bad_response" },
+		{ APIERR_RUNTIME_ERROR, 502, "runtime_error" },
+		{ APIERR_RUNTIME_TIMEOUT, 504, "runtime_timeout" },
+	};
+
+	(void)state;
+	assert_int_equal(sizeof(want) / sizeof(want[0]), APIERR__COUNT - 1);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_int_equal(apierr_status(want[i].e), want[i].status);
+		assert_string_equal(apierr_code(want[i].e), want[i].code);
+		assert_true(strlen(apierr_message(want[i].e)) > 5);
+	}
+	assert_string_equal(apierr_runtime_status(APIERR_RUNTIME_UNREACHABLE),
+	    "unreachable");
+	assert_string_equal(apierr_runtime_status(APIERR_RUNTIME_AUTH_FAILED),
+	    "unauthorized");
+	assert_string_equal(apierr_runtime_status(APIERR_RUNTIME_TIMEOUT),
+	    "timeout");
+	assert_string_equal(apierr_runtime_status(APIERR_RUNTIME_ERROR),
+	    "error");
+	assert_string_equal(apierr_runtime_status(APIERR_OK), "available");
+}
+
+static void
+classify(enum upstream_err err, long status, const char *body,
+    struct apierr_upstream *u)
+{
+	struct upstream_call c;
+
+	memset(&c, 0, sizeof(c));
+	c.rt = &reg->runtimes[0];
+	c.path = strdup("/v1/workers/w");
+	c.err = err;
+	c.status = status;
+	if (body) {
+		c.resp = strdup(body);
+		c.resp_len = strlen(body);
+	}
+	snprintf(c.detail, sizeof(c.detail), "Could not resolve host: "
+	    "runtime.example");
+	apierr_upstream(reg, c.rt, &c, "rid", u);
+	free(c.path);
+	free(c.resp);
+}
+
+static void
+test_mapping(void **state)
+{
+	struct apierr_upstream u;
+
+	(void)state;
+	classify(UPSTREAM_OK, 200, "{}", &u);
+	assert_int_equal(u.err, APIERR_OK);
+	classify(UPSTREAM_OK, 201, "{}", &u);
+	assert_int_equal(u.err, APIERR_OK);
+	classify(UPSTREAM_ERR_TIMEOUT, 0, NULL, &u);
+	assert_int_equal(u.err, APIERR_RUNTIME_TIMEOUT);
+	assert_int_equal(u.status, 504);
+	classify(UPSTREAM_OK, 401, "", &u);
+	assert_int_equal(u.err, APIERR_RUNTIME_AUTH_FAILED);
+	assert_int_equal(u.status, 502);
+	classify(UPSTREAM_OK, 404, "<html>nope</html>", &u);
+	assert_int_equal(u.err, APIERR_RUNTIME_UNSUPPORTED);
+	assert_true(u.unsupported);
+	classify(UPSTREAM_OK, 404, "{\"error\":{\"code\":\"worker_not_found\""
+	    ",\"message\":\"m\"}}", &u);
+	assert_int_equal(u.err, APIERR_WORKER_NOT_FOUND);
+	assert_false(u.unsupported);
+	classify(UPSTREAM_OK, 404, "{\"error\":{\"code\":\"other\"}}", &u);
+	assert_int_equal(u.err, APIERR_RUNTIME_ERROR);
+	classify(UPSTREAM_OK, 409, "{\"error\":{\"code\":\"runtime_stopped\","
+	    "\"message\":\"stopped\"}}", &u);
+	assert_int_equal(u.err, APIERR_RUNTIME_REJECTED);
+	assert_int_equal(u.status, 409);
+	assert_string_equal(u.runtime_code, "runtime_stopped");
+	assert_string_equal(u.message, "stopped");
+	apierr_upstream_clear(&u);
+	classify(UPSTREAM_OK, 400, "not json", &u);
+	assert_int_equal(u.err, APIERR_RUNTIME_ERROR);
+	classify(UPSTREAM_OK, 400, "{\"error\":{\"code\":\"invalid_json\"}}",
+	    &u);
+	assert_int_equal(u.err, APIERR_RUNTIME_REJECTED);
+	assert_string_equal(u.message, "the runtime rejected the request");
+	apierr_upstream_clear(&u);
+	classify(UPSTREAM_OK, 500, "{\"error\":{\"code\":\"store_io\","
+	    "\"message\":\"/var/lib/x\"}}", &u);
+	assert_int_equal(u.err, APIERR_RUNTIME_ERROR);
+	assert_null(u.message);
+	classify(UPSTREAM_OK, 204, NULL, &u);
+	assert_int_equal(u.err, APIERR_OK);
+	classify(UPSTREAM_OK, 101, NULL, &u);
+	assert_int_equal(u.err, APIERR_RUNTIME_BAD_RESPONSE);
+}
+
+static void
+test_scrub(void **state)
+{
+	static const char *const refused[] = {
+	    "see https://runtime.example:8443/base/v1/x",
+	    "host runtime.example said no", "port 8443", "under /base",
+	    "socket /srv/rt/b.sock", "token tok-XYZ", "unix:/x",
+	    "GET /v1/workers failed", "line\nbreak", "tab\there",
+	    "connect to localhost", "Bearer abc", "",
+	};
+	char *s, longmsg[400];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		s = apierr_scrub(reg, refused[i]);
+		if (s != NULL)
+			fail_msg("passed: %s", refused[i]);
+	}
+	assert_null(apierr_scrub(reg, NULL));
+	memset(longmsg, 'a', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	assert_null(apierr_scrub(reg, longmsg));
+	s = apierr_scrub(reg, "limit 300 is above 256");
+	assert_string_equal(s, "limit 300 is above 256");
+	free(s);
+	s = apierr_scrub(reg, "intent.kind must be one of: task, role");
+	assert_non_null(s);
+	free(s);
+}
+
+static void
+test_resp(void **state)
+{
+	struct resp r;
+	struct apierr_upstream u;
+	struct json_object *j, *e, *m;
+	char *head;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.request_id, sizeof(r.request_id), "req-1");
+	resp_error(&r, APIERR_RUNTIME_TIMEOUT, "a", NULL);
+	assert_int_equal(r.status, 504);
+	j = wjson_parse(r.body, r.body_len, 8);
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "error", &e));
+	assert_string_equal(wjson_get_string(e, "code"), "runtime_timeout");
+	assert_string_equal(wjson_get_string(e, "runtime_id"), "a");
+	assert_string_equal(wjson_get_string(e, "request_id"), "req-1");
+	assert_false(json_object_object_get_ex(e, "runtime_code", &m));
+	json_object_put(j);
+	head = resp_headers(&r);
+	assert_non_null(strstr(head, "Status: 504 Gateway Timeout\r\n"));
+	assert_non_null(strstr(head, "X-Request-Id: req-1\r\n"));
+	assert_int_equal(strcmp(head + strlen(head) - 4, "\r\n\r\n"), 0);
+	free(head);
+
+	memset(&u, 0, sizeof(u));
+	u.err = APIERR_RUNTIME_REJECTED;
+	u.status = 409;
+	u.runtime_code = strdup("runtime_stopped");
+	u.message = strdup("stopped");
+	resp_upstream_error(&r, &u, "a");
+	apierr_upstream_clear(&u);
+	assert_int_equal(r.status, 409);
+	j = wjson_parse(r.body, r.body_len, 8);
+	assert_true(json_object_object_get_ex(j, "error", &e));
+	assert_string_equal(wjson_get_string(e, "code"), "runtime_rejected");
+	assert_string_equal(wjson_get_string(e, "runtime_code"),
+	    "runtime_stopped");
+	assert_string_equal(wjson_get_string(e, "message"), "stopped");
+	json_object_put(j);
+
+	r.allow = "GET, HEAD";
+	resp_error(&r, APIERR_METHOD_NOT_ALLOWED, NULL, NULL);
+	head = resp_headers(&r);
+	assert_non_null(strstr(head, "Allow: GET, HEAD\r\n"));
+	assert_null(strstr(r.body, "runtime_id"));
+	free(head);
+	resp_clear(&r);
+	resp_clear(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_mapping),
+		cmocka_unit_test(test_scrub),
+		cmocka_unit_test(test_resp),
+	};
+
+	return cmocka_run_group_tests_name("fcgi_apierr", tests, setup,
+	    teardown);
+}

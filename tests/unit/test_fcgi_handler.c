@@ -1,0 +1,888 @@
+/*
+ * Unit tests of wrg.fcgi's request handler, called directly with a
+ * hand-built request (no socket): routing, id validation and escaping,
+ * body rules (415/413/invalid_json/invalid_request), the upstream error
+ * mapping as seen by a browser, response rewriting, the parallel fan-out
+ * and the request-id rule. The runtime side is the scripted fake in
+ * test_fcgi_fake_upstream.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handler.h"
+#include "wjson.h"
+#include "wlog.h"
+
+/* The fake upstream's script and record (test_fcgi_fake_upstream.c). */
+struct fake_call {
+	char rt[65];
+	bool post;
+	char path[2048];
+	char body[4096];
+	char request_id[128];
+	size_t batch;
+};
+extern struct fake_call fake_calls[];
+extern size_t fake_ncalls;
+void fake_reset(void);
+void fake_set(const char *rt, enum upstream_err err, long status,
+    const char *body);
+
+static const char conf[] =
+    "{\"api_prefix\": \"/api\","
+    " \"limits\": {\"max_request_body_bytes\": 1024},"
+    " \"runtimes\": ["
+    "  {\"id\": \"tcp-a\", \"base_url\": \"http://127.0.0.1:45678\","
+    "   \"token\": \"tok-SECRET-a\"},"
+    "  {\"id\": \"sock-b\", \"display_name\": \"Local B\","
+    "   \"base_url\": \"unix:/run/secret-dir/b.sock\"}]}";
+
+static struct registry *reg;
+static struct rtstate *rts;
+static struct upstream *up;
+
+/* A request body served from memory, counting what was read. */
+struct membody {
+	const char *data;
+	size_t len, off;
+	size_t total_read;
+	int reads;
+};
+
+static ssize_t
+membody_read(void *arg, char *buf, size_t cap)
+{
+	struct membody *m = arg;
+	size_t n = m->len - m->off;
+
+	m->reads++;
+	if (n > cap)
+		n = cap;
+	memcpy(buf, m->data + m->off, n);
+	m->off += n;
+	m->total_read += n;
+	return (ssize_t)n;
+}
+
+struct result {
+	struct resp r;
+	struct json_object *json;
+	struct membody body;
+};
+
+static void
+run_full(struct result *res, const char *method, const char *uri,
+    const char *ctype, const char *clen, const char *body,
+    const char *request_id)
+{
+	struct handler_ctx ctx = { reg, rts, up };
+	struct handler_req req;
+
+	memset(res, 0, sizeof(*res));
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.uri = uri;
+	req.content_type = ctype;
+	req.request_id = request_id;
+	res->body.data = body ? body : "";
+	res->body.len = body ? strlen(body) : 0;
+	req.content_length = clen;
+	req.read_body = membody_read;
+	req.read_arg = &res->body;
+	handler_handle(&ctx, &req, &res->r);
+	res->json = wjson_parse(res->r.body, res->r.body_len, 64);
+	assert_non_null(res->json);
+}
+
+static void
+run(struct result *res, const char *method, const char *uri)
+{
+	run_full(res, method, uri, NULL, NULL, NULL, NULL);
+}
+
+static void
+post(struct result *res, const char *uri, const char *body)
+{
+	char clen[32];
+
+	snprintf(clen, sizeof(clen), "%zu", strlen(body));
+	run_full(res, "POST", uri, "application/json", clen, body, NULL);
+}
+
+static void
+done(struct result *res)
+{
+	json_object_put(res->json);
+	resp_clear(&res->r);
+}
+
+/* Value at a dotted path ("error.code") as a string, or NULL. */
+static const char *
+jstr(struct json_object *o, const char *path)
+{
+	char buf[256], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && o;
+	    tok = strtok_r(NULL, ".", &save)) {
+		struct json_object *m = NULL;
+
+		if (json_object_is_type(o, json_type_array)) {
+			if ((size_t)atoi(tok) >= json_object_array_length(o))
+				return NULL;
+			m = json_object_array_get_idx(o, (size_t)atoi(tok));
+		} else if (!json_object_object_get_ex(o, tok, &m)) {
+			return NULL;
+		}
+		o = m;
+	}
+	if (o == NULL)
+		return "null";
+	return json_object_get_string(o);
+}
+
+static void
+assert_error(struct result *res, int status, const char *code)
+{
+	assert_int_equal(res->r.status, status);
+	assert_string_equal(jstr(res->json, "error.code"), code);
+	assert_string_equal(jstr(res->json, "error.request_id"),
+	    res->r.request_id);
+}
+
+static void
+assert_no_secrets(const struct result *res)
+{
+	static const char *const secrets[] = { "127.0.0.1", "45678",
+	    "tok-SECRET-a", "secret-dir", "b.sock", "unix:", "Failed to",
+	    "/v1/" };
+	char *head = resp_headers(&res->r);
+
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (res->r.body && strstr(res->r.body, secrets[i]))
+			fail_msg("secret '%s' in body %s", secrets[i],
+			    res->r.body);
+		if (strstr(head, secrets[i]))
+			fail_msg("secret '%s' in headers", secrets[i]);
+	}
+	free(head);
+}
+
+static int
+setup(void **state)
+{
+	char *err = NULL;
+
+	(void)state;
+	wlog_init("test", WLOG_ERR);
+	reg = registry_load_buffer("unit.conf", conf, strlen(conf), &err);
+	if (reg == NULL)
+		fail_msg("config: %s", err);
+	rts = rtstate_new(reg->runtime_count);
+	up = upstream_new(reg);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	fake_reset();
+	upstream_free(up);
+	rtstate_free(rts);
+	registry_free(reg);
+	return 0;
+}
+
+static int
+each(void **state)
+{
+	(void)state;
+	fake_reset();
+	return 0;
+}
+
+static void
+test_health(void **state)
+{
+	struct result res;
+	char *head;
+
+	(void)state;
+	run(&res, "GET", "/api/health");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(jstr(res.json, "status"), "ok");
+	assert_string_equal(jstr(res.json, "runtime_count"), "2");
+	assert_int_equal(fake_ncalls, 0);
+	head = resp_headers(&res.r);
+	assert_non_null(strstr(head, "Status: 200 OK\r\n"));
+	assert_non_null(strstr(head, "Content-Type: application/json\r\n"));
+	assert_non_null(strstr(head, "Cache-Control: no-store\r\n"));
+	assert_non_null(strstr(head, "X-Content-Type-Options: nosniff\r\n"));
+	assert_non_null(strstr(head, "X-Request-Id: "));
+	assert_null(strstr(head, "Allow:"));
+	free(head);
+	done(&res);
+
+	run(&res, "HEAD", "/api/health?x=1");
+	assert_int_equal(res.r.status, 200);
+	assert_true(res.r.head);
+	done(&res);
+}
+
+static void
+test_not_found(void **state)
+{
+	static const char *const uris[] = { "/api", "/api/", "/health",
+	    "/apihealth", "/api/nope", "/api/runtimes/tcp-a/x",
+	    "/api/runtimes/tcp-a/workers/w/nope", "/api/health/x", "",
+	    "/API/health", "/api//health", "/api/workers/w" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+		struct result res;
+
+		run(&res, "GET", uris[i]);
+		assert_error(&res, 404, "not_found");
+		done(&res);
+	}
+	assert_int_equal(fake_ncalls, 0);
+}
+
+static void
+test_method_not_allowed(void **state)
+{
+	struct result res;
+
+	(void)state;
+	run(&res, "DELETE", "/api/health");
+	assert_error(&res, 405, "method_not_allowed");
+	assert_non_null(res.r.allow);
+	{
+		char *head = resp_headers(&res.r);
+
+		assert_non_null(strstr(head, "Allow: GET"));
+		free(head);
+	}
+	done(&res);
+	run(&res, "POST", "/api/runtimes/tcp-a/workers/w1");
+	assert_error(&res, 405, "method_not_allowed");
+	done(&res);
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/w1/input");
+	assert_error(&res, 405, "method_not_allowed");
+	assert_string_equal(res.r.allow, "POST");
+	done(&res);
+	run(&res, "PUT", "/api/runtimes/tcp-a/workers");
+	assert_error(&res, 405, "method_not_allowed");
+	done(&res);
+	assert_int_equal(fake_ncalls, 0);
+}
+
+static void
+test_runtime_not_found(void **state)
+{
+	struct result res;
+
+	(void)state;
+	run(&res, "GET", "/api/runtimes/nope/workers");
+	assert_error(&res, 404, "runtime_not_found");
+	assert_string_equal(jstr(res.json, "error.runtime_id"), "nope");
+	done(&res);
+	run(&res, "GET", "/api/runtimes/nope");
+	assert_error(&res, 404, "runtime_not_found");
+	done(&res);
+	assert_int_equal(fake_ncalls, 0);
+}
+
+static void
+test_bad_ids(void **state)
+{
+	static const char *const bad[] = {
+	    "/api/runtimes/tcp-a/workers/a%2Fb",
+	    "/api/runtimes/tcp-a/workers/..",
+	    "/api/runtimes/tcp-a/workers/%2e%2e",
+	    "/api/runtimes/tcp-a/workers/.",
+	    "/api/runtimes/tcp-a/workers/a%00b",
+	    "/api/runtimes/tcp-a/workers/a%0Ab",
+	    "/api/runtimes/tcp-a/workers/a%7F",
+	    "/api/runtimes/tcp-a/workers/%ff%fe",
+	    "/api/runtimes/a%2Fb/workers",
+	    "/api/runtimes/rt%20x",
+	};
+	struct result res;
+	char uri[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		run(&res, "GET", bad[i]);
+		if (res.r.status != 400)
+			fail_msg("%s: status %d", bad[i], res.r.status);
+		assert_error(&res, 400, "invalid_request");
+		done(&res);
+	}
+	/* 257 bytes after decoding is one too many; 256 is fine. */
+	snprintf(uri, sizeof(uri), "/api/runtimes/tcp-a/workers/%0257d", 0);
+	run(&res, "GET", uri);
+	assert_error(&res, 400, "invalid_request");
+	done(&res);
+	assert_int_equal(fake_ncalls, 0);
+	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
+	snprintf(uri, sizeof(uri), "/api/runtimes/tcp-a/workers/%0256d", 0);
+	run(&res, "GET", uri);
+	assert_int_equal(fake_ncalls, 1);
+	done(&res);
+}
+
+static void
+test_id_escaping(void **state)
+{
+	struct result res;
+
+	(void)state;
+	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/a%20b%3Fc%23d%25e");
+	assert_int_equal(fake_ncalls, 1);
+	assert_string_equal(fake_calls[0].path,
+	    "/v1/workers/a%20b%3Fc%23d%25e");
+	done(&res);
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/..%5C..%5Cx/transcript");
+	assert_string_equal(fake_calls[1].path,
+	    "/v1/workers/..%5C..%5Cx/transcript");
+	done(&res);
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/%C3%BC;x=1&y");
+	assert_string_equal(fake_calls[2].path,
+	    "/v1/workers/%C3%BC%3Bx%3D1%26y");
+	done(&res);
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/...");
+	assert_string_equal(fake_calls[3].path, "/v1/workers/...");
+	done(&res);
+	/* A '%' that is no escape stays a literal byte of the id. */
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/%zz");
+	assert_string_equal(fake_calls[4].path, "/v1/workers/%25zz");
+	done(&res);
+}
+
+static void
+test_media_type(void **state)
+{
+	static const char *const bad[] = { NULL, "", "text/plain",
+	    "application/x-www-form-urlencoded", "multipart/form-data",
+	    "application/jsonx", "application/json-patch+json" };
+	struct result res;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		run_full(&res, "POST", "/api/runtimes/tcp-a/workers/w/input",
+		    bad[i], "2", "{}", NULL);
+		assert_error(&res, 415, "unsupported_media_type");
+		assert_int_equal(res.body.total_read, 0);
+		done(&res);
+	}
+	/* Stop with an empty body still needs the JSON media type. */
+	run_full(&res, "POST", "/api/runtimes/tcp-a/workers/w/stop", NULL,
+	    "0", "", NULL);
+	assert_error(&res, 415, "unsupported_media_type");
+	done(&res);
+	assert_int_equal(fake_ncalls, 0);
+
+	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
+	run_full(&res, "POST", "/api/runtimes/tcp-a/workers/w/stop",
+	    "Application/JSON; charset=utf-8", "0", "", NULL);
+	assert_error(&res, 502, "runtime_unreachable");
+	assert_int_equal(fake_ncalls, 1);
+	assert_string_equal(fake_calls[0].body, "{}");
+	done(&res);
+}
+
+static void
+test_too_large(void **state)
+{
+	char *big = malloc(5000);
+	struct result res;
+
+	(void)state;
+	memset(big, ' ', 4999);
+	big[0] = '{';
+	big[4998] = '}';
+	big[4999] = '\0';
+	/* Declared too large: refused before reading a byte. */
+	run_full(&res, "POST", "/api/runtimes/tcp-a/workers",
+	    "application/json", "4999", big, NULL);
+	assert_error(&res, 413, "request_too_large");
+	assert_int_equal(res.body.total_read, 0);
+	done(&res);
+	/* Not declared: read at most cap + 1 bytes, then refused. */
+	run_full(&res, "POST", "/api/runtimes/tcp-a/workers",
+	    "application/json", NULL, big, NULL);
+	assert_error(&res, 413, "request_too_large");
+	assert_true(res.body.total_read <= 1025);
+	done(&res);
+	/* Declared small but longer in fact: the cap still holds. */
+	run_full(&res, "POST", "/api/runtimes/tcp-a/workers",
+	    "application/json", "10", big, NULL);
+	assert_error(&res, 413, "request_too_large");
+	assert_true(res.body.total_read <= 1025);
+	done(&res);
+	run_full(&res, "POST", "/api/runtimes/tcp-a/workers",
+	    "application/json", "12abc", "{}", NULL);
+	assert_error(&res, 400, "invalid_request");
+	done(&res);
+	assert_int_equal(fake_ncalls, 0);
+	free(big);
+}
+
+static void
+test_invalid_json(void **state)
+{
+	static const char *const bad[] = { "", "[]", "\"x\"", "1", "null",
+	    "{", "{\"a\":1}x", "{\"a\":1}{}", "{/*c*/}", "{\"a\":NaN}",
+	    "{\"a\":\"\xff\"}" };
+	struct result res;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		post(&res, "/api/runtimes/tcp-a/workers/w/input", bad[i]);
+		if (strcmp(jstr(res.json, "error.code"), "invalid_json"))
+			fail_msg("body %s: %s", bad[i], res.r.body);
+		assert_error(&res, 400, "invalid_json");
+		done(&res);
+	}
+	assert_int_equal(fake_ncalls, 0);
+}
+
+static void
+test_invalid_fields(void **state)
+{
+	static const struct { const char *uri, *body; } bad[] = {
+	    { "/api/runtimes/tcp-a/workers/w/input", "{}" },
+	    { "/api/runtimes/tcp-a/workers/w/input",
+	      "{\"kind\":\"robot\",\"content\":\"x\"}" },
+	    { "/api/runtimes/tcp-a/workers/w/input", "{\"kind\":\"user\"}" },
+	    { "/api/runtimes/tcp-a/workers/w/input",
+	      "{\"kind\":\"user\",\"content\":5}" },
+	    { "/api/runtimes/tcp-a/workers", "{}" },
+	    { "/api/runtimes/tcp-a/workers", "{\"intent\":{}}" },
+	    { "/api/runtimes/tcp-a/workers",
+	      "{\"intent\":\"x\",\"profile\":{}}" },
+	    { "/api/runtimes/tcp-a/workers",
+	      "{\"intent\":{},\"profile\":{},\"mount_refs\":{}}" },
+	    { "/api/runtimes/tcp-a/workers/w/stop", "{\"reason\":1}" },
+	    { "/api/runtimes/tcp-a/workers/w/cancel", "{\"reason\":[]}" },
+	};
+	struct result res;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		post(&res, bad[i].uri, bad[i].body);
+		assert_error(&res, 400, "invalid_request");
+		done(&res);
+	}
+	assert_int_equal(fake_ncalls, 0);
+}
+
+static const char worker_json[] =
+    "{\"worker\": {\"worker_ref\": {\"runtime_id\": \"own-id\","
+    " \"worker_id\": \"worker-1\"}, \"runtime_id\": \"own-id\","
+    " \"worker_id\": \"worker-1\", \"status\": \"running\","
+    " \"intent\": {\"kind\": \"task\", \"objective\": \"x\"},"
+    " \"profile\": {\"kind\": \"runtime_default\"},"
+    " \"transcript_len\": 0, \"last_event_id\": 1, \"extra\": [1]}}";
+
+static void
+test_forward_and_rewrite(void **state)
+{
+	struct result res;
+
+	(void)state;
+	fake_set("tcp-a", UPSTREAM_OK, 200, worker_json);
+	post(&res, "/api/runtimes/tcp-a/workers",
+	    "{ \"intent\" : {\"kind\":\"task\",\"objective\":\"a\\/b \\u00fc\"},"
+	    "\n \"profile\": {\"kind\": \"runtime_default\"} }");
+	assert_int_equal(res.r.status, 201);
+	assert_int_equal(fake_ncalls, 1);
+	assert_true(fake_calls[0].post);
+	assert_string_equal(fake_calls[0].path, "/v1/workers");
+	/* Re-serialized compactly from the parsed object. */
+	assert_string_equal(fake_calls[0].body,
+	    "{\"intent\":{\"kind\":\"task\",\"objective\":\"a/b \xc3\xbc\"},"
+	    "\"profile\":{\"kind\":\"runtime_default\"}}");
+	assert_string_equal(fake_calls[0].request_id, res.r.request_id);
+	assert_string_equal(jstr(res.json, "worker.runtime_id"), "tcp-a");
+	assert_string_equal(jstr(res.json, "worker.worker_ref.runtime_id"),
+	    "tcp-a");
+	assert_string_equal(jstr(res.json, "worker.worker_id"), "worker-1");
+	assert_string_equal(jstr(res.json, "worker.extra.0"), "1");
+	assert_string_equal(jstr(res.json, "worker.intent.objective"), "x");
+	assert_null(strstr(res.r.body, "own-id"));
+	done(&res);
+
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/worker-1");
+	assert_int_equal(res.r.status, 200);
+	assert_false(fake_calls[1].post);
+	assert_string_equal(fake_calls[1].path, "/v1/workers/worker-1");
+	assert_string_equal(jstr(res.json, "worker.runtime_id"), "tcp-a");
+	done(&res);
+
+	fake_set("tcp-a", UPSTREAM_OK, 200,
+	    "{\"ack\": {\"worker_ref\": {\"runtime_id\": \"own-id\","
+	    " \"worker_id\": \"worker-1\"}, \"status\": \"running\","
+	    " \"transcript_sequence\": 3, \"event_id\": 9}}");
+	post(&res, "/api/runtimes/tcp-a/workers/worker-1/input",
+	    "{\"kind\":\"user\",\"content\":\"hi\"}");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(fake_calls[2].path, "/v1/workers/worker-1/input");
+	assert_string_equal(jstr(res.json, "ack.worker_ref.runtime_id"),
+	    "tcp-a");
+	assert_string_equal(jstr(res.json, "ack.event_id"), "9");
+	done(&res);
+
+	post(&res, "/api/runtimes/tcp-a/workers/worker-1/cancel",
+	    "{\"reason\":\"done\"}");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(fake_calls[3].path,
+	    "/v1/workers/worker-1/cancel");
+	assert_string_equal(fake_calls[3].body, "{\"reason\":\"done\"}");
+	done(&res);
+}
+
+static void
+test_transcript_query(void **state)
+{
+	static const char tr[] = "{\"transcript\": {\"worker_ref\":"
+	    " {\"runtime_id\": \"own\", \"worker_id\": \"w\"}, \"start\": 0,"
+	    " \"limit\": 5, \"total_items\": 1, \"items\": [{\"sequence\": 1,"
+	    " \"worker_ref\": {\"runtime_id\": \"own\", \"worker_id\": \"w\"},"
+	    " \"role\": \"user\", \"content\": \"hi\", \"event_id\": 4}],"
+	    " \"next_start\": null}}";
+	static const char *const bad[] = { "?start=x", "?limit=-1",
+	    "?start=", "?start=1&start=2", "?limit=99999999999",
+	    "?limit=1e3", "?start=%31" };
+	struct result res;
+
+	(void)state;
+	fake_set("sock-b", UPSTREAM_OK, 200, tr);
+	run(&res, "GET", "/api/runtimes/sock-b/workers/w/transcript");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(fake_calls[0].path, "/v1/workers/w/transcript");
+	assert_string_equal(jstr(res.json, "transcript.items.0.worker_ref."
+	    "runtime_id"), "sock-b");
+	assert_string_equal(jstr(res.json, "transcript.worker_ref."
+	    "runtime_id"), "sock-b");
+	assert_string_equal(jstr(res.json, "transcript.next_start"), "null");
+	done(&res);
+	run(&res, "GET",
+	    "/api/runtimes/sock-b/workers/w/transcript?limit=5&x=%2F&start=0");
+	assert_string_equal(fake_calls[1].path,
+	    "/v1/workers/w/transcript?start=0&limit=5");
+	done(&res);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char uri[256];
+
+		snprintf(uri, sizeof(uri),
+		    "/api/runtimes/sock-b/workers/w/transcript%s", bad[i]);
+		run(&res, "GET", uri);
+		assert_error(&res, 400, "invalid_request");
+		done(&res);
+	}
+	assert_int_equal(fake_ncalls, 2);
+}
+
+/* Each upstream outcome as the browser sees it. */
+static void
+test_upstream_errors(void **state)
+{
+	static const struct {
+		enum upstream_err err;
+		long status;
+		const char *body;
+		int want_status;
+		const char *want_code;
+	} cases[] = {
+	    { UPSTREAM_ERR_UNREACHABLE, 0, NULL, 502, "runtime_unreachable" },
+	    { UPSTREAM_ERR_TIMEOUT, 0, NULL, 504, "runtime_timeout" },
+	    { UPSTREAM_ERR_TLS, 0, NULL, 502, "runtime_tls_failed" },
+	    { UPSTREAM_ERR_TOO_LARGE, 0, NULL, 502, "runtime_bad_response" },
+	    { UPSTREAM_ERR_BAD_RESPONSE, 0, NULL, 502,
+	      "runtime_bad_response" },
+	    { UPSTREAM_OK, 401, "{\"error\":{\"code\":\"unauthorized\","
+	      "\"message\":\"bad token tok-SECRET-a\"}}", 502,
+	      "runtime_auth_failed" },
+	    { UPSTREAM_OK, 500, "{\"error\":{\"code\":\"store_io\","
+	      "\"message\":\"cannot write /run/secret-dir/x\"}}", 502,
+	      "runtime_error" },
+	    { UPSTREAM_OK, 503, "oops", 502, "runtime_error" },
+	    { UPSTREAM_OK, 403, "", 502, "runtime_error" },
+	    { UPSTREAM_OK, 404, "{\"error\":{\"code\":\"worker_not_found\","
+	      "\"message\":\"no worker\"}}", 404, "worker_not_found" },
+	    { UPSTREAM_OK, 404, "", 501, "runtime_unsupported" },
+	    { UPSTREAM_OK, 405, "Method Not Allowed", 501,
+	      "runtime_unsupported" },
+	    { UPSTREAM_OK, 302, "", 502, "runtime_bad_response" },
+	    { UPSTREAM_OK, 200, "{not json", 502, "runtime_bad_response" },
+	    { UPSTREAM_OK, 200, "{\"worker\": []}", 502,
+	      "runtime_bad_response" },
+	    { UPSTREAM_OK, 200, "{\"worker\": {\"worker_id\": \"w\"}}", 502,
+	      "runtime_bad_response" },
+	    { UPSTREAM_OK, 200, "", 502, "runtime_bad_response" },
+	};
+	struct result res;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fake_set("tcp-a", cases[i].err, cases[i].status,
+		    cases[i].body);
+		run(&res, "GET", "/api/runtimes/tcp-a/workers/w");
+		if (res.r.status != cases[i].want_status)
+			fail_msg("case %zu: status %d", i, res.r.status);
+		assert_error(&res, cases[i].want_status, cases[i].want_code);
+		assert_string_equal(jstr(res.json, "error.runtime_id"),
+		    "tcp-a");
+		assert_null(jstr(res.json, "error.runtime_code"));
+		assert_no_secrets(&res);
+		done(&res);
+	}
+}
+
+static void
+test_runtime_rejected(void **state)
+{
+	struct result res;
+
+	(void)state;
+	fake_set("tcp-a", UPSTREAM_OK, 400, "{\"error\":{\"code\":"
+	    "\"limit_too_large\",\"message\":\"limit 900 is above 256\"}}");
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/w/transcript?limit=900");
+	assert_error(&res, 400, "runtime_rejected");
+	assert_string_equal(jstr(res.json, "error.runtime_code"),
+	    "limit_too_large");
+	assert_string_equal(jstr(res.json, "error.message"),
+	    "limit 900 is above 256");
+	done(&res);
+
+	fake_set("tcp-a", UPSTREAM_OK, 409, "{\"error\":{\"code\":"
+	    "\"runtime_stopped\",\"message\":\"runtime is stopped\"}}");
+	post(&res, "/api/runtimes/tcp-a/workers/w/input",
+	    "{\"kind\":\"user\",\"content\":\"x\"}");
+	assert_error(&res, 409, "runtime_rejected");
+	assert_string_equal(jstr(res.json, "error.runtime_code"),
+	    "runtime_stopped");
+	done(&res);
+
+	/* A message echoing the upstream location is replaced. */
+	fake_set("tcp-a", UPSTREAM_OK, 400, "{\"error\":{\"code\":"
+	    "\"invalid_request\",\"message\":\"bad request to "
+	    "http://127.0.0.1:45678/v1/workers\"}}");
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/w");
+	assert_error(&res, 400, "runtime_rejected");
+	assert_string_equal(jstr(res.json, "error.message"),
+	    "the runtime rejected the request");
+	assert_no_secrets(&res);
+	done(&res);
+
+	fake_set("tcp-a", UPSTREAM_OK, 400, "{\"error\":{\"code\":"
+	    "\"Weird Code!\",\"message\":\"port 45678\"}}");
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/w");
+	assert_error(&res, 400, "runtime_rejected");
+	assert_string_equal(jstr(res.json, "error.runtime_code"), "unknown");
+	assert_no_secrets(&res);
+	done(&res);
+}
+
+static const char list_a[] = "{\"workers\": [{\"worker_ref\": "
+    "{\"runtime_id\": \"x\", \"worker_id\": \"w1\"}, \"runtime_id\": \"x\","
+    " \"worker_id\": \"w1\", \"status\": \"running\"}, {\"worker_ref\": "
+    "{\"runtime_id\": \"x\", \"worker_id\": \"w2\"}, \"runtime_id\": \"x\","
+    " \"worker_id\": \"w2\", \"status\": \"stopped\"}]}";
+
+static void
+test_workers_fanout(void **state)
+{
+	struct result res;
+
+	(void)state;
+	fake_set("tcp-a", UPSTREAM_OK, 200, list_a);
+	fake_set("sock-b", UPSTREAM_ERR_TIMEOUT, 0, NULL);
+	run(&res, "GET", "/api/workers");
+	assert_int_equal(res.r.status, 200);
+	assert_int_equal(fake_ncalls, 2);
+	assert_int_equal(fake_calls[0].batch, 2);	/* one parallel batch */
+	assert_string_equal(fake_calls[0].path, "/v1/workers");
+	assert_string_equal(jstr(res.json, "items.0.runtime_id"), "tcp-a");
+	assert_string_equal(jstr(res.json, "items.1.worker_ref.runtime_id"),
+	    "tcp-a");
+	assert_null(jstr(res.json, "items.2"));
+	assert_string_equal(jstr(res.json, "diagnostics.0.runtime_id"),
+	    "sock-b");
+	assert_string_equal(jstr(res.json, "diagnostics.0.code"),
+	    "runtime_timeout");
+	assert_string_equal(jstr(res.json, "diagnostics.0.severity"), "error");
+	assert_no_secrets(&res);
+	done(&res);
+
+	/* A bad shape from one runtime is a diagnostic, not a failure. */
+	fake_set("sock-b", UPSTREAM_OK, 200, "{\"workers\": {}}");
+	run(&res, "GET", "/api/workers");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(jstr(res.json, "diagnostics.0.code"),
+	    "runtime_bad_response");
+	done(&res);
+
+	run(&res, "GET", "/api/runtimes/tcp-a/workers");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(jstr(res.json, "items.1.worker_id"), "w2");
+	done(&res);
+	run(&res, "GET", "/api/runtimes/sock-b/workers");
+	assert_error(&res, 502, "runtime_bad_response");
+	done(&res);
+}
+
+static void
+test_runtimes_view(void **state)
+{
+	struct result res;
+
+	(void)state;
+	fake_set("tcp-a", UPSTREAM_OK, 200, "{\"runtime\": {\"runtime_id\":"
+	    " \"own\", \"display_name\": \"Own name\", \"backend\": \"memory\","
+	    " \"status\": \"running\", \"worker_count\": 3,"
+	    " \"active_worker_count\": 2, \"stopped_worker_count\": 1,"
+	    " \"cancelled_worker_count\": 0, \"diagnostic_count\": 0,"
+	    " \"limits\": {\"max_transcript_projection_items\": 100,"
+	    " \"max_event_batch_items\": 256}}}");
+	fake_set("sock-b", UPSTREAM_OK, 401, "");
+	run(&res, "GET", "/api/runtimes");
+	assert_int_equal(res.r.status, 200);
+	assert_int_equal(fake_calls[0].batch, 2);
+	assert_string_equal(fake_calls[0].path, "/v1/runtime");
+	assert_string_equal(jstr(res.json, "items.0.runtime_id"), "tcp-a");
+	assert_string_equal(jstr(res.json, "items.0.display_name"),
+	    "Own name");
+	assert_string_equal(jstr(res.json, "items.0.status"), "available");
+	assert_string_equal(jstr(res.json, "items.0.source.kind"), "remote");
+	assert_string_equal(jstr(res.json, "items.0.source.transport"),
+	    "http");
+	assert_string_equal(jstr(res.json, "items.0.summary.worker_count"),
+	    "3");
+	assert_null(jstr(res.json, "items.0.summary.runtime_id"));
+	assert_string_equal(jstr(res.json,
+	    "items.0.capabilities.max_transcript_items"), "100");
+	assert_string_equal(jstr(res.json,
+	    "items.0.capabilities.create_worker"), "true");
+	assert_null(jstr(res.json, "items.0.diagnostics.0"));
+	assert_string_equal(jstr(res.json, "items.1.runtime_id"), "sock-b");
+	assert_string_equal(jstr(res.json, "items.1.display_name"), "Local B");
+	assert_string_equal(jstr(res.json, "items.1.source.kind"), "local");
+	assert_string_equal(jstr(res.json, "items.1.status"), "unauthorized");
+	assert_string_equal(jstr(res.json, "items.1.summary"), "null");
+	assert_string_equal(jstr(res.json, "items.1.diagnostics.0.code"),
+	    "runtime_auth_failed");
+	assert_string_equal(jstr(res.json, "diagnostics.0.runtime_id"),
+	    "sock-b");
+	assert_no_secrets(&res);
+	done(&res);
+
+	/* An operation answered as unsupported reads false afterwards. */
+	fake_set("sock-b", UPSTREAM_OK, 404, "");
+	post(&res, "/api/runtimes/sock-b/workers/w/cancel", "{}");
+	assert_error(&res, 501, "runtime_unsupported");
+	done(&res);
+	fake_set("sock-b", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
+	run(&res, "GET", "/api/runtimes/sock-b");
+	assert_int_equal(res.r.status, 200);
+	assert_int_equal(fake_calls[fake_ncalls - 1].batch, 1);
+	assert_string_equal(jstr(res.json, "runtime.status"), "unreachable");
+	assert_string_equal(jstr(res.json,
+	    "runtime.capabilities.cancel_worker"), "false");
+	assert_string_equal(jstr(res.json,
+	    "runtime.capabilities.stop_worker"), "true");
+	assert_string_equal(jstr(res.json, "runtime.diagnostics.0.code"),
+	    "runtime_unreachable");
+	assert_no_secrets(&res);
+	done(&res);
+}
+
+static void
+test_request_id(void **state)
+{
+	static const char *const bad[] = { "", "a b", "a\nb", "x/y",
+	    "é", "0123456789012345678901234567890123456789012345678901234"
+	    "5678901234" };
+	char id[IDS_REQUEST_ID_MAX + 1], id2[IDS_REQUEST_ID_MAX + 1];
+	struct result res;
+
+	(void)state;
+	handler_request_id("abc-DEF_1.2", id);
+	assert_string_equal(id, "abc-DEF_1.2");
+	handler_request_id("0123456789012345678901234567890123456789012345"
+	    "678901234567890123", id);
+	assert_int_equal(strlen(id), 64);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		handler_request_id(bad[i], id);
+		assert_true(ids_request_id_valid(id));
+		assert_string_not_equal(id, bad[i]);
+	}
+	handler_request_id(NULL, id);
+	handler_request_id(NULL, id2);
+	assert_true(ids_request_id_valid(id));
+	assert_string_not_equal(id, id2);
+
+	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
+	run_full(&res, "GET", "/api/runtimes/tcp-a/workers", NULL, NULL,
+	    NULL, "trace.42");
+	assert_string_equal(res.r.request_id, "trace.42");
+	assert_string_equal(fake_calls[0].request_id, "trace.42");
+	assert_string_equal(jstr(res.json, "error.request_id"), "trace.42");
+	done(&res);
+	run_full(&res, "GET", "/api/nope", NULL, NULL, NULL, "bad id!");
+	assert_string_not_equal(res.r.request_id, "bad id!");
+	assert_true(ids_request_id_valid(res.r.request_id));
+	done(&res);
+}
+
+static void
+test_events_route(void **state)
+{
+	struct result res;
+
+	(void)state;
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/w/events/ws");
+	assert_error(&res, 400, "invalid_request");
+	done(&res);
+	assert_int_equal(fake_ncalls, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_health, each),
+		cmocka_unit_test_setup(test_not_found, each),
+		cmocka_unit_test_setup(test_method_not_allowed, each),
+		cmocka_unit_test_setup(test_runtime_not_found, each),
+		cmocka_unit_test_setup(test_bad_ids, each),
+		cmocka_unit_test_setup(test_id_escaping, each),
+		cmocka_unit_test_setup(test_media_type, each),
+		cmocka_unit_test_setup(test_too_large, each),
+		cmocka_unit_test_setup(test_invalid_json, each),
+		cmocka_unit_test_setup(test_invalid_fields, each),
+		cmocka_unit_test_setup(test_forward_and_rewrite, each),
+		cmocka_unit_test_setup(test_transcript_query, each),
+		cmocka_unit_test_setup(test_upstream_errors, each),
+		cmocka_unit_test_setup(test_runtime_rejected, each),
+		cmocka_unit_test_setup(test_workers_fanout, each),
+		cmocka_unit_test_setup(test_runtimes_view, each),
+		cmocka_unit_test_setup(test_request_id, each),
+		cmocka_unit_test_setup(test_events_route, each),
+	};
+
+	return cmocka_run_group_tests_name("fcgi_handler", tests, setup,
+	    teardown);
+}
