@@ -574,35 +574,32 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 
 /* ---- browser connections ----------------------------------------- */
 
-/* Writes a complete HTTP refusal with "Connection: close"; the caller
- * then hangs up, so the connection is never reused. */
+/* Writes a complete HTTP/1.1 refusal with "Connection: close"; the
+ * caller then hangs up, so the connection is never reused. (lws's own
+ * status helper says HTTP/1.0 this early in the request, which some
+ * WebSocket clients refuse to parse.) */
 static void
 proxy_refuse(struct lws *wsi, unsigned status, const char *body)
 {
 	unsigned char buf[LWS_PRE + 1024];
-	unsigned char *start = buf + LWS_PRE, *p = start;
-	unsigned char *end = buf + sizeof(buf) - 1;
-	size_t blen = strlen(body);
+	char *start = (char *)buf + LWS_PRE;
+	size_t cap = sizeof(buf) - LWS_PRE;
+	const char *reason = status == 400 ? "Bad Request" :
+	    status == 403 ? "Forbidden" : status == 404 ? "Not Found" :
+	    status == 503 ? "Service Unavailable" : "Error";
+	int n;
 
-	if (lws_add_http_header_status(wsi, status, &p, end) ||
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-	    (const unsigned char *)"application/json", 16, &p, end) ||
-	    lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"cache-control:",
-	    (const unsigned char *)"no-store", 8, &p, end) ||
-	    lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"x-content-type-options:",
-	    (const unsigned char *)"nosniff", 7, &p, end) ||
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-	    (const unsigned char *)"close", 5, &p, end) ||
-	    lws_add_http_header_content_length(wsi, blen, &p, end) ||
-	    lws_finalize_http_header(wsi, &p, end))
+	n = snprintf(start, cap, "HTTP/1.1 %u %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Connection: close\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", status, reason, strlen(body),
+	    body);
+	if (n < 0 || (size_t)n >= cap)
 		return;
-	if ((size_t)(end - p) < blen)
-		return;
-	memcpy(p, body, blen);
-	p += blen;
-	lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS);
+	lws_write(wsi, (unsigned char *)start, (size_t)n,
+	    LWS_WRITE_HTTP_HEADERS);
 }
 
 /* Copies header h into a fresh string, or NULL when absent or huge. */
