@@ -99,7 +99,7 @@ export function createView(main, params) {
 				return;
 			const items = Array.isArray(r.items) ? r.items : [];
 			clear(rtSel).append(h('option', { value: '' },
-			    'choose a runtime'), items.map((i) => h('option', {
+			    'choose a runtime'), ...items.map((i) => h('option', {
 				value: i.runtime_id,
 				disabled: i.capabilities?.create_worker === false },
 				`${i.display_name || i.runtime_id}` +

@@ -9,8 +9,13 @@
  * dropped, so a replay can never show an event twice. backend.resynced
  * and an expired cursor mean state was lost: the owner is told to reload.
  *
+ * When the proxy itself lost the runtime (backend.upstream_reconnecting)
+ * the browser socket stays open: the state reads reconnecting until the
+ * next event arrives, which is reported as onRecovered().
+ *
  * Handlers: onState(state, info) with state connecting | live |
- * reconnecting | ended; onSnapshot(envelope, {resumed}); onEvent(envelope);
+ * reconnecting | ended (info.upstream when it is the proxy's leg);
+ * onSnapshot(envelope, {resumed}); onEvent(envelope); onRecovered();
  * onDiagnostic(diag); onResync(diag).
  */
 import { wsUrl, workerPath, enc } from './api.js';
@@ -36,6 +41,7 @@ export class EventStream {
 		this.closed = false;
 		this.fatal = false;
 		this.hadSnapshot = false;
+		this.upstreamDown = false;
 		this.dropped = 0;	/* duplicates suppressed, for the curious */
 	}
 
@@ -76,6 +82,7 @@ export class EventStream {
 			return;
 		}
 		this.ws = ws;
+		this.upstreamDown = false;
 		this.h.onState(this.hadSnapshot ? 'reconnecting' : 'connecting',
 		    { attempt: this.attempt, resuming: !!this.cursor });
 		ws.onmessage = (m) => this.frame(m.data);
@@ -131,6 +138,11 @@ export class EventStream {
 	}
 
 	event(env) {
+		if (this.upstreamDown) {
+			this.upstreamDown = false;
+			this.h.onState('live', {});
+			this.h.onRecovered();
+		}
 		const id = String(env.event_id ?? '');
 		const snap = id.startsWith('snapshot:') ||
 		    env.payload?.event === 'snapshot';
@@ -159,6 +171,10 @@ export class EventStream {
 
 	diagnostic(d) {
 		switch (d.code) {
+		case 'backend.upstream_reconnecting':
+			this.upstreamDown = true;
+			this.h.onState('reconnecting', { upstream: true });
+			break;
 		case 'backend.resynced':
 			/* The old events are gone; a fresh snapshot follows
 			 * and ids may restart. */

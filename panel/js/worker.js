@@ -295,8 +295,11 @@ export function workerView(main, runtimeId, workerId) {
 			if (state === 'reconnecting' && info.inMs)
 				label = `reconnecting in ${Math.round(info.inMs /
 				    100) / 10}s`;
+			else if (state === 'reconnecting' && info.upstream)
+				label = 'runtime reconnecting';
 			clear(streamSlot).append(badge(state, label));
-			if (state === 'reconnecting' && prev === 'live')
+			if (state === 'reconnecting' && prev === 'live' &&
+			    !info.upstream)
 				line('warn', 'Connection lost — reconnecting from ' +
 				    'the last event seen…', { state });
 			if (state === 'ended')
@@ -318,6 +321,11 @@ export function workerView(main, runtimeId, workerId) {
 				reloadDetailSoon();
 		},
 		onEvent,
+		onRecovered() {
+			line('info', 'The runtime is back — the stream continues ' +
+			    'after the last event seen.', { recovered: 'upstream' });
+			reloadDetailSoon();
+		},
 		onDiagnostic(d) {
 			const code = String(d.code ?? 'unknown');
 			const words = DIAG_WORDS[code] || d.message || '';

@@ -61,7 +61,7 @@ export function workersView(main, params) {
 		const names = new Map(runtimes.map((r) =>
 		    [r.runtime_id, r.display_name || r.runtime_id]));
 		clear(rtSel).append(h('option', { value: '' }, 'all runtimes'),
-		    [...ids].sort().map((id) => h('option', { value: id },
+		    ...[...ids].sort().map((id) => h('option', { value: id },
 			names.get(id) && names.get(id) !== id ?
 			`${names.get(id)} (${id})` : id)));
 		rtSel.value = want.runtime;

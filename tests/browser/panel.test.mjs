@@ -325,7 +325,8 @@ await step('restart alpha with the same arguments', async () => {
 await step('the worker view reconnects by itself and says so', async () => {
 	await pa.waitForSelector(sel.stream('live'), { timeout: 30000 });
 	await pa.waitForFunction(() => document.querySelector(
-	    '.line[data-snapshot="resumed"]') ||
+	    '.line[data-snapshot="resumed"]') || document.querySelector(
+	    '.line[data-recovered]') ||
 	    document.querySelector('.line[data-code="backend.resynced"]'),
 	    null, { timeout: 30000 });
 });
@@ -441,6 +442,9 @@ for (const f of frames) {
 check(`runtime ids seen are registry ids (${[...rtIds].join(', ')})`,
     rtIds.size > 0 && [...rtIds].every((i) => i === 'alpha' || i === 'beta'));
 
+fs.writeFileSync(path.join(ART, 'ws-frames.jsonl'), frames.map((f) =>
+    JSON.stringify({ url: new URL(f.url).pathname + new URL(f.url).search,
+	frame: f.payload })).join('\n') + '\n');
 await browser.close();
 console.log(`# browser checks: ${passes} passed, ${fails} failed`);
 process.exit(0);
