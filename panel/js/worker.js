@@ -279,6 +279,17 @@ export function workerView(main, runtimeId, workerId) {
 			reloadDetailSoon();
 			break;
 		}
+		case 'transcript': {
+			/* A transcript entry (the input as the runtime recorded
+			 * it): shown as the sender's bubble, once. */
+			const seq = String(data.sequence ?? '');
+			if (!seq || !conv.querySelector(
+			    `.msg[data-sequence="${CSS.escape(seq)}"]`))
+				bubble(data.role === 'system' ? 'system' : 'user',
+				    String(data.content ?? ''), { sequence: seq });
+			reloadDetailSoon();
+			break;
+		}
 		case 'tick':
 			lastTick = data.n;
 			activity.textContent = `tick ${lastTick}`;
@@ -359,9 +370,18 @@ export function workerView(main, runtimeId, workerId) {
 			if (gone)
 				return;
 			inputText.value = '';
-			bubble(inputKind.value, content,
-			    { sequence: r.ack?.transcript_sequence ?? '' });
+			/* Usually the stream's transcript event has shown the
+			 * input already; a runtime that sends none still gets
+			 * it shown, once. */
+			const seq = String(r.ack?.transcript_sequence ?? '');
+			const kind = inputKind.value;
+			setTimeout(() => {
+				if (!gone && !(seq && conv.querySelector(
+				    `.msg[data-sequence="${CSS.escape(seq)}"]`)))
+					bubble(kind, content, { sequence: seq });
+			}, 1000);
 			loadTranscript(tStart);
+			reloadDetailSoon();
 		} catch (e) {
 			if (!gone)
 				inputErr.append(errorBox('Could not send.', e));
