@@ -43,6 +43,7 @@ struct pss {
 	bool responded;			/* resp holds the answer */
 	bool delaying;
 	bool hdr_sent;
+	bool close_after;		/* not GET/POST: no keep-alive */
 	struct api_response resp;
 	size_t resp_off;
 	lws_sorted_usec_list_t sul;
@@ -77,6 +78,7 @@ http_reset(struct pss *p)
 	p->path = p->query = p->auth = p->body = NULL;
 	p->body_len = 0;
 	p->body_too_large = p->responded = p->delaying = p->hdr_sent = false;
+	p->close_after = false;
 	p->resp_off = 0;
 	p->method = NULL;
 }
@@ -187,6 +189,9 @@ http_begin(struct lws *wsi, struct pss *p, const char *path)
 	p->wsi = wsi;
 	m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	p->method = method_name(m);
+	/* lws may treat the bytes after a bodyless PUT/PATCH/... as its
+	 * body, so such a connection is not reused. */
+	p->close_after = m != LWSHUMETH_GET && m != LWSHUMETH_POST;
 	p->path = xstrdup(path);
 	p->query = query_dup(wsi);
 	p->auth = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, SRV_AUTH_MAX);
@@ -243,13 +248,17 @@ http_write(struct lws *wsi, struct pss *p)
 		    (unsigned int)p->resp.status, p->resp.body ?
 		    "application/json" : "text/plain",
 		    (lws_filepos_t)p->resp.body_len, &ptr, end) ||
+		    (p->close_after && lws_add_http_header_by_token(wsi,
+		    WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
+		    &ptr, end)) ||
 		    lws_finalize_write_http_header(wsi, start, &ptr, end)) {
 			rc = -1;
 			goto out;
 		}
 		p->hdr_sent = true;
 		if (p->resp.body_len == 0) {
-			rc = lws_http_transaction_completed(wsi) ? -1 : 0;
+			rc = p->close_after ||
+			    lws_http_transaction_completed(wsi) ? -1 : 0;
 			goto out;
 		}
 		lws_callback_on_writable(wsi);
@@ -271,7 +280,8 @@ http_write(struct lws *wsi, struct pss *p)
 		if (last) {
 			api_response_clear(&p->resp);
 			p->responded = false;
-			rc = lws_http_transaction_completed(wsi) ? -1 : 0;
+			rc = p->close_after ||
+			    lws_http_transaction_completed(wsi) ? -1 : 0;
 		} else {
 			lws_callback_on_writable(wsi);
 		}
@@ -478,9 +488,13 @@ snapshot_msg(struct server *srv, const struct store_worker *w)
 	struct json_object *greeting = json_object_new_object();
 	struct json_object *payload = json_object_new_object();
 	char cur[24], eid[40];
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < w->n_entries; i++) {
+	/* the newest max_transcript entries, so a long-lived worker's
+	 * snapshot stays small (older ones: GET .../transcript) */
+	if (w->n_entries > srv->api.max_transcript)
+		i = w->n_entries - srv->api.max_transcript;
+	for (; i < w->n_entries; i++) {
 		struct json_object *e = json_object_new_object();
 
 		json_object_object_add(e, "sequence",
