@@ -1782,6 +1782,8 @@ test_bad_cli(void)
 	    "bad --retention: start refused");
 	check(!rt_start(&rt, "bad2", NULL, "--bogus", NULL),
 	    "unknown option: start refused");
+	check(!rt_start(&rt, "bad3", "/nonexistent-dir/x.sock", NULL),
+	    "unix socket in a missing dir: start refused, no ready file");
 }
 
 int

@@ -242,8 +242,10 @@ main(int argc, char **argv)
 	info.gid = -1;
 	info.uid = -1;
 	info.max_http_header_data = 8192;
+	/* fail at once rather than waiting for the address to appear */
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
-	    LWS_SERVER_OPTION_DISABLE_IPV6;
+	    LWS_SERVER_OPTION_DISABLE_IPV6 |
+	    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	if (unix_path != NULL) {
 		unlink(unix_path);
 		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
@@ -268,6 +270,11 @@ main(int argc, char **argv)
 	}
 	server_start(&srv, the_context);
 	vh = lws_get_vhost_by_name(the_context, "default");
+	if (vh == NULL || (unix_path == NULL &&
+	    lws_get_vhost_listen_port(vh) <= 0)) {
+		wlog(WLOG_ERR, NULL, NULL, "not listening on %s", listen_arg);
+		goto out;
+	}
 	if (ready_file != NULL && write_ready_file(ready_file,
 	    unix_path ? 0 : (vh ? lws_get_vhost_listen_port(vh) : -1)) != 0) {
 		wlog(WLOG_ERR, NULL, NULL, "%s: cannot write ready file",
