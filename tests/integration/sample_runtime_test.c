@@ -1236,13 +1236,24 @@ test_ws(struct rt *rt)
 		static const char *const bad[] = { "bad", "", "wo_",
 		    "wo_000000000000000G", "WO_0000000000000001",
 		    "wo_000000000000000A", "wo_00000000000000001",
-		    "wo_000000000000001" };
+		    "wo_000000000000001", "cursor",
+		    "wo_00000000000000010000000000000000000000000000000000000"
+		    "000000000000000000000000000000000000000000000000000000000"
+		    "000000000000000000000000000000000000000000000000000000000"
+		    "000000000000000000000000000000000000000000000000000000000"
+		    "000000000000000000000000000000000000000000000000000000000"
+		    };
 		bool all = true;
 		size_t k;
 
 		for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-			snprintf(path, sizeof(path),
-			    "/v1/workers/%s/events/ws?cursor=%s", w, bad[k]);
+			if (strcmp(bad[k], "cursor") == 0)
+				snprintf(path, sizeof(path),
+				    "/v1/workers/%s/events/ws?cursor", w);
+			else
+				snprintf(path, sizeof(path),
+				    "/v1/workers/%s/events/ws?cursor=%s", w,
+				    bad[k]);
 			b = ws_open(rt, path, TOKEN);
 			ws_wait(b, 1, 3000);
 			ws_wait_closed(b, 3000);

@@ -23,7 +23,7 @@
 #include "xalloc.h"
 
 #define SRV_AUTH_MAX 1024
-#define SRV_URI_MAX 4096
+#define SRV_URI_MAX 8192	/* = max_http_header_data: any URI lws holds */
 #define SRV_CHUNK 32768
 
 struct msg {
@@ -101,30 +101,43 @@ hdr_dup(struct lws *wsi, enum lws_token_indexes h, int max)
 	return s;
 }
 
-/* The query as "a=1&b=2": lws hands out each argument as one decoded
- * fragment; they are joined here (capped at SRV_URI_MAX). */
+/* Query argument number idx (decoded by lws), owned by the caller, or
+ * NULL when there is no such argument. */
+static char *
+arg_dup(struct lws *wsi, int idx)
+{
+	int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, idx);
+	char *s;
+
+	if (fl < 0 || fl > SRV_URI_MAX)
+		return NULL;
+	s = xmalloc((size_t)fl + 1);
+	if (lws_hdr_copy_fragment(wsi, s, fl + 1, WSI_TOKEN_HTTP_URI_ARGS,
+	    idx) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The query as "a=1&b=2" (each argument decoded by lws, so an encoded
+ * '&' inside a value splits it; the values used here are numbers). */
 static char *
 query_dup(struct lws *wsi)
 {
-	char frag[SRV_URI_MAX + 1];
-	char *q = xstrdup("");
+	char *q = xstrdup(""), *a;
 	size_t len = 0;
 	int i;
 
-	for (i = 0; i < 64; i++) {
-		int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
-		    WSI_TOKEN_HTTP_URI_ARGS, i);
+	for (i = 0; i < 64 && (a = arg_dup(wsi, i)) != NULL; i++) {
+		size_t n = strlen(a);
 
-		if (n < 0)
-			break;
-		if (len + (size_t)n + 2 > SRV_URI_MAX)
-			break;
-		q = xrealloc(q, len + (size_t)n + 2);
+		q = xrealloc(q, len + n + 2);
 		if (len > 0)
 			q[len++] = '&';
-		memcpy(q + len, frag, (size_t)n);
-		len += (size_t)n;
-		q[len] = '\0';
+		memcpy(q + len, a, n + 1);
+		len += n;
+		free(a);
 	}
 	return q;
 }
@@ -529,20 +542,18 @@ snapshot_msg(struct server *srv, const struct store_worker *w)
 static char *
 ws_cursor_arg(struct lws *wsi)
 {
-	char frag[256];
-	char *found = NULL;
+	char *found = NULL, *a;
 	int i;
 
-	for (i = 0; i < 32; i++) {
-		int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
-		    WSI_TOKEN_HTTP_URI_ARGS, i);
-
-		if (n < 0)
-			break;
-		if (strncmp(frag, "cursor=", 7) == 0) {
+	for (i = 0; i < 64 && (a = arg_dup(wsi, i)) != NULL; i++) {
+		if (strncmp(a, "cursor=", 7) == 0) {
 			free(found);
-			found = xstrdup(frag + 7);
+			found = xstrdup(a + 7);
+		} else if (strcmp(a, "cursor") == 0) {
+			free(found);
+			found = xstrdup("");
 		}
+		free(a);
 	}
 	return found;
 }
