@@ -341,6 +341,42 @@ await step('input after the restart is echoed exactly once', async () => {
 	return await exactEchoCount(pa, 'after the restart') === 1 &&
 	    await exactEchoCount(pa, 'hello from the browser') === 1;
 });
+/* ---- 5b: the browser's own socket drops (wrg-wsproxy restarted) ------- */
+
+const resumedBefore = await pa.locator('.line[data-snapshot="resumed"]')
+    .count();
+const ticksBeforeProxy = await pa.locator(
+    '#event-log li[data-event="tick"]').count();
+await step('stop wrg-wsproxy: the worker view says the connection is lost',
+    async () => {
+	const pid = Number(fs.readFileSync(path.join(env.STACK_DIR, 'pids',
+	    'wsproxy.pid'), 'utf8'));
+	process.kill(pid, 'SIGTERM');
+	await pa.waitForSelector('.line[data-state="reconnecting"]',
+	    { timeout: T });
+	await pa.waitForSelector(sel.stream('reconnecting'), { timeout: T });
+});
+await pa.waitForTimeout(2500);	/* ticks pile up at the runtime meanwhile */
+await step('restart wrg-wsproxy: the view resumes from its cursor by ' +
+    'itself and says so', async () => {
+	const child = spawn('bash', [path.join(env.STACK_DIR, 'bin',
+	    'run-wsproxy.sh')], { detached: true, stdio: 'ignore' });
+	child.unref();
+	await pa.waitForFunction((n) => document.querySelectorAll(
+	    '.line[data-snapshot="resumed"]').length > n, resumedBefore,
+	    { timeout: 30000 });
+	await pa.waitForSelector(sel.stream('live'), { timeout: T });
+	/* The ticks of the gap came from the backlog: no gap, checked
+	 * below with the rest. */
+	await pa.waitForFunction((n) => document.querySelectorAll(
+	    '#event-log li[data-event="tick"]').length >= n + 4,
+	    ticksBeforeProxy, { timeout: T });
+	const wsUrls = frames.map((f) => f.url).filter((u) =>
+	    u.includes(`/runtimes/alpha/workers/${encodeURIComponent(w1)}/`));
+	return check('  (the reconnect carried ?cursor=)',
+	    wsUrls.some((u) => /[?&]cursor=wo_/.test(u)));
+});
+
 await step('no event shown twice, no tick lost (panel event log)',
     async () => {
 	const log = await pa.$$eval('#event-log li', (lis) => lis.map((l) =>
