@@ -77,7 +77,7 @@ new_worker() {
 }
 
 PX_PID=
-write_conf() {	# write_conf FILE QUEUE_BYTES
+write_conf() {	# write_conf FILE QUEUE_BYTES [MAX_CONNECTIONS]
 	cat >"$1" <<EOF
 // wsproxy integration test config
 {
@@ -87,6 +87,7 @@ write_conf() {	# write_conf FILE QUEUE_BYTES
   "wsproxy": {
     "listen": "127.0.0.1:$PX_PORT",
     "send_queue_max_bytes": $2,
+    "max_connections": ${3:-100},
     "ping_interval_s": 5,
     "reconnect_initial_ms": 20,
     "reconnect_max_ms": 400
@@ -95,7 +96,11 @@ write_conf() {	# write_conf FILE QUEUE_BYTES
     {"id": "rt-a", "base_url": "http://127.0.0.1:$RT_PORT",
      "token": "$TOKEN", "connect_timeout_ms": 1000},
     {"id": "rt-u", "base_url": "unix:$T_DIR/rt-u.sock",
-     "token": "$TOKEN", "connect_timeout_ms": 1000}
+     "token": "$TOKEN", "connect_timeout_ms": 1000},
+    {"id": "rt-silent", "base_url": "http://127.0.0.1:$SILENT_PORT",
+     "token": "$TOKEN", "connect_timeout_ms": 300},
+    {"id": "rt-down", "base_url": "http://127.0.0.1:$DOWN_PORT",
+     "token": "$TOKEN", "connect_timeout_ms": 300}
   ]
 }
 EOF
@@ -162,6 +167,13 @@ W1=$(new_worker)
 W2=$(new_worker)
 t_check "workers created" test -n "$W1" -a -n "$W2"
 PX_PORT=$(t_free_port)
+DOWN_PORT=$(t_free_port)	# nothing listens there
+SILENT_PORT=$(t_free_port)	# accepts TCP, never answers the upgrade
+"$PY" -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); time.sleep(300)' \
+    "$SILENT_PORT" &
+t_track $!
 write_conf "$T_DIR/wrg.conf" 1048576
 t_check "--check-config accepts the config" \
     "$PX_BIN" -c "$T_DIR/wrg.conf" --check-config >/dev/null
@@ -219,9 +231,10 @@ t_check "resume: exactly the missed events, in order" \
 
 stream_under_faults() {	# NAME FAULT
 	local name=$1 fault=$2 f=$T_DIR/$1.txt i pid before
-	client read "$(url rt-a "$W2")" --out "$f" --capture "$CAP" \
+	"$PY" "$CLIENT" read "$(url rt-a "$W2")" --out "$f" --capture "$CAP" \
 	    --timeout 150 &
 	pid=$!
+	t_track "$pid"
 	sleep 0.5
 	for i in $(seq 1 "$WSP_RESTARTS"); do
 		case "$fault" in
@@ -272,6 +285,24 @@ t_check "expired: then live ticks" \
     test "$(nth_frame "$F" 4 | jget envelope.payload.event)" = tick
 
 # ---- errors on the socket -----------------------------------------------
+
+# A runtime that is down, or accepts but never answers: the browser is told
+# and kept connected while the proxy retries, each try bounded by
+# connect_timeout_ms.
+F=$T_DIR/down.txt
+read_ws "$F" "$(url rt-down w)" --timeout 2
+t_check "runtime down: backend.upstream_reconnecting" \
+    test "$(nth_frame "$F" 1 | jget diagnostic.code)" = backend.upstream_reconnecting
+t_check "runtime down: browser kept connected" \
+    test "$(last_line "$F")" = "#timeout"
+F=$T_DIR/silent.txt
+read_ws "$F" "$(url rt-silent w)" --timeout 2
+t_check "runtime silent: backend.upstream_reconnecting" \
+    test "$(nth_frame "$F" 1 | jget diagnostic.code)" = backend.upstream_reconnecting
+t_check "runtime silent: connect bounded by connect_timeout_ms" \
+    grep -q 'rt=rt-silent: connect to .* timed out after 300 ms' "$T_DIR/px.log"
+t_check "runtime silent: browser kept connected" \
+    test "$(last_line "$F")" = "#timeout"
 
 F=$T_DIR/unknown-rt.txt
 read_ws "$F" "$(url nope "$W1")" --timeout 5
@@ -324,8 +355,9 @@ fi
 # ---- SIGHUP reload: streams survive; slow consumer with a small queue --
 
 F=$T_DIR/hup-stream.txt
-client read "$(url rt-a "$W1")" --out "$F" --capture "$CAP" --timeout 60 &
+"$PY" "$CLIENT" read "$(url rt-a "$W1")" --out "$F" --capture "$CAP" --timeout 60 &
 HUP_CLIENT=$!
+t_track "$HUP_CLIENT"
 sleep 0.5
 cp "$T_DIR/wrg.conf" "$T_DIR/wrg.conf.good"
 echo '{ "not": valid' >"$T_DIR/wrg.conf"
@@ -344,9 +376,10 @@ t_check "proxy alive after reloads" kill -0 "$PX_PID"
 
 RSS0=$(rss_kb "$PX_PID")
 F=$T_DIR/slow.txt
-client read "$(url rt-a "$W1")" --out "$F" --capture "$CAP" \
+"$PY" "$CLIENT" read "$(url rt-a "$W1")" --out "$F" --capture "$CAP" \
     --pause-after 1 --pause 6 --rcvbuf 4096 --timeout 30 &
 SLOW=$!
+t_track "$SLOW"
 sleep 1
 # Bursts below the runtime's retention (1024), so the runtime itself never
 # has to drop our normal readers; about 4 MB in all.
@@ -377,15 +410,28 @@ t_check "stream across reloads: never closed" \
 t_check "stream across reloads: ticks in order" \
     client ticks "$T_DIR/hup-stream.txt" --min 10
 
-# ---- SIGTERM: every browser gets shutting_down and a close frame ------
+# ---- max_connections, then SIGTERM: shutting_down and a close frame --
+
+write_conf "$T_DIR/wrg.conf" 16384 2
+kill -HUP "$PX_PID"
+for i in $(seq 1 30); do
+	[ "$(grep -c 'config reloaded' "$T_DIR/px.log")" -ge 2 ] && break
+	sleep 0.1
+done
 
 S1=$T_DIR/term1.txt
 S2=$T_DIR/term2.txt
-client read "$(url rt-a "$W1")" --out "$S1" --capture "$CAP" --timeout 20 &
+"$PY" "$CLIENT" read "$(url rt-a "$W1")" --out "$S1" --capture "$CAP" --timeout 20 &
 P1=$!
-client read "$(url rt-a "$W2")" --out "$S2" --capture "$CAP" --timeout 20 &
+t_track "$P1"
+"$PY" "$CLIENT" read "$(url rt-a "$W2")" --out "$S2" --capture "$CAP" --timeout 20 &
 P2=$!
+t_track "$P2"
 sleep 1
+F=$T_DIR/third.txt
+read_ws "$F" "$(url rt-a "$W1")" --timeout 5
+t_check "max_connections: third stream refused with 503" \
+    test "$(last_line "$F")" = "#http 503"
 kill -TERM "$PX_PID"
 wait "$PX_PID"
 PX_RC=$?
