@@ -50,12 +50,12 @@ t_webserver_start_nginx() {
 		include wrg-site.conf;
 	}
 	NGX
-	"$bin" -t -q -p "$d" -c "$d/nginx.conf" -e "$d/logs/startup.log" \
+	env -u NGINX "$bin" -t -q -p "$d" -c "$d/nginx.conf" -e "$d/logs/startup.log" \
 	    >"$d/logs/configtest.log" 2>&1 || {
 		echo "nginx -t failed:" >&2; cat "$d/logs/configtest.log" >&2
 		return 1
 	}
-	"$bin" -p "$d" -c "$d/nginx.conf" -e "$d/logs/startup.log" \
+	env -u NGINX "$bin" -p "$d" -c "$d/nginx.conf" -e "$d/logs/startup.log" \
 	    >>"$d/logs/stderr.log" 2>&1 &
 	T_WEBSERVER_PID=$!
 	t_track "$T_WEBSERVER_PID"
