@@ -197,8 +197,8 @@ session_send(struct session *s, const char *data, size_t len)
 		return;
 	if (sendq_push(s->q, data, len, 0) != SENDQ_OK) {
 		wlog(WLOG_WARN, s->id, s->runtime_id,
-		    "browser send queue over %zu bytes: slow consumer",
-		    s->p->cfg->reg->wsproxy.send_queue_max_bytes);
+		    "browser send queue full (%zu bytes queued): slow "
+		    "consumer", sendq_bytes(s->q));
 		session_finish(s, FRAME_DIAG_SLOW_CONSUMER,
 		    LWS_CLOSE_STATUS_POLICY_VIOLATION, true);
 		return;
