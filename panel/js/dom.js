@@ -62,6 +62,7 @@ export function badge(status, label) {
 export function errorText(err) {
 	const code = err.code || 'error';
 	let msg = err.message || 'Something went wrong.';
+	msg = msg.charAt(0).toUpperCase() + msg.slice(1);
 	if (err.runtimeCode)
 		msg += ` [runtime code: ${err.runtimeCode}]`;
 	return { code, msg, requestId: err.requestId || null };

@@ -283,6 +283,7 @@ await step('workers list shows the partial failure for alpha', async () => {
 	await pb.waitForSelector('#partial .diag[data-runtime-id="alpha"]',
 	    { timeout: T });
 	await pb.waitForSelector(`tr[data-worker-id="${w2}"]`, { timeout: T });
+	await shot(pb, 'workers-partial.png');
 });
 await step('creating a worker on alpha shows the error with its code',
     async () => {
@@ -297,6 +298,7 @@ await step('creating a worker on alpha shows the error with its code',
 	const code = await box.getAttribute('data-code');
 	const text = await box.innerText();
 	console.log(`# error shown: ${text.replace(/\s+/g, ' ')}`);
+	await shot(pb, 'create-error.png');
 	return /^runtime_(unreachable|timeout)$/.test(code) &&
 	    text.includes(code);
 });
@@ -411,6 +413,76 @@ await step('no event sent twice on the wire (all sockets of the worker)',
 	    ids.length > 10 && dup.length === 0,
 	    `${dup.length} repeats: ${dup.slice(0, 5).join(',')}`);
 });
+/* ---- 5c: transcript pages ------------------------------------------------ */
+
+await step('the transcript is paged with start/limit (20 a page)',
+    async () => {
+	/* 21 more inputs through the API itself (same origin, as the page). */
+	for (let i = 1; i <= 21; i++) {
+		const r = await pa.request.post(`${URL0}api/runtimes/alpha/` +
+		    `workers/${encodeURIComponent(w1)}/input`,
+		    { data: { kind: 'user', content: `page filler ${i}` } });
+		if (r.status() !== 200)
+			throw new Error(`input ${i}: HTTP ${r.status()}`);
+	}
+	await pa.reload();
+	await pa.waitForSelector(sel.stream('live'), { timeout: T });
+	await pa.waitForFunction(() => /^1–20 of 2[0-9]$/.test(
+	    document.querySelector('#transcript-info')?.textContent || ''),
+	    null, { timeout: T });
+	const first = await pa.locator('#transcript li').count();
+	await pa.getByRole('button', { name: 'Next ›' }).click();
+	await pa.waitForFunction(() => /^21–2[0-9] of 2[0-9]$/.test(
+	    document.querySelector('#transcript-info')?.textContent || ''),
+	    null, { timeout: T });
+	const seq = await pa.$eval('#transcript li', (l) => l.dataset.sequence);
+	await pa.getByRole('button', { name: '‹ Previous' }).click();
+	await pa.waitForFunction(() => /^1–20 /.test(
+	    document.querySelector('#transcript-info')?.textContent || ''),
+	    null, { timeout: T });
+	return first === 20 && seq === '21';
+});
+
+/* ---- 5d: resume impossible -> state reloaded ------------------------------ */
+
+await step('events lost while disconnected: the view says so, reloads ' +
+    'and goes on live', async () => {
+	const before = await pa.locator('#transcript-info').textContent();
+	const pid = Number(fs.readFileSync(path.join(env.STACK_DIR, 'pids',
+	    'wsproxy.pid'), 'utf8'));
+	process.kill(pid, 'SIGTERM');
+	await pa.waitForSelector(sel.stream('reconnecting'), { timeout: T });
+	/* More events than the runtime retains (1024), and one more input:
+	 * the panel's cursor is gone from the runtime's window. */
+	const base = `http://127.0.0.1:${env.STACK_ALPHA_PORT}`;
+	const auth = { Authorization: `Bearer ${token}`,
+		'Content-Type': 'application/json' };
+	let r = await fetch(`${base}/_control/emit`, { method: 'POST',
+		headers: auth, body: JSON.stringify({ worker_id: w1,
+		    count: 1100 }) });
+	if (!r.ok)
+		throw new Error(`emit: HTTP ${r.status}`);
+	r = await fetch(`${base}/v1/workers/${encodeURIComponent(w1)}/input`,
+	    { method: 'POST', headers: auth, body: JSON.stringify(
+	    { kind: 'user', content: 'said while away' }) });
+	if (!r.ok)
+		throw new Error(`input: HTTP ${r.status}`);
+	const child = spawn('bash', [path.join(env.STACK_DIR, 'bin',
+	    'run-wsproxy.sh')], { detached: true, stdio: 'ignore' });
+	child.unref();
+	await pa.waitForSelector('.line[data-code="backend.resynced"], ' +
+	    '.line[data-code="backend.cursor_unknown_or_expired"]',
+	    { timeout: 30000 });
+	await pa.waitForSelector(sel.stream('live'), { timeout: 30000 });
+	/* Reloaded: the transcript now counts the input sent while away. */
+	await pa.waitForFunction((b) => {
+		const t = document.querySelector('#transcript-info')
+		    ?.textContent || '';
+		return t !== b && / of /.test(t);
+	}, before, { timeout: T });
+	return await sayAndHear(pa, 'back after the gap') >= 1;
+});
+
 await step('Stop on the recovered worker changes its status', async () => {
 	await pa.click('#btn-stop');
 	await pa.waitForSelector(sel.workerStatus('stopped'), { timeout: T });
