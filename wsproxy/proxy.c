@@ -296,6 +296,8 @@ proxy_client_vhost(struct proxy *p, const struct registry_runtime *rt)
 	snprintf(name, sizeof(name), "client-%u", p->vh_seq++);
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
+	/* Without this lws makes no client SSL_CTX for the vhost. */
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.vhost_name = name;
 	info.protocols = proxy_client_protocols;
 	info.client_ssl_ca_filepath = c->ca;

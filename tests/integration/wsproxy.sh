@@ -100,7 +100,14 @@ write_conf() {	# write_conf FILE QUEUE_BYTES [MAX_CONNECTIONS]
     {"id": "rt-silent", "base_url": "http://127.0.0.1:$SILENT_PORT",
      "token": "$TOKEN", "connect_timeout_ms": 300},
     {"id": "rt-down", "base_url": "http://127.0.0.1:$DOWN_PORT",
-     "token": "$TOKEN", "connect_timeout_ms": 300}
+     "token": "$TOKEN", "connect_timeout_ms": 300},
+    {"id": "rt-tls", "base_url": "https://127.0.0.1:$TLS_PORT",
+     "token": "$TOKEN", "tls": {"ca_file": "$T_DIR/tls/cert.pem"}},
+    {"id": "rt-tls-noverify", "base_url": "https://127.0.0.1:$TLS_PORT",
+     "token": "$TOKEN", "tls": {"verify": false}},
+    {"id": "rt-tls-badca", "base_url": "https://127.0.0.1:$TLS_PORT",
+     "token": "$TOKEN", "tls": {"ca_file": "$T_DIR/tls/other.pem"},
+     "connect_timeout_ms": 500}
   ]
 }
 EOF
@@ -174,6 +181,20 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); time.sleep(300)' \
     "$SILENT_PORT" &
 t_track $!
+# A TLS relay in front of the runtime, for the https:// runtimes.
+TLS_PORT=$(t_free_port)
+mkdir -p "$T_DIR/tls"
+for n in cert other; do
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext "subjectAltName=IP:127.0.0.1,DNS:127.0.0.1" \
+	    -keyout "$T_DIR/tls/$n.key" -out "$T_DIR/tls/$n.pem" \
+	    >/dev/null 2>&1
+done
+"$PY" "$top_srcdir/tests/integration/wsproxy_tls_relay.py" \
+    "$T_DIR/tls/cert.pem" "$T_DIR/tls/cert.key" "$TLS_PORT" "$RT_PORT" \
+    >>"$T_DIR/tls-relay.log" 2>&1 &
+t_track $!
+t_wait_port "$TLS_PORT"
 write_conf "$T_DIR/wrg.conf" 1048576
 t_check "--check-config accepts the config" \
     "$PX_BIN" -c "$T_DIR/wrg.conf" --check-config >/dev/null
@@ -210,6 +231,23 @@ t_check "unix runtime: ticks arrive through a Unix socket" \
     client ticks "$F" --min 5
 t_check "unix runtime: registry id rt-u" \
     test "$(nth_frame "$F" 2 | jget envelope.runtime_id)" = rt-u
+
+F=$T_DIR/live-tls.txt
+read_ws "$F" "$(url rt-tls "$W1")" --until-ticks 5 --timeout 10
+t_check "https runtime (CA file, verified): ticks arrive" \
+    client ticks "$F" --min 5
+F=$T_DIR/live-tls-noverify.txt
+read_ws "$F" "$(url rt-tls-noverify "$W1")" --until-ticks 5 --timeout 10
+t_check "https runtime (verify false): ticks arrive" \
+    client ticks "$F" --min 5
+F=$T_DIR/live-tls-badca.txt
+read_ws "$F" "$(url rt-tls-badca "$W1")" --timeout 2
+no_events_reconnecting() {
+	test "$(diag_count "$1" backend.upstream_reconnecting)" = 1 &&
+	    ! grep -q '"kind":"event"' "$1"
+}
+t_check "https runtime, wrong CA: no events, told it is reconnecting" \
+    no_events_reconnecting "$F"
 
 # ---- ?cursor= resume ----------------------------------------------------
 
@@ -480,8 +518,9 @@ done
 
 t_check "leak scan of every browser-visible byte" t_leak_scan "$CAP" \
     "$TOKEN" "127.0.0.1:$RT_PORT" ":$RT_PORT" "$T_DIR/rt-u.sock" \
-    "rt-u.sock" "Bearer"
+    "rt-u.sock" "Bearer" ":$TLS_PORT" ":$DOWN_PORT" ":$SILENT_PORT" \
+    "$T_DIR/tls"
 t_check "no sanitizer reports in the proxy log" \
-    sh -c "! grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' -e 'LeakSanitizer' '$T_DIR/px.log'"
+    sh -c "! grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' -e 'LeakSanitizer' '$T_DIR/px.log' '$T_DIR/px2.log'"
 
 t_done
