@@ -15,7 +15,7 @@
  *
  * Handlers: onState(state, info) with state connecting | live |
  * reconnecting | ended (info.upstream when it is the proxy's leg);
- * onSnapshot(envelope, {resumed}); onEvent(envelope); onRecovered();
+ * onSnapshot(envelope, {resumed, fresh}); onEvent(envelope); onRecovered();
  * onDiagnostic(diag); onResync(diag).
  */
 import { wsUrl, workerPath, enc } from './api.js';
@@ -42,6 +42,7 @@ export class EventStream {
 		this.fatal = false;
 		this.hadSnapshot = false;
 		this.upstreamDown = false;
+		this.resyncing = false;	/* next snapshot is a fresh start */
 		this.dropped = 0;	/* duplicates suppressed, for the curious */
 	}
 
@@ -151,11 +152,13 @@ export class EventStream {
 			 * starts at our old cursor, so keep that one. */
 			if (!this.cursor && env.cursor)
 				this.cursor = env.cursor;
-			const resumed = this.hadSnapshot;
+			const resumed = this.hadSnapshot && !this.resyncing;
+			const fresh = this.resyncing;
 			this.hadSnapshot = true;
+			this.resyncing = false;
 			this.attempt = 0;
 			this.h.onState('live', {});
-			this.h.onSnapshot(env, { resumed });
+			this.h.onSnapshot(env, { resumed, fresh });
 			return;
 		}
 		if (id && this.seen.has(id)) {
@@ -178,6 +181,7 @@ export class EventStream {
 		case 'backend.resynced':
 			/* The old events are gone; a fresh snapshot follows
 			 * and ids may restart. */
+			this.resyncing = true;
 			this.seen.clear();
 			this.seenOrder = [];
 			this.h.onResync(d);
@@ -185,6 +189,7 @@ export class EventStream {
 		case 'backend.cursor_unknown_or_expired':
 		case 'backend.cursor_malformed':
 			this.cursor = null;
+			this.resyncing = true;
 			this.seen.clear();
 			this.seenOrder = [];
 			this.h.onResync(d);

@@ -30,6 +30,16 @@ const DIAG_WORDS = {
 	    'The last position is too old; starting fresh.',
 };
 
+/* How loud each diagnostic is: passing trouble, news, or an error. */
+const DIAG_KIND = {
+	'backend.upstream_reconnecting': 'warn',
+	'backend.runtime_unavailable': 'warn',
+	'backend.shutting_down': 'warn',
+	'backend.slow_consumer': 'warn',
+	'backend.resynced': 'info',
+	'backend.cursor_unknown_or_expired': 'info',
+};
+
 function short(v, n = 160) {
 	let s;
 	try { s = JSON.stringify(v); } catch { s = String(v); }
@@ -316,7 +326,7 @@ export function workerView(main, runtimeId, workerId) {
 			if (state === 'ended')
 				line('error', 'The stream has ended.', { state });
 		},
-		onSnapshot(env, { resumed }) {
+		onSnapshot(env, { resumed, fresh }) {
 			const s = env.payload?.data?.status;
 			if (s)
 				activity.textContent = String(s);
@@ -324,11 +334,13 @@ export function workerView(main, runtimeId, workerId) {
 				openMsg.dataset.interrupted = '1';
 				openMsg = null;
 			}
-			line('info', resumed ?
+			line('info', fresh ? 'Fresh state from the runtime — ' +
+			    'live events follow.' : resumed ?
 			    'Reconnected — resumed after the last event seen.' :
 			    'Connected — live events follow.',
-			    { snapshot: resumed ? 'resumed' : 'first' });
-			if (resumed)
+			    { snapshot: fresh ? 'fresh' : resumed ? 'resumed' :
+				'first' });
+			if (resumed || fresh)
 				reloadDetailSoon();
 		},
 		onEvent,
@@ -340,8 +352,7 @@ export function workerView(main, runtimeId, workerId) {
 		onDiagnostic(d) {
 			const code = String(d.code ?? 'unknown');
 			const words = DIAG_WORDS[code] || d.message || '';
-			const kind = code === 'backend.upstream_reconnecting' ?
-			    'warn' : code === 'backend.resynced' ? 'info' : 'error';
+			const kind = DIAG_KIND[code] || 'error';
 			const li = line(kind, words + ' ', { code });
 			li.append(h('code', { class: 'errcode' }, code));
 			if (kind === 'error' && stream.fatal)

@@ -473,6 +473,8 @@ await step('events lost while disconnected: the view says so, reloads ' +
 	await pa.waitForSelector('.line[data-code="backend.resynced"], ' +
 	    '.line[data-code="backend.cursor_unknown_or_expired"]',
 	    { timeout: 30000 });
+	await pa.waitForSelector('.line[data-snapshot="fresh"]',
+	    { timeout: 30000 });
 	await pa.waitForSelector(sel.stream('live'), { timeout: 30000 });
 	/* Reloaded: the transcript now counts the input sent while away. */
 	await pa.waitForFunction((b) => {
