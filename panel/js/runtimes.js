@@ -83,6 +83,10 @@ export function runtimesView(main) {
 	async function load() {
 		if (busy)
 			return;
+		if (document.hidden) {	/* no polling in a background tab */
+			timer = setTimeout(load, REFRESH_MS);
+			return;
+		}
 		busy = true;
 		try {
 			const r = await api('GET', '/runtimes');

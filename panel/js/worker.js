@@ -51,6 +51,8 @@ function short(v, n = 160) {
 export function workerView(main, runtimeId, workerId) {
 	let gone = false, status = null, openMsg = null, detailTimer = null;
 	let tStart = 0, tTotal = 0, lastTick = null;
+	/* What wrg says this runtime supports; unknown = allowed. */
+	let caps = {};
 
 	/* ---- header ---- */
 	const title = h('h1', { class: 'mono wid' }, workerId);
@@ -137,11 +139,14 @@ export function workerView(main, runtimeId, workerId) {
 		status = s;
 		clear(statusSlot).append(badge(s));
 		const running = s === 'running';
-		stopBtn.disabled = !running;
-		cancelBtn.disabled = !running;
-		inputText.disabled = !running;
-		sendBtn.disabled = !running;
-		inputText.placeholder = running ? 'Message to the worker — ' +
+		const canSend = caps.send_input !== false;
+		stopBtn.disabled = !running || caps.stop_worker === false;
+		cancelBtn.disabled = !running || caps.cancel_worker === false;
+		inputText.disabled = !running || !canSend;
+		sendBtn.disabled = inputText.disabled;
+		inputText.placeholder = !canSend ?
+		    'This runtime does not take input through wrg.' :
+		    running ? 'Message to the worker — ' +
 		    'Enter sends, Shift+Enter for a new line' :
 		    `The worker is ${s}; it takes no more input.`;
 	}
@@ -398,7 +403,7 @@ export function workerView(main, runtimeId, workerId) {
 				inputErr.append(errorBox('Could not send.', e));
 		} finally {
 			if (!gone) {
-				sendBtn.disabled = status !== 'running';
+				sendBtn.disabled = inputText.disabled;
 				inputText.focus();
 			}
 		}
@@ -422,6 +427,15 @@ export function workerView(main, runtimeId, workerId) {
 		}
 	}
 
+	/* Capabilities only narrow what the buttons offer; a failure here
+	 * changes nothing (the actions report their own errors). */
+	api('GET', `/runtimes/${encodeURIComponent(runtimeId)}`).then((r) => {
+		if (gone || !r.runtime?.capabilities)
+			return;
+		caps = r.runtime.capabilities;
+		if (status)
+			setStatus(status);
+	}, () => {});
 	loadDetail();
 	loadTranscript(0);
 	stream.start();

@@ -93,6 +93,10 @@ export function workersView(main, params) {
 	async function load() {
 		if (busy)
 			return;
+		if (document.hidden) {	/* no polling in a background tab */
+			timer = setTimeout(load, REFRESH_MS);
+			return;
+		}
 		busy = true;
 		try {
 			const [w, r] = await Promise.allSettled([
