@@ -97,6 +97,7 @@ struct session {
 	bool immediate;		/* next reconnect without delay or notice */
 	bool final;		/* no more upstream connects */
 	bool upstream_gone_seen;
+	bool conn_had_cursor;	/* this upstream leg was asked ?cursor= */
 	int closing;		/* close code once the queue drained */
 };
 
@@ -344,6 +345,7 @@ session_connect(struct session *s)
 	}
 	rt = s->rt;
 	s->rx_max = s->cfg->reg->max_upstream_body_bytes;
+	s->conn_had_cursor = resume_connect_cursor(&s->res) != NULL;
 	path = upgrade_upstream_path(rt->base_path, s->worker_id,
 	    s->worker_id_len, resume_connect_cursor(&s->res));
 	if (!path) {
@@ -446,6 +448,10 @@ session_upstream_message(struct session *s)
 		session_finish(s, in.diag, LWS_CLOSE_STATUS_NORMAL, false);
 		return -1;
 	case FRAME_ACT_RESYNC:
+		/* Without a cursor there is nothing to resync from: a
+		 * confused runtime gets the normal backoff, not a loop. */
+		if (!s->conn_had_cursor)
+			break;
 		resume_on_expired(&s->res);
 		session_send_diag(s, FRAME_DIAG_RESYNCED);
 		s->immediate = true;

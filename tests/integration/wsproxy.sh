@@ -92,12 +92,15 @@ EOF
 }
 
 PX_PID=
-write_conf() {	# write_conf FILE QUEUE_BYTES [MAX_CONNECTIONS]
+# write_conf FILE QUEUE_BYTES [MAX_CONNECTIONS [ALLOWED_ORIGINS_JSON]]
+write_conf() {
+	local origins=${4:-}
+	[ -n "$origins" ] || origins="[\"$ORIGIN_OK\"]"
 	cat >"$1" <<EOF
 // wsproxy integration test config
 {
   "api_prefix": "/api",
-  "allowed_origins": ["$ORIGIN_OK"],
+  "allowed_origins": $origins,
   "limits": {"max_upstream_body_bytes": 1048576},
   "wsproxy": {
     "listen": "127.0.0.1:$PX_PORT",
@@ -500,12 +503,24 @@ t_stop_pid "$PX2_PID"
 
 # ---- max_connections, then SIGTERM: shutting_down and a close frame --
 
-write_conf "$T_DIR/wrg.conf" 16384 2
+# Empty allowed_origins: the Origin must name the host the browser used
+# (the Host header, as the web server passes it on).
+write_conf "$T_DIR/wrg.conf" 16384 2 '[]'
 kill -HUP "$PX_PID"
 for i in $(seq 1 30); do
 	[ "$(grep -c 'config reloaded' "$T_DIR/px.log")" -ge 2 ] && break
 	sleep 0.1
 done
+SAME_ORIGIN="http://${WS_BASE#ws://}"
+F=$T_DIR/same-origin.txt
+read_ws "$F" "$(url rt-a "$W1")" --origin "$SAME_ORIGIN" --max-events 1 \
+    --timeout 5
+t_check "empty allowed_origins: same origin ($SAME_ORIGIN) accepted" \
+    test "$(last_line "$F")" = "#done"
+F=$T_DIR/cross-origin.txt
+read_ws "$F" "$(url rt-a "$W1")" --origin "$ORIGIN_OK" --timeout 5
+t_check "empty allowed_origins: other origin refused (403)" \
+    test "$(last_line "$F")" = "#http 403"
 
 S1=$T_DIR/term1.txt
 S2=$T_DIR/term2.txt
