@@ -28,25 +28,12 @@ t_lighttpd_subst() {
 	mv "$out.tmp" "$out"
 }
 
-# The events WebSocket part: the wsproxy engineer's snippet when it
-# exists, else an equivalent proxy block.
+# The events WebSocket part: the shipped conf/lighttpd/wrg-wsproxy.conf.
 t_lighttpd_ws_conf() {
-	local ws=$1 out=$2 host port
-	host=${ws%:*}
-	port=${ws##*:}
-	if [ -s "$top_srcdir/conf/lighttpd/wrg-wsproxy.conf" ]; then
-		t_lighttpd_subst "$top_srcdir/conf/lighttpd/wrg-wsproxy.conf" \
-		    "$out" "WRG_WSPROXY_HOST=$host" "WRG_WSPROXY_PORT=$port" \
-		    "WRG_WSPROXY=$ws" "WRG_API_PREFIX=/api"
-	else
-		cat >"$out" <<-LWS
-		server.modules += ( "mod_proxy" )
-		\$HTTP["url"] =~ "^/api/runtimes/[^/]+/workers/[^/]+/events/ws\$" {
-			proxy.server = ( "" => (( "host" => "$host", "port" => $port )) )
-			proxy.header = ( "upgrade" => "enable" )
-		}
-		LWS
-	fi
+	local ws=$1 out=$2
+	t_lighttpd_subst "$top_srcdir/conf/lighttpd/wrg-wsproxy.conf" "$out" \
+	    "WRG_WSPROXY_HOST=${ws%:*}" "WRG_WSPROXY_PORT=${ws##*:}" \
+	    "WRG_API_PREFIX=/api"
 }
 
 # Writes the main config around an /api/ snippet and starts lighttpd.
@@ -83,7 +70,8 @@ t_webserver_start_lighttpd() {
 	bin=$(t_lighttpd_bin) || return $?
 	mkdir -p "$d"
 	t_lighttpd_subst "$top_srcdir/conf/lighttpd/wrg-fcgi.conf" \
-	    "$d/wrg-api.conf" "WRG_FCGI_SOCKET=$fcgi" || return 1
+	    "$d/wrg-api.conf" "WRG_FCGI_SOCKET=$fcgi" \
+	    "WRG_API_PREFIX=/api" || return 1
 	t_lighttpd_ws_conf "$ws" "$d/wrg-wsproxy.conf" || return 1
 	t_lighttpd_run "$bin" "$d" "$port" "$panel"
 }
@@ -97,7 +85,8 @@ t_webserver_start_lighttpd_binpath() {
 	mkdir -p "$d"
 	t_lighttpd_subst "$top_srcdir/conf/lighttpd/wrg-fcgi-binpath.conf" \
 	    "$d/wrg-api.conf" "sbindir=$top_builddir/src" \
-	    "WRG_CONFIG=$cfg" "WRG_SOCKET_DIR=$d" || return 1
+	    "WRG_CONFIG=$cfg" "WRG_SOCKET_DIR=$d" \
+	    "WRG_API_PREFIX=/api" || return 1
 	t_lighttpd_ws_conf "$ws" "$d/wrg-wsproxy.conf" || return 1
 	t_lighttpd_run "$bin" "$d" "$port" "$panel"
 }
