@@ -370,6 +370,23 @@ fault alpha '{"delay_ms": 0}'
 fault beta '{"delay_ms": 0}'
 fault gamma '{"delay_ms": 0}'
 
+# ---- keep-alive: connections to a runtime are reused ----------------------
+# Twelve sequential requests through 4 FastCGI threads: with reuse, no
+# connection to alpha is closed (no new TIME_WAIT on either side) and at
+# most one per thread (and per credential) stays open.
+if command -v ss >/dev/null; then
+	tw() { ss -Htan state time-wait "( dport = :$PORT_alpha or sport = :$PORT_alpha )" | wc -l; }
+	before=$(tw)
+	for i in $(seq 1 12); do api GET /api/runtimes/alpha/workers; done
+	after=$(tw)
+	estab=$(ss -Htn state established "( dport = :$PORT_alpha )" | wc -l)
+	t_check "12 requests closed no runtime connection ($before -> $after)" \
+	    [ "$((after - before))" -lt 3 ]
+	t_check "few open runtime connections ($estab)" [ "$estab" -ge 1 ] && [ "$estab" -le 8 ]
+else
+	echo "ss not installed: keep-alive check skipped"
+fi
+
 # ---- nothing secret reached a browser, nothing secret was logged --------
 t_check "wrg log has no token" t_leak_scan "$T_DIR/fcgi.log" "$TOK_A" "$TOK_C" "$TOK_BAD"
 t_check "capture is not empty" [ "$(wc -c <"$CAPTURE")" -gt 10000 ]
