@@ -759,6 +759,13 @@ test_rest(struct rt *rt)
 	req(rt, "GET", "/v1/runtime", NULL, NULL, 0,
 	    "Authorization: Basic " TOKEN, &r);
 	check(is_error(&r, 401, "unauthorized"), "REST non-bearer auth: 401");
+	req(rt, "GET", "/v1/runtime", NULL, NULL, 0,
+	    "Authorization: bearer " TOKEN, &r);
+	check(r.status == 200, "REST auth scheme is case-insensitive");
+	req(rt, "GET", "/v1/runtime", NULL, NULL, 0,
+	    "Authorization: Bearer " TOKEN "x", &r);
+	check(is_error(&r, 401, "unauthorized"), "REST token with extra "
+	    "byte: 401");
 	req(rt, "POST", "/v1/workers", NULL, min_create, strlen(min_create),
 	    NULL, &r);
 	check(is_error(&r, 401, "unauthorized"), "POST without token: 401");

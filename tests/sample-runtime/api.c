@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "wjson.h"
 #include "xalloc.h"
@@ -108,7 +109,8 @@ token_ok(const char *token, const char *auth)
 
 	if (token == NULL)
 		return true;
-	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
+	/* the scheme name is case-insensitive (RFC 7235), the token not */
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
 		return false;
 	auth += 7;
 	tl = strlen(token);
