@@ -392,7 +392,6 @@ session_connect(struct session *s)
 	ci.origin = NULL;
 	ci.protocol = NULL;
 	ci.local_protocol_name = "wrg-upstream";
-	ci.pwsi = &s->upstream;
 	ci.opaque_user_data = s;
 	ci.retry_and_idle_policy = &p->ws_policy;
 	wlog(WLOG_DEBUG, s->id, s->runtime_id, "connecting to %s%s",
@@ -402,15 +401,17 @@ session_connect(struct session *s)
 	    session_connect_timeout_cb,
 	    (lws_usec_t)rt->connect_timeout_ms * LWS_US_PER_MS);
 	wsi = lws_client_connect_via_info(&ci);
-	if (!wsi) {
-		/* lws may or may not have reported CONNECTION_ERROR for it
-		 * already; either way the leg is gone. */
+	if (s->upstream_gone_seen) {
+		/* CONNECTION_ERROR already ran inside the call (and planned
+		 * the retry): whatever was returned is gone. */
 		s->upstream = NULL;
-		if (!s->upstream_gone_seen) {
-			wlog(WLOG_WARN, s->id, s->runtime_id,
-			    "cannot start a connection to %s", rt->base_url);
-			session_upstream_lost(s);
-		}
+	} else if (!wsi) {
+		s->upstream = NULL;
+		wlog(WLOG_WARN, s->id, s->runtime_id,
+		    "cannot start a connection to %s", rt->base_url);
+		session_upstream_lost(s);
+	} else {
+		s->upstream = wsi;
 	}
 out:
 	free(path);
@@ -512,6 +513,7 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		    "upstream connect to %s failed: %s (HTTP %u)",
 		    s->rt->base_url, in ? (const char *)in : "-", status);
 		lws_set_opaque_user_data(wsi, NULL);
+		/* Not stored yet when this runs inside the connect call. */
 		if (s->upstream == wsi)
 			s->upstream = NULL;
 		if (status >= 400 && status < 500) {
@@ -1004,6 +1006,22 @@ out:
 	proxy_sig_ctx = NULL;
 	if (p.ctx) {
 		lws_sul_cancel(&p.sul_shutdown);
+		/* Streams left after the shutdown deadline: detach their
+		 * upstream legs first, so whatever order lws tears the
+		 * sockets down in, no callback meets a freed session and no
+		 * session touches a freed wsi. */
+		lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+		    lws_dll2_get_head(&p.sessions)) {
+			struct session *s = lws_container_of(d, struct session,
+			    list);
+
+			lws_sul_cancel(&s->sul_reconnect);
+			lws_sul_cancel(&s->sul_connect_to);
+			if (s->upstream) {
+				lws_set_opaque_user_data(s->upstream, NULL);
+				s->upstream = NULL;
+			}
+		} lws_end_foreach_dll_safe(d, d1);
 		lws_context_destroy(p.ctx);
 	}
 	/* Sessions whose close callback did not run during destroy. */
