@@ -238,7 +238,8 @@ req(struct rt *rt, const char *method, const char *path, const char *token,
 	curl_easy_reset(curl);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", rt->port, path);
 	if (rt->unix_path[0] != '\0')
-		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, rt->unix_path);
+		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH,
+		    rt->unix_path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 15000L);
@@ -247,7 +248,8 @@ req(struct rt *rt, const char *method, const char *path, const char *token,
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
 	if (token != NULL) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		    token);
 		h = curl_slist_append(h, auth);
 	}
 	if (extra_hdr != NULL)
@@ -461,7 +463,8 @@ client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 			c->want_ping = false;
 			memcpy(buf + LWS_PRE, "ping", 4);
-			if (lws_write(wsi, buf + LWS_PRE, 4, LWS_WRITE_PING) < 0)
+			if (lws_write(wsi, buf + LWS_PRE, 4,
+			    LWS_WRITE_PING) < 0)
 				return -1;
 		}
 		if (c->to_send != NULL) {
@@ -717,7 +720,8 @@ create_worker(struct rt *rt)
 	id[0] = '\0';
 	if (post(rt, "/v1/workers", min_create, &r) && r.status == 200 &&
 	    jstr(r.json, "worker.worker_id") != NULL)
-		snprintf(id, sizeof(id), "%s", jstr(r.json, "worker.worker_id"));
+		snprintf(id, sizeof(id), "%s",
+		    jstr(r.json, "worker.worker_id"));
 	res_clear(&r);
 	return id;
 }
@@ -852,7 +856,8 @@ test_rest(struct rt *rt)
 		check(all, "POST /v1/workers: %zu malformed bodies -> 400 "
 		    "invalid_json", k);
 		req(rt, "POST", "/v1/workers", TOKEN,
-		    "{\"intent\":{\"kind\":\"assistant\"},\"profile\":{\"kind\""
+		    "{\"intent\":{\"kind\":\"assistant\"},"
+		    "\"profile\":{\"kind\""
 		    ":\"named\",\"value\":\"\xff\"}}", 54, NULL, &r);
 		check(is_error(&r, 400, "invalid_json"), "invalid UTF-8 body "
 		    "-> 400 invalid_json");
@@ -910,8 +915,9 @@ test_rest(struct rt *rt)
 	/* input */
 	snprintf(path, sizeof(path), "/v1/workers/%s/input", w1);
 	post(rt, path, "{\"kind\":\"user\",\"content\":\"hello\"}", &r);
-	check(r.status == 200 && streq(jstr(r.json, "ack.worker_ref.worker_id"),
-	    w1) && streq(jstr(r.json, "ack.status"), "running") &&
+	check(r.status == 200 &&
+	    streq(jstr(r.json, "ack.worker_ref.worker_id"), w1) &&
+	    streq(jstr(r.json, "ack.status"), "running") &&
 	    jint(r.json, "ack.transcript_sequence") == 1 &&
 	    jint(r.json, "ack.event_id") == 3,
 	    "POST input: WorkerInteractionAck shape");
@@ -953,7 +959,8 @@ test_rest(struct rt *rt)
 		    jint(r.json, "transcript.total_items") == 5 &&
 		    json_object_array_length(items) == 4 &&
 		    jint(r.json, "transcript.next_start") == 4 &&
-		    streq(jstr(r.json, "transcript.worker_ref.worker_id"), w1) &&
+		    streq(jstr(r.json, "transcript.worker_ref.worker_id"),
+		    w1) &&
 		    jint(it0, "sequence") == 1 && streq(jstr(it0, "role"),
 		    "user") && streq(jstr(it0, "content"), "hello") &&
 		    jint(it0, "event_id") == 3 &&
@@ -1003,7 +1010,8 @@ test_rest(struct rt *rt)
 	/* stop / cancel */
 	snprintf(path, sizeof(path), "/v1/workers/%s/stop", w1);
 	post(rt, path, "{\"reason\":\"done\"}", &r);
-	check(r.status == 200 && streq(jstr(r.json, "ack.status"), "stopped") &&
+	check(r.status == 200 &&
+	    streq(jstr(r.json, "ack.status"), "stopped") &&
 	    streq(jstr(r.json, "ack.worker_ref.worker_id"), w1) &&
 	    jint(r.json, "ack.event_id") > 0,
 	    "POST stop {reason}: WorkerLifecycleAck stopped");
@@ -1048,7 +1056,8 @@ test_rest(struct rt *rt)
 		size_t k;
 
 		for (k = 0; k < sizeof(miss) / sizeof(miss[0]); k++) {
-			req(rt, miss[k].m, miss[k].p, TOKEN, NULL, 0, NULL, &r);
+			req(rt, miss[k].m, miss[k].p, TOKEN, NULL, 0, NULL,
+			    &r);
 			if (!is_plain(&r, miss[k].st) || r.ms > 1000) {
 				printf("# %s %s -> %ld (%zu bytes)\n",
 				    miss[k].m, miss[k].p, r.status, r.len);
@@ -1105,7 +1114,8 @@ test_ws(struct rt *rt)
 		curl_easy_perform(curl);
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &rr.status);
 		if (rr.body)
-			rr.json = wjson_parse(rr.body, rr.len, WJSON_MAX_DEPTH);
+			rr.json = wjson_parse(rr.body, rr.len,
+			    WJSON_MAX_DEPTH);
 		curl_slist_free_all(h);
 		check(is_error(&rr, 401, "unauthorized"), "WS upgrade wrong "
 		    "token: HTTP 401 unauthorized JSON");
@@ -1132,7 +1142,8 @@ test_ws(struct rt *rt)
 		struct json_object *f = frame(a, i);
 
 		seqs[i] = frame_event(a, i, ev, sizeof(ev));
-		if (seqs[i] <= last || !streq(jstr(f, "envelope.worker_id"), w))
+		if (seqs[i] <= last ||
+		    !streq(jstr(f, "envelope.worker_id"), w))
 			ok = false;
 		last = seqs[i];
 		if (i == 1 && (!streq(ev, "transcript") || seqs[i] != eid))
@@ -1203,7 +1214,8 @@ test_ws(struct rt *rt)
 	for (i = 6; ok && i < 11; i++) {
 		struct json_object *f = frame(a, i);
 
-		ok = frame_event(a, i, ev, sizeof(ev)) == last + (int64_t)i - 5 &&
+		ok = frame_event(a, i, ev, sizeof(ev)) ==
+		    last + (int64_t)i - 5 &&
 		    streq(ev, "tick") &&
 		    jint(f, "envelope.payload.data.n") == (int64_t)i - 5;
 		json_object_put(f);
@@ -1225,7 +1237,8 @@ test_ws(struct rt *rt)
 		    "status") && streq(jstr(f,
 		    "envelope.payload.data.status"), "stopped") &&
 		    frame_event(a, 11, NULL, 0) == jint(r.json,
-		    "ack.event_id"), "WS: stop emits a status event (id = ack)");
+		    "ack.event_id"),
+		    "WS: stop emits a status event (id = ack)");
 		json_object_put(f);
 	}
 
@@ -1359,7 +1372,7 @@ test_retention(void)
 	}
 	snprintf(w, sizeof(w), "%s", create_worker(&rt));	/* seq 1 */
 	snprintf(body, sizeof(body), "{\"worker_id\":\"%s\",\"count\":15}", w);
-	post(&rt, "/_control/emit", body, &r);			/* 2..16 */
+	post(&rt, "/_control/emit", body, &r);		/* 2..16 */
 	check(jint(r.json, "last_event_id") == 16, "retention: 16 events");
 	snprintf(path, sizeof(path),
 	    "/v1/workers/%s/events/ws?cursor=wo_0000000000000001", w);
@@ -1453,8 +1466,8 @@ test_state_dir(void)
 	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws", w);
 	a = ws_open(&rt, path, TOKEN);
 	ws_wait(a, 1, 3000);
-	e1 = input(&rt, w, "first");				/* 2..6 */
-	e2 = input(&rt, w, "second");				/* 7..11 */
+	e1 = input(&rt, w, "first");			/* 2..6 */
+	e2 = input(&rt, w, "second");			/* 7..11 */
 	ws_wait(a, 11, 3000);
 	check(e1 == 2 && e2 == 7 && a->n_frames == 11, "state-dir: events "
 	    "1..11 observed live");
@@ -1737,7 +1750,8 @@ test_fault_flags(void)
 		check(is_error(&r, 500, "store_io"), "--fault-500");
 		req(&rt, "POST", "/_control/fault", NULL, NULL, 0, NULL, &r);
 		check(r.status == 200 && json_object_get_boolean(jget(r.json,
-		    "fault.fail_500")), "--fault-500 shows in /_control/fault");
+		    "fault.fail_500")),
+		    "--fault-500 shows in /_control/fault");
 		rt_stop(&rt, SIGTERM);
 	} else {
 		check(false, "start --fault-500");
@@ -1848,7 +1862,8 @@ main(void)
 		test_ws(&rt);
 		test_faults_control(&rt);
 		test_speed(&rt);
-		check(rt_stop(&rt, SIGTERM) == 0, "main runtime: SIGTERM exit 0");
+		check(rt_stop(&rt, SIGTERM) == 0,
+		    "main runtime: SIGTERM exit 0");
 	} else {
 		check(false, "start the main runtime");
 	}

@@ -670,8 +670,10 @@ do_transcript(struct api_ctx *ctx, const struct api_request *req,
 		json_object_array_add(items, it);
 	}
 	json_object_object_add(o, "worker_ref", worker_ref(ctx, w));
-	json_object_object_add(o, "start", json_object_new_int64((int64_t)start));
-	json_object_object_add(o, "limit", json_object_new_int64((int64_t)limit));
+	json_object_object_add(o, "start",
+	    json_object_new_int64((int64_t)start));
+	json_object_object_add(o, "limit",
+	    json_object_new_int64((int64_t)limit));
 	json_object_object_add(o, "total_items",
 	    json_object_new_int64((int64_t)w->n_entries));
 	json_object_object_add(o, "items", items);
@@ -685,7 +687,8 @@ fault_obj(const struct api_faults *f)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "delay_ms", json_object_new_int64(f->delay_ms));
+	json_object_object_add(o, "delay_ms",
+	    json_object_new_int64(f->delay_ms));
 	json_object_object_add(o, "fail_500",
 	    json_object_new_boolean(f->fail_500));
 	json_object_object_add(o, "invalid_json",

@@ -49,7 +49,7 @@ struct api_response {
 	int status;
 	char *body;			/* owned; NULL = no body */
 	size_t body_len;
-	long delay_ms;			/* answer only after this delay */
+	long delay_ms;			/* answer only after this */
 };
 
 /* Handles one request; fills resp (release with api_response_clear). */

@@ -128,7 +128,8 @@ main(int argc, char **argv)
 		{ "display-name", required_argument, NULL, O_DISPLAY_NAME },
 		{ "state-dir", required_argument, NULL, O_STATE_DIR },
 		{ "retention", required_argument, NULL, O_RETENTION },
-		{ "max-transcript", required_argument, NULL, O_MAX_TRANSCRIPT },
+		{ "max-transcript", required_argument, NULL,
+		    O_MAX_TRANSCRIPT },
 		{ "tick-ms", required_argument, NULL, O_TICK_MS },
 		{ "ready-file", required_argument, NULL, O_READY_FILE },
 		{ "log-level", required_argument, NULL, O_LOG_LEVEL },
@@ -168,7 +169,8 @@ main(int argc, char **argv)
 		case O_DISPLAY_NAME: srv.api.display_name = optarg; break;
 		case O_STATE_DIR: srv.api.state_dir = optarg; break;
 		case O_RETENTION:
-			retention = num_arg("--retention", optarg, 1, 1u << 24);
+			retention = num_arg("--retention", optarg, 1,
+			    1u << 24);
 			break;
 		case O_MAX_TRANSCRIPT:
 			srv.api.max_transcript = num_arg("--max-transcript",

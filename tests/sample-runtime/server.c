@@ -428,7 +428,8 @@ ws_diag(struct pss *p, const char *code, const char *message,
 
 	json_object_object_add(d, "code", json_object_new_string(code));
 	json_object_object_add(d, "message", json_object_new_string(message));
-	json_object_object_add(o, "kind", json_object_new_string("diagnostic"));
+	json_object_object_add(o, "kind",
+	    json_object_new_string("diagnostic"));
 	json_object_object_add(o, "diagnostic", d);
 	queue_json(p, o);
 	p->live = false;
@@ -700,7 +701,8 @@ tick(lws_sorted_usec_list_t *sul)
 
 		if (w->status == STORE_RUNNING &&
 		    store_tick(srv->st, w, NULL) != STORE_OK)
-			wlog(WLOG_ERR, NULL, NULL, "tick: event log write failed");
+			wlog(WLOG_ERR, NULL, NULL,
+			    "tick: event log write failed");
 	}
 	lws_sul_schedule(srv->context, 0, &srv->tick_sul, tick,
 	    (lws_usec_t)srv->tick_ms * LWS_US_PER_MS);

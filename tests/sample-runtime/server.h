@@ -22,7 +22,7 @@ struct server {
 	struct api_ctx api;
 	struct store *st;
 	struct lws_context *context;
-	lws_dll2_owner_t conns;		/* observation connections (pss) */
+	lws_dll2_owner_t conns;		/* observation sockets (pss) */
 	unsigned long tick_ms;		/* 0 = no ticks */
 	lws_sorted_usec_list_t tick_sul;
 	size_t queue_max_msgs;		/* per connection */

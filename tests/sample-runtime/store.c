@@ -424,7 +424,8 @@ stream_reply(struct store *st, struct store_worker *w, const char *text,
 			continue;
 		d = json_object_new_object();
 		json_object_object_add(d, "text",
-		    json_object_new_string_len(text + start, (int)(end - start)));
+		    json_object_new_string_len(text + start,
+		    (int)(end - start)));
 		rc = append(st, w->id, make_payload("text_delta", d), NULL,
 		    NULL);
 		if (rc != STORE_OK)
@@ -533,7 +534,7 @@ replay(struct store *st, char *err, size_t errlen)
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		if (line[n - 1] != '\n')
-			break;	/* torn by kill -9: this event never happened */
+			break;	/* torn by kill -9: it never happened */
 		if ((size_t)n > STORE_MAX_LINE ||
 		    replay_line(st, line, (size_t)n - 1) != STORE_OK) {
 			snprintf(err, errlen, "%s: line %lu: bad event record",

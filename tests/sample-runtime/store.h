@@ -20,7 +20,7 @@
 enum store_err {
 	STORE_OK = 0,
 	STORE_IO,		/* the event log could not be written/read */
-	STORE_CORRUPT		/* the event log is damaged before its end */
+	STORE_CORRUPT		/* the log is damaged before its end */
 };
 
 enum store_status {

@@ -377,7 +377,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fault_precedence, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_controls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_controls, setup,
+		    teardown),
 		cmocka_unit_test(test_store_ring),
 		cmocka_unit_test(test_store_replay),
 	};
