@@ -73,6 +73,7 @@ struct proxy {
 	bool done;
 	lws_sorted_usec_list_t sul_shutdown;
 	lws_retry_bo_t ws_policy;
+	const lws_retry_bo_t *policy;	/* &ws_policy, or NULL: no pings */
 };
 
 struct session {
@@ -304,7 +305,7 @@ proxy_client_vhost(struct proxy *p, const struct registry_runtime *rt)
 	info.client_ssl_ca_filepath = c->ca;
 	info.client_ssl_cert_filepath = c->cert;
 	info.client_ssl_private_key_filepath = c->key;
-	info.retry_and_idle_policy = &p->ws_policy;
+	info.retry_and_idle_policy = p->policy;
 	c->vh = lws_create_vhost(p->ctx, &info);
 	if (!c->vh) {
 		wlog(WLOG_ERR, NULL, rt->id,
@@ -393,7 +394,7 @@ session_connect(struct session *s)
 	ci.protocol = NULL;
 	ci.local_protocol_name = "wrg-upstream";
 	ci.opaque_user_data = s;
-	ci.retry_and_idle_policy = &p->ws_policy;
+	ci.retry_and_idle_policy = p->policy;
 	wlog(WLOG_DEBUG, s->id, s->runtime_id, "connecting to %s%s",
 	    rt->base_url, path);
 	s->upstream_gone_seen = false;
@@ -918,8 +919,7 @@ proxy_listen(struct proxy *p)
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = "browser";
 	info.protocols = proxy_server_protocols;
-	info.retry_and_idle_policy = w->ping_interval_s ? &p->ws_policy :
-	    NULL;
+	info.retry_and_idle_policy = p->policy;
 	if (w->listen_unix) {
 		/* Replace a stale socket from an earlier run, nothing
 		 * else. */
@@ -962,6 +962,7 @@ proxy_run(struct registry *reg, const char *config_path)
 		    (uint16_t)(ping > 30000 ? 30000 : ping);
 		p.ws_policy.secs_since_valid_hangup =
 		    (uint16_t)(ping > 30000 ? 60000 : ping * 2);
+		p.policy = &p.ws_policy;
 	}
 
 	memset(&info, 0, sizeof(info));
