@@ -63,6 +63,13 @@ t_check "man8/wrg-wsproxy.8" has_mode "$P/share/man/man8/wrg-wsproxy.8" 644
 t_check "man5/wrg.conf.5" has_mode "$P/share/man/man5/wrg.conf.5" 644
 t_check "nginx snippet" has_mode "$P/share/doc/wrg/examples/nginx/wrg.conf" 644
 t_check "Apache snippet" has_mode "$P/share/doc/wrg/examples/apache2/wrg.conf" 644
+for f in wrg-fcgi.conf wrg-fcgi-binpath.conf wrg-wsproxy.conf; do
+	t_check "lighttpd snippet $f" \
+	    has_mode "$P/share/doc/wrg/examples/lighttpd/$f" 644
+done
+t_check "lighttpd bin-path names $P/sbin/wrg.fcgi" grep -q \
+    "\"bin-path\" => \"$P/sbin/wrg.fcgi\"" \
+    "$D$P/share/doc/wrg/examples/lighttpd/wrg-fcgi-binpath.conf"
 t_check "docs/deploy.md" has_mode "$P/share/doc/wrg/deploy.md" 644
 panel_ok() {
 	[ -f "$D$P/share/wrg/panel/index.html" ] || {
