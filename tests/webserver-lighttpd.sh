@@ -70,8 +70,7 @@ t_webserver_start_lighttpd() {
 	bin=$(t_lighttpd_bin) || return $?
 	mkdir -p "$d"
 	t_lighttpd_subst "$top_srcdir/conf/lighttpd/wrg-fcgi.conf" \
-	    "$d/wrg-api.conf" "WRG_FCGI_SOCKET=$fcgi" \
-	    "WRG_API_PREFIX=/api" || return 1
+	    "$d/wrg-api.conf" "WRG_FCGI_SOCKET=$fcgi" || return 1
 	t_lighttpd_ws_conf "$ws" "$d/wrg-wsproxy.conf" || return 1
 	t_lighttpd_run "$bin" "$d" "$port" "$panel"
 }
@@ -85,8 +84,7 @@ t_webserver_start_lighttpd_binpath() {
 	mkdir -p "$d"
 	t_lighttpd_subst "$top_srcdir/conf/lighttpd/wrg-fcgi-binpath.conf" \
 	    "$d/wrg-api.conf" "sbindir=$top_builddir/src" \
-	    "WRG_CONFIG=$cfg" "WRG_SOCKET_DIR=$d" \
-	    "WRG_API_PREFIX=/api" || return 1
+	    "WRG_CONFIG=$cfg" "WRG_SOCKET_DIR=$d" || return 1
 	t_lighttpd_ws_conf "$ws" "$d/wrg-wsproxy.conf" || return 1
 	t_lighttpd_run "$bin" "$d" "$port" "$panel"
 }
