@@ -870,6 +870,11 @@ test_rest(struct rt *rt)
 	check(is_error(&r, 400, "invalid_request"), "2 MiB body -> 400 "
 	    "invalid_request (capped)");
 	free(big);
+	req(rt, "POST", "/v1/workers", TOKEN, min_create, strlen(min_create),
+	    "Transfer-Encoding: chunked", &r);
+	check(is_error(&r, 400, "invalid_request") && r.ms < 1000,
+	    "chunked request body: 400 invalid_request at once (%lld ms)",
+	    r.ms);
 	get(rt, "/v1/runtime", &r);
 	check(jint(r.json, "runtime.worker_count") == 2, "rejected creates "
 	    "created nothing");

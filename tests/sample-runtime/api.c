@@ -865,6 +865,11 @@ api_handle(struct api_ctx *ctx, const struct api_request *req,
 		resp->body_len = sizeof(broken) - 1;
 		goto faults;
 	}
+	if (req->body_chunked) {
+		set_error(resp, 400, "invalid_request",
+		    "chunked request bodies are not supported");
+		goto faults;
+	}
 	if (req->body_too_large) {
 		set_error(resp, 400, "invalid_request",
 		    "request body too large");

@@ -43,6 +43,7 @@ struct api_request {
 	const char *body;
 	size_t body_len;
 	bool body_too_large;
+	bool body_chunked;		/* chunked body: not supported */
 };
 
 struct api_response {

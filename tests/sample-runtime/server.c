@@ -40,6 +40,7 @@ struct pss {
 	char *body;
 	size_t body_len;
 	bool body_too_large;
+	bool body_chunked;
 	bool responded;			/* resp holds the answer */
 	bool delaying;
 	bool hdr_sent;
@@ -78,7 +79,7 @@ http_reset(struct pss *p)
 	p->path = p->query = p->auth = p->body = NULL;
 	p->body_len = 0;
 	p->body_too_large = p->responded = p->delaying = p->hdr_sent = false;
-	p->close_after = false;
+	p->close_after = p->body_chunked = false;
 	p->resp_off = 0;
 	p->method = NULL;
 }
@@ -160,6 +161,7 @@ http_answer(struct lws *wsi, struct pss *p)
 		.query = p->query ? p->query : "", .auth = p->auth,
 		.body = p->body, .body_len = p->body_len,
 		.body_too_large = p->body_too_large,
+		.body_chunked = p->body_chunked,
 	};
 
 	api_handle(&srv->api, &req, &p->resp);
@@ -212,13 +214,15 @@ http_begin(struct lws *wsi, struct pss *p, const char *path)
 	    m == LWSHUMETH_PATCH) {
 		char cl[32];
 
-		/* A body follows unless Content-Length says 0 (or is absent
-		 * without chunked encoding): then answer now, because lws
-		 * sends no BODY_COMPLETION for an empty body. */
+		/* A body follows only with a Content-Length above 0; else
+		 * answer now, as lws sends no BODY_COMPLETION then. */
 		if (lws_hdr_total_length(wsi,
-		    WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
-			return 0;
-		if (lws_hdr_copy(wsi, cl, sizeof(cl),
+		    WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+			/* lws 4.1 cannot decode chunked request bodies:
+			 * refuse at once instead of stalling. */
+			p->body_chunked = true;
+			p->close_after = true;
+		} else if (lws_hdr_copy(wsi, cl, sizeof(cl),
 		    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atoll(cl) > 0)
 			return 0;
 	}
