@@ -52,6 +52,7 @@ struct pss {
 	bool is_ws;
 	bool live;			/* receives live events */
 	bool closing;			/* close once the queue is sent */
+	bool dropped;			/* shut down by drop-ws */
 	enum lws_close_status close_code;
 	lws_dll2_t node;		/* in server.conns */
 	const struct store_worker *worker;
@@ -685,11 +686,15 @@ drop_ws(void *arg)
 	    lws_dll2_get_head(&srv->conns)) {
 		struct pss *p = lws_container_of(d, struct pss, node);
 
-		p->live = false;
-		queue_clear(p);
-		shutdown(lws_get_socket_fd(p->wsi), SHUT_RDWR);
-		lws_callback_on_writable(p->wsi);
-		n++;
+		/* (no continue here: the macro advances at its end) */
+		if (!p->dropped) {	/* else shut, just not reaped yet */
+			p->dropped = true;
+			p->live = false;
+			queue_clear(p);
+			shutdown(lws_get_socket_fd(p->wsi), SHUT_RDWR);
+			lws_callback_on_writable(p->wsi);
+			n++;
+		}
 	} lws_end_foreach_dll_safe(d, d1);
 	return n;
 }
