@@ -274,8 +274,19 @@ api GET /api/runtimes/alpha/workers/a%2Fb
 t_check "id with %2F" err_is 400 invalid_request
 api GET "/api/runtimes/alpha/workers/$(printf 'x%.0s' $(seq 1 257))"
 t_check "id of 257 bytes" err_is 400 invalid_request
+# lighttpd and nginx answer a %00 with their own 400, Apache with its own
+# 404, before wrg sees it; if wrg does see it, it is invalid_request.
+server_or_wrg_refused() {
+	local code
+	code=$(j 'd["error"]["code"]')
+	if [ -n "$code" ]; then
+		err_is 400 invalid_request
+	else
+		matches "$STATUS" '^40[04]$'
+	fi
+}
 api GET /api/runtimes/alpha/workers/a%00b
-t_check "id with %00 refused (by wrg or the server)" is "$STATUS" 400
+t_check "id with %00 refused (by wrg or the server)" server_or_wrg_refused
 api GET /api/runtimes/alpha/workers/a%0Ab
 t_check "id with %0A refused" is "$STATUS" 400
 api GET /api/runtimes/al%2Fpha/workers
