@@ -733,10 +733,11 @@ input(struct rt *rt, const char *id, const char *text)
 	char path[256], *body;
 	struct json_object *o = json_object_new_object();
 	int64_t eid = -1;
+	size_t blen;
 
 	json_object_object_add(o, "kind", json_object_new_string("user"));
 	json_object_object_add(o, "content", json_object_new_string(text));
-	body = xstrdup(wjson_str(o, NULL));
+	body = xstrdup(wjson_str(o, &blen));
 	json_object_put(o);
 	snprintf(path, sizeof(path), "/v1/workers/%s/input", id);
 	if (post(rt, path, body, &r) && r.status == 200)
