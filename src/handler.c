@@ -237,9 +237,11 @@ handler_check_fields(enum route_kind kind, struct json_object *b)
 	}
 }
 
-/* Classifies a finished call and, for 2xx, parses and rewrites its body.
- * Returns the rewritten JSON (owned by the caller) or NULL with *u set to
- * the error (clear it with apierr_upstream_clear). */
+/* Classifies a finished call and, for 2xx, parses and rewrites its body
+ * with fn (fn NULL: returns the parsed root as is). Returns new JSON owned
+ * by the caller, or NULL with u->err set; either way *u is filled (clear
+ * it with apierr_upstream_clear). op >= 0 is the rtstate operation to
+ * mark unsupported on a router miss. */
 static struct json_object *
 handler_result(struct handler_ctx *ctx, const struct registry_runtime *rt,
     int op, struct upstream_call *c, handler_rewrite_fn fn,
