@@ -729,8 +729,8 @@ session_new(struct proxy *p, struct lws *wsi)
 		return s;
 	}
 	resume_init(&s->res, c > 0 ? cursor : NULL);
-	wlog(WLOG_INFO, s->id, s->runtime_id, "stream opened%s",
-	    c > 0 ? " with a cursor" : "");
+	wlog(WLOG_INFO, s->id, s->runtime_id, "stream opened: worker %s%s",
+	    s->worker_id, c > 0 ? ", with a cursor" : "");
 	session_connect(s);
 	return s;
 }
