@@ -859,6 +859,190 @@ test_events_route(void **state)
 	assert_int_equal(fake_ncalls, 0);
 }
 
+/* A remote path wrg may produce: /v1/runtime, /v1/workers, or
+ * /v1/workers/SEG[/input|/stop|/cancel|/transcript[?start=N][&limit=M]]
+ * where SEG is one non-empty escaped segment, never "." or "..". */
+static bool
+remote_path_ok(const char *p)
+{
+	static const char *const sfx[] = { "", "/input", "/stop", "/cancel",
+	    "/transcript" };
+	const char *seg, *end;
+	size_t n = 0;
+
+	if (strcmp(p, "/v1/runtime") == 0 || strcmp(p, "/v1/workers") == 0)
+		return true;
+	if (strncmp(p, "/v1/workers/", 12) != 0)
+		return false;
+	seg = p + 12;
+	for (end = seg; *end && *end != '/'; end++) {
+		char c = *end;
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '%' || c == '.' ||
+		    c == '_' || c == '~' || c == '-'))
+			return false;
+		n++;
+	}
+	if (n == 0 || (n == 1 && seg[0] == '.') ||
+	    (n == 2 && seg[0] == '.' && seg[1] == '.'))
+		return false;
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		size_t l = strlen(sfx[i]);
+
+		if (strncmp(end, sfx[i], l) != 0)
+			continue;
+		if (end[l] == '\0')
+			return true;
+		if (i == 4 && end[l] == '?') {
+			const char *q = end + l + 1;
+
+			if (strncmp(q, "start=", 6) == 0) {
+				q += 6;
+				if (*q < '0' || *q > '9')
+					return false;
+				while (*q >= '0' && *q <= '9')
+					q++;
+				if (*q == '&')
+					q++;
+				else
+					return *q == '\0';
+			}
+			if (strncmp(q, "limit=", 6) != 0)
+				return false;
+			q += 6;
+			if (*q < '0' || *q > '9')
+				return false;
+			while (*q >= '0' && *q <= '9')
+				q++;
+			return *q == '\0';
+		}
+	}
+	return false;
+}
+
+static unsigned
+xorshift(unsigned long long *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (unsigned)(*s >> 11);
+}
+
+/* Property test: random requests built from path fragments and hostile
+ * bytes. Every answer is JSON with a status from the table; every remote
+ * path is one of the shapes above (an id is always exactly one escaped
+ * segment); nothing is called for an unknown runtime. */
+static void
+test_random_requests(void **state)
+{
+	static const char *const frags[] = { "/api", "/runtimes", "/tcp-a",
+	    "/sock-b", "/nope", "/workers", "/w1", "/input", "/stop",
+	    "/cancel", "/transcript", "/events", "/ws", "/health", "/",
+	    "//", "/..", "/.", "%2F", "%2f", "%00", "%2e%2e", "%", "%G1",
+	    "?", "&", "start=", "limit=", "1", "-1", "99999999999", "=",
+	    "%3F", "#", ";", "\xc3\xa9", "\xff", "a b", "%0a", "\\", "%5C",
+	    "/workers/a%2F..%2Fb", "/transcript?limit=5&start=2" };
+	static const char *const methods[] = { "GET", "POST", "HEAD", "PUT",
+	    "DELETE", "OPTIONS", "get", "" };
+	static const int allowed[] = { 200, 201, 400, 404, 405, 409, 413,
+	    415, 501, 502, 504 };
+	static const char *const bodies[] = { "{}", "", "{\"kind\":\"user\","
+	    "\"content\":\"x\"}", "{\"intent\":{},\"profile\":{}}", "[", "{\"a\"",
+	    "{\"reason\":\"r\"}", "null" };
+	unsigned long long seed = 0x9e3779b97f4a7c15ULL;
+	char uri[1024];
+	size_t calls = 0, worker_calls = 0;
+
+	(void)state;
+	for (int iter = 0; iter < 20000; iter++) {
+		struct result res;
+		size_t len = 0;
+		int nfrag;
+		bool ok = false;
+		const char *m, *b;
+
+#define RND() xorshift(&seed)
+		fake_reset();
+		fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
+		if (RND() % 2) {
+			/* A well-formed route with a random id: raw safe
+			 * bytes or %XX of any byte, then a suffix. */
+			static const char *const sfx[] = { "", "/input",
+			    "/stop", "/cancel", "/transcript",
+			    "/transcript?start=3&limit=4", "/transcript?x=%2F",
+			    "/events/ws" };
+			static const char safe[] = "abcXYZ019._~-!$'()*+,;=:@";
+			int idlen = 1 + (int)(RND() % 12);
+			const char *sf = sfx[RND() % (sizeof(sfx) /
+			    sizeof(sfx[0]))];
+
+			len = (size_t)snprintf(uri, sizeof(uri),
+			    "/api/runtimes/%s/workers/", RND() % 8 ? "tcp-a" :
+			    "nope");
+			for (int k = 0; k < idlen; k++) {
+				if (RND() % 2)
+					uri[len++] = safe[RND() %
+					    (sizeof(safe) - 1)];
+				else
+					len += (size_t)snprintf(uri + len, 4,
+					    "%%%02X", RND() % 256);
+			}
+			snprintf(uri + len, sizeof(uri) - len, "%s", sf);
+			m = strncmp(sf, "/transcript", 11) == 0 ||
+			    sf[0] == '\0' ? "GET" : "POST";
+			if (RND() % 8 == 0)
+				m = methods[RND() % (sizeof(methods) /
+				    sizeof(methods[0]))];
+		} else {
+			nfrag = 1 + (int)(RND() % 9);
+			uri[0] = '\0';
+			for (int k = 0; k < nfrag; k++) {
+				const char *f = RND() % 3 ? frags[RND() %
+				    (sizeof(frags) / sizeof(frags[0]))] :
+				    (const char *[]){ "/api", "/runtimes",
+				    "/tcp-a", "/workers" }[k % 4];
+
+				if (len + strlen(f) + 1 >= sizeof(uri))
+					break;
+				memcpy(uri + len, f, strlen(f) + 1);
+				len += strlen(f);
+			}
+			m = methods[RND() % (sizeof(methods) /
+			    sizeof(methods[0]))];
+		}
+		b = bodies[RND() % (sizeof(bodies) / sizeof(bodies[0]))];
+		run_full(&res, m, uri, RND() % 4 ? "application/json" :
+		    "text/plain", NULL, b, RND() % 2 ? "rid" : "bad id");
+		for (size_t k = 0; k < sizeof(allowed) / sizeof(allowed[0]);
+		    k++)
+			if (res.r.status == allowed[k])
+				ok = true;
+		if (!ok)
+			fail_msg("%s %s: status %d", m, uri, res.r.status);
+		for (size_t k = 0; k < fake_ncalls; k++) {
+			if (!remote_path_ok(fake_calls[k].path))
+				fail_msg("%s %s -> remote %s", m, uri,
+				    fake_calls[k].path);
+			calls++;
+			if (strncmp(fake_calls[k].path, "/v1/workers/", 12) == 0)
+				worker_calls++;
+		}
+		if (strncmp(uri, "/api/runtimes/nope", 18) == 0 &&
+		    fake_ncalls != 0)
+			fail_msg("%s %s: called a runtime", m, uri);
+		assert_no_secrets(&res);
+		done(&res);
+#undef RND
+	}
+	/* The generator must reach the runtime often, per-worker routes
+	 * included, or the path property proves nothing. */
+	if (calls < 500 || worker_calls < 200)
+		fail_msg("too few upstream calls: %zu (%zu per worker)", calls,
+		    worker_calls);
+}
+
 int
 main(void)
 {
@@ -881,6 +1065,7 @@ main(void)
 		cmocka_unit_test_setup(test_runtimes_view, each),
 		cmocka_unit_test_setup(test_request_id, each),
 		cmocka_unit_test_setup(test_events_route, each),
+		cmocka_unit_test_setup(test_random_requests, each),
 	};
 
 	return cmocka_run_group_tests_name("fcgi_handler", tests, setup,
