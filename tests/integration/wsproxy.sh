@@ -183,7 +183,13 @@ mkdir -p "$T_DIR/rt-state"
 rt_start || { t_check "runtime starts" false; t_done; exit 1; }
 W1=$(new_worker)
 W2=$(new_worker)
-t_check "workers created" test -n "$W1" -a -n "$W2"
+W3=$(new_worker)
+t_check "workers created" test -n "$W1" -a -n "$W2" -a -n "$W3"
+# W3 carries a 60 kB transcript entry: its snapshot spans many frames'
+# worth of lws fragments (reassembly) and exceeds the second proxy's cap.
+BIG=$("$PY" -c 'print("x" * 60000)')
+rt_api POST "/v1/workers/$W3/input" "{\"kind\":\"user\",\"content\":\"$BIG\"}" \
+    >/dev/null
 PX_PORT=$(t_free_port)
 DOWN_PORT=$(t_free_port)	# nothing listens there
 SILENT_PORT=$(t_free_port)	# accepts TCP, never answers the upgrade
@@ -269,6 +275,16 @@ if [ -n "$HAVE_TLS" ]; then
 	t_check "https runtime, wrong CA: no events, told it is reconnecting" \
 	    no_events_reconnecting "$F"
 fi
+
+F=$T_DIR/big.txt
+read_ws "$F" "$(url rt-a "$W3")" --max-events 1 --timeout 10
+big_entry_len() {
+	nth_frame "$1" 1 | "$PY" -c 'import json, sys
+e = json.load(sys.stdin)["envelope"]["payload"]["data"]["entries"]
+print(max(len(x.get("content", "")) for x in e))'
+}
+t_check "large snapshot (60 kB entry) reassembled, payload unchanged" \
+    test "$(big_entry_len "$F")" = 60000
 
 # ---- ?cursor= resume ----------------------------------------------------
 
@@ -476,6 +492,7 @@ t_check "stream across reloads: ticks in order" \
 PX2_PORT=$(t_free_port)
 sed -e "s/\"listen\": \"127.0.0.1:$PX_PORT\"/\"listen\": \"127.0.0.1:$PX2_PORT\"/" \
     -e 's/"ping_interval_s": 5/"ping_interval_s": 1/' \
+    -e 's/"max_upstream_body_bytes": 1048576/"max_upstream_body_bytes": 4096/' \
     "$T_DIR/wrg.conf" >"$T_DIR/wrg-ping.conf"
 "$PX_BIN" -c "$T_DIR/wrg-ping.conf" >>"$T_DIR/px2.log" 2>&1 &
 PX2_PID=$!
@@ -499,6 +516,14 @@ t_check "dead peer: frozen client dropped after missed pings" \
     grep -q 'stream closed' "$T_DIR/px2.log"
 kill -CONT "$FROZEN"
 kill "$FROZEN" 2>/dev/null
+# Upstream reassembly cap (limits.max_upstream_body_bytes 4096 here).
+F=$T_DIR/over-cap.txt
+read_ws "$F" "ws://127.0.0.1:$PX2_PORT/api/runtimes/rt-a/workers/$W3/events/ws" \
+    --timeout 5
+t_check "upstream message over the cap: backend.runtime_unavailable" \
+    test "$(nth_frame "$F" 1 | jget diagnostic.code)" = backend.runtime_unavailable
+t_check "upstream message over the cap: closed, no event" \
+    sh -c "grep -q '^#close' '$F' && ! grep -q '\"kind\":\"event\"' '$F'"
 t_stop_pid "$PX2_PID"
 
 # ---- max_connections, then SIGTERM: shutting_down and a close frame --
