@@ -428,7 +428,8 @@ session_upstream_message(struct session *s)
 	struct frame_in in;
 	enum frame_err e;
 
-	e = frame_parse(s->rx, s->rx_len, s->runtime_id, &in);
+	e = s->rx_len ? frame_parse(s->rx, s->rx_len, s->runtime_id, &in) :
+	    FRAME_ERR_JSON;
 	if (e != FRAME_OK) {
 		wlog(WLOG_WARN, s->id, s->runtime_id, "%s (%zu bytes)",
 		    frame_strerror(e), s->rx_len);
@@ -553,8 +554,10 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 			s->rx = xrealloc(s->rx, ncap);
 			s->rx_cap = ncap;
 		}
-		memcpy(s->rx + s->rx_len, in, len);
-		s->rx_len += len;
+		if (len) {
+			memcpy(s->rx + s->rx_len, in, len);
+			s->rx_len += len;
+		}
 		if (!lws_is_final_fragment(wsi) ||
 		    lws_remaining_packet_payload(wsi))
 			break;
