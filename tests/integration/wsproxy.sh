@@ -487,20 +487,21 @@ t_check "stream across reloads: ticks in order" \
 
 # ---- dead peers are dropped (pings) -------------------------------------
 
-# A second proxy with ping_interval_s 1: a client that is frozen (SIGSTOP)
-# answers no pings and is dropped within a few seconds.
-PX2_PORT=$(t_free_port)
-sed -e "s/\"listen\": \"127.0.0.1:$PX_PORT\"/\"listen\": \"127.0.0.1:$PX2_PORT\"/" \
+# A second proxy, listening on a Unix socket, with ping_interval_s 1: a
+# client that is frozen (SIGSTOP) answers no pings and is dropped within a
+# few seconds.
+PX2_SOCK=$T_DIR/wsproxy.sock
+sed -e "s|\"listen\": \"127.0.0.1:$PX_PORT\"|\"listen\": \"unix:$PX2_SOCK\"|" \
     -e 's/"ping_interval_s": 5/"ping_interval_s": 1/' \
     -e 's/"max_upstream_body_bytes": 1048576/"max_upstream_body_bytes": 4096/' \
     "$T_DIR/wrg.conf" >"$T_DIR/wrg-ping.conf"
 "$PX_BIN" -c "$T_DIR/wrg-ping.conf" >>"$T_DIR/px2.log" 2>&1 &
 PX2_PID=$!
 t_track "$PX2_PID"
-t_wait_port "$PX2_PORT"
+t_wait_unix "$PX2_SOCK"
 F=$T_DIR/frozen.txt
-"$PY" "$CLIENT" read "ws://127.0.0.1:$PX2_PORT/api/runtimes/rt-a/workers/$W1/events/ws" \
-    --out "$F" --timeout 30 &
+"$PY" "$CLIENT" read "ws://localhost/api/runtimes/rt-a/workers/$W1/events/ws" \
+    --unix "$PX2_SOCK" --out "$F" --timeout 30 &
 FROZEN=$!
 t_track "$FROZEN"
 for i in $(seq 1 50); do
@@ -512,19 +513,21 @@ for i in $(seq 1 80); do
 	grep -q 'stream closed' "$T_DIR/px2.log" && break
 	sleep 0.1
 done
+t_check "unix listener: stream served" grep -q '"event":"tick"' "$F"
 t_check "dead peer: frozen client dropped after missed pings" \
     grep -q 'stream closed' "$T_DIR/px2.log"
 kill -CONT "$FROZEN"
 kill "$FROZEN" 2>/dev/null
 # Upstream reassembly cap (limits.max_upstream_body_bytes 4096 here).
 F=$T_DIR/over-cap.txt
-read_ws "$F" "ws://127.0.0.1:$PX2_PORT/api/runtimes/rt-a/workers/$W3/events/ws" \
-    --timeout 5
+read_ws "$F" "ws://localhost/api/runtimes/rt-a/workers/$W3/events/ws" \
+    --unix "$PX2_SOCK" --timeout 5
 t_check "upstream message over the cap: backend.runtime_unavailable" \
     test "$(nth_frame "$F" 1 | jget diagnostic.code)" = backend.runtime_unavailable
 t_check "upstream message over the cap: closed, no event" \
     sh -c "grep -q '^#close' '$F' && ! grep -q '\"kind\":\"event\"' '$F'"
 t_stop_pid "$PX2_PID"
+t_check "unix listener: socket removed at exit" test ! -e "$PX2_SOCK"
 
 # ---- max_connections, then SIGTERM: shutting_down and a close frame --
 

@@ -5,7 +5,7 @@ Run with Debian's /usr/bin/python3 (python3-websockets). Subcommands:
 
   read URL [--origin O] [--max-events N] [--until-ticks N] [--timeout S]
            [--pause-after N --pause S] [--send TEXT] [--out FILE]
-           [--rcvbuf BYTES]
+           [--rcvbuf BYTES] [--unix SOCKET_PATH]
            [--capture FILE]
       Connects, then prints one line per received text frame (the raw
       JSON) to --out (default stdout), and a final status line:
@@ -76,11 +76,18 @@ async def _read(args):
             return 0
         sock.setblocking(False)
         kw["sock"] = sock
-    try:
-        ws = await asyncio.wait_for(websockets.connect(
+    if args.unix:
+        connect = websockets.unix_connect(
+            args.unix, args.url, origin=args.origin, max_size=None,
+            open_timeout=args.timeout, close_timeout=3,
+            ping_interval=None, max_queue=4)
+    else:
+        connect = websockets.connect(
             args.url, origin=args.origin, max_size=None,
             open_timeout=args.timeout, close_timeout=3,
-            ping_interval=None, max_queue=4, **kw), args.timeout)
+            ping_interval=None, max_queue=4, **kw)
+    try:
+        ws = await asyncio.wait_for(connect, args.timeout)
     except websockets.exceptions.InvalidStatusCode as e:
         _cap(args, "HTTP %d" % e.status_code)
         hdrs = getattr(e, "headers", None)
@@ -188,6 +195,7 @@ def main():
     r.add_argument("--pause", type=float, default=0)
     r.add_argument("--send")
     r.add_argument("--rcvbuf", type=int, default=0)
+    r.add_argument("--unix")
     r.add_argument("--out")
     r.add_argument("--capture")
     t = sub.add_parser("ticks")
