@@ -10,7 +10,10 @@
 #    uncommented (https + tls + token_file, unix + token_env), are
 #    accepted by wrg.fcgi --check-config; a typo'd key is not;
 #  - the three man pages render without groff warnings and name the
-#    configured paths, not placeholders.
+#    configured paths, not placeholders;
+#  - the web server snippets as generated for installation (configured
+#    paths, port 80) pass the servers' own config tests (nginx -t,
+#    apache2 -t, lighttpd -tt), wrapped in a minimal main config.
 . "$top_srcdir/tests/lib.sh"
 
 PY=${PYTHON3_SYS:-/usr/bin/python3}
@@ -156,5 +159,71 @@ PY
 t_check "every key documented, every documented default right" \
     "$PY" "$T_DIR/keys.py" "$top_srcdir/lib/registry.c" \
     "$top_srcdir/man/wrg.conf.5.in" "$EXAMPLE" "$T_DIR/min.out"
+
+# ---- the installed web server snippets pass the servers' config tests --
+NGINX_BIN=${NGINX:-}
+[ -n "$NGINX_BIN" ] || NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
+if [ -x "$NGINX_BIN" ]; then
+	N="$T_DIR/nginx"
+	mkdir -p "$N/logs"
+	cp /etc/nginx/fastcgi_params /etc/nginx/mime.types "$N/"
+	cat >"$N/nginx.conf" <<NGX
+pid $N/nginx.pid;
+error_log $N/logs/error.log;
+events { }
+http { include mime.types; include $top_builddir/conf/nginx/wrg.conf; }
+NGX
+	nginx_t() {
+		env -u NGINX "$NGINX_BIN" -t -p "$N" -c "$N/nginx.conf" \
+		    -e "$N/logs/startup.log" >"$N/t.log" 2>&1 ||
+		    { cat "$N/t.log"; return 1; }
+	}
+	t_check "installed nginx snippet: nginx -t" nginx_t
+fi
+APACHE_BIN=${APACHE2:-}
+[ -n "$APACHE_BIN" ] || APACHE_BIN=$(command -v apache2 || echo /usr/sbin/apache2)
+if [ -x "$APACHE_BIN" ]; then
+	A="$T_DIR/apache2"
+	mkdir -p "$A"
+	{
+		for m in mpm_event authz_core mime dir proxy proxy_fcgi proxy_http; do
+			echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_$m.so"
+		done
+		echo "ServerRoot $A"
+		echo "PidFile $A/httpd.pid"
+		echo "DefaultRuntimeDir $A"
+		echo "ErrorLog $A/error.log"
+		echo "Listen 127.0.0.1:1"
+		echo "Include $top_builddir/conf/apache2/wrg.conf"
+	} >"$A/apache2.conf"
+	apache_t() {
+		"$APACHE_BIN" -t -f "$A/apache2.conf" >"$A/t.log" 2>&1 ||
+		    { cat "$A/t.log"; return 1; }
+	}
+	t_check "installed Apache snippet: apache2 -t" apache_t
+fi
+LIGHTTPD_BIN=${LIGHTTPD:-}
+[ -n "$LIGHTTPD_BIN" ] || LIGHTTPD_BIN=$(command -v lighttpd || echo /usr/sbin/lighttpd)
+if [ -x "$LIGHTTPD_BIN" ] && [ -f "$top_srcdir/conf/lighttpd/wrg-fcgi.conf" ]; then
+	L="$T_DIR/lighttpd"
+	mkdir -p "$L/www"
+	E="$top_builddir/conf/examples/lighttpd"
+	lighttpd_t() {
+		local f=$1
+		{
+			echo "server.document-root = \"$L/www\""
+			echo "server.port = 1"
+			echo "server.bind = \"127.0.0.1\""
+			echo "include \"$E/$f\""
+			echo "include \"$E/wrg-wsproxy.conf\""
+		} >"$L/$f.main"
+		"$LIGHTTPD_BIN" -tt -f "$L/$f.main" >"$L/$f.log" 2>&1 ||
+		    { cat "$L/$f.log"; return 1; }
+	}
+	t_check "installed lighttpd wrg-fcgi.conf: lighttpd -tt" \
+	    lighttpd_t wrg-fcgi.conf
+	t_check "installed lighttpd wrg-fcgi-binpath.conf: lighttpd -tt" \
+	    lighttpd_t wrg-fcgi-binpath.conf
+fi
 
 t_done
