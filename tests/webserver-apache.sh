@@ -19,12 +19,23 @@ t_webserver_start_apache() {
 	# socket, so give it the group and mode wrg-fcgi.socket gives it in
 	# a deployment (SocketGroup=www-data, SocketMode=0660).
 	local user=www-data group=www-data
-	if ! id -u "$user" >/dev/null 2>&1; then
+	if [ "$(id -u)" != 0 ]; then
+		# Not root: httpd cannot switch users and runs as us, like
+		# the FastCGI socket's owner; nothing to adjust.
+		user= group=
+	elif ! id -u "$user" >/dev/null 2>&1; then
 		user=nobody; group=nogroup
 	fi
-	if [ -S "$fcgi" ]; then
+	if [ -n "$user" ] && command -v runuser >/dev/null 2>&1 &&
+	    ! runuser -u "$user" -- test -r "$panel" -a -x "$(dirname "$fcgi")"
+	then
+		echo "$user cannot reach $panel or $(dirname "$fcgi"):" \
+		    "build in a directory that others may traverse" >&2
+		return 1
+	fi
+	if [ -n "$group" ] && [ -S "$fcgi" ]; then
 		chgrp "$group" "$fcgi" && chmod g+rw "$fcgi" || return 1
-	else
+	elif [ -n "$group" ]; then
 		echo "warning: $fcgi not there yet; Apache ($user) may be" \
 		    "unable to connect to it" >&2
 	fi
@@ -51,8 +62,8 @@ t_webserver_start_apache() {
 		Mutex file:$d/lock default
 		ErrorLog "$d/logs/error.log"
 		LogLevel warn
-		User $user
-		Group $group
+		${user:+User $user}
+		${group:+Group $group}
 		TypesConfig /etc/mime.types
 		StartServers 1
 		ServerLimit 2
