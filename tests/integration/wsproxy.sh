@@ -184,7 +184,8 @@ rt_start || { t_check "runtime starts" false; t_done; exit 1; }
 W1=$(new_worker)
 W2=$(new_worker)
 W3=$(new_worker)
-t_check "workers created" test -n "$W1" -a -n "$W2" -a -n "$W3"
+W4=$(new_worker)	# only the slow consumer watches its bursts
+t_check "workers created" test -n "$W1" -a -n "$W2" -a -n "$W3" -a -n "$W4"
 # W3 carries a 60 kB transcript entry: its snapshot spans many frames'
 # worth of lws fragments (reassembly) and exceeds the second proxy's cap.
 BIG=$("$PY" -c 'print("x" * 60000)')
@@ -451,7 +452,7 @@ t_check "proxy alive after reloads" kill -0 "$PX_PID"
 
 RSS0=$(rss_kb "$PX_PID")
 F=$T_DIR/slow.txt
-"$PY" "$CLIENT" read "$(url rt-a "$W1")" --out "$F" --capture "$CAP" \
+"$PY" "$CLIENT" read "$(url rt-a "$W4")" --out "$F" --capture "$CAP" \
     --pause-after 1 --pause 6 --rcvbuf 4096 --timeout 30 &
 SLOW=$!
 t_track "$SLOW"
@@ -459,7 +460,7 @@ sleep 1
 # Bursts below the runtime's retention (1024), so the runtime itself never
 # has to drop our normal readers; about 4 MB in all.
 for i in $(seq 1 20); do
-	rt_api POST /_control/emit "{\"worker_id\":\"$W1\",\"count\":1000}" \
+	rt_api POST /_control/emit "{\"worker_id\":\"$W4\",\"count\":1000}" \
 	    >/dev/null
 	sleep 0.1
 done
