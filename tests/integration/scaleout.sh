@@ -10,7 +10,10 @@
 #  2. behind nginx (the shipped snippet, its wrg_wsproxy upstream listing A
 #     and B, wrg_fcgi listing two wrg.fcgi processes): with A and one
 #     wrg.fcgi stopped, the browser resumes through nginx on B and the API
-#     keeps answering.
+#     keeps answering;
+#  3. behind Apache (the shipped snippet with the docs/deploy.md balancer
+#     recipe, A restarted): streams are spread over A and B; with A
+#     stopped, the browser resumes through Apache on B.
 # Events come from the sample runtime's /_control/emit, so counts are exact.
 . "$top_srcdir/tests/lib.sh"
 
@@ -224,7 +227,63 @@ CONF
 	    ticks "$F5" 22 24
 	t_check "API through nginx with one wrg.fcgi down" api_all
 else
-	echo "# nginx not installed: the web server part is not run"
+	echo "# nginx not installed: the nginx part is not run"
+fi
+
+# ---- behind Apache: a balancer over both instances ---------------------
+APACHE_BIN=${APACHE2:-}
+[ -n "$APACHE_BIN" ] || APACHE_BIN=$(command -v apache2 || echo /usr/sbin/apache2)
+if [ -x "$APACHE_BIN" ] && [ -n "${FCGI2:-}" ]; then
+	# A comes back (same config): instances come and go freely.
+	"$PX_BIN" -c "$T_DIR/a.conf" >>"$T_DIR/px-a.log" 2>&1 &
+	PID_A=$!; t_track $PID_A
+	t_wait_port "$PORT_A"
+	WRG_APACHE_EXTRA_MODULES="proxy_balancer lbmethod_byrequests slotmem_shm"
+	. "$top_srcdir/tests/webserver-apache.sh"
+	WEB2=$(t_free_port)
+	t_webserver_start_apache "$WEB2" "$T_DIR/fcgi-2.sock" \
+	    "127.0.0.1:$PORT_A" "$T_DIR/www"
+	t_stop_pid "$T_WEBSERVER_PID"
+	# The deploy.md recipe: a balancer with one member per instance,
+	# the WebSocket ProxyPassMatch pointed at it.
+	SITE="$T_DIR/apache2/wrg-site.conf"
+	sed -i -e "s|\"http://127.0.0.1:$PORT_A\" mapping=encoded nocanon upgrade=websocket timeout=3600|\"balancer://wrgws\" mapping=encoded nocanon|" \
+	    -e "s|^\tProxyPassMatch|\t<Proxy \"balancer://wrgws\">\n\t\tBalancerMember \"http://127.0.0.1:$PORT_A\" upgrade=websocket timeout=3600\n\t\tBalancerMember \"http://127.0.0.1:$PORT_B\" upgrade=websocket timeout=3600\n\t</Proxy>\n\tProxyPassMatch|" \
+	    "$SITE"
+	t_check "Apache site has the balancer over A and B" \
+	    test "$(grep -c -e "BalancerMember \"http://127.0.0.1:$PORT_A\"" \
+	    -e "BalancerMember \"http://127.0.0.1:$PORT_B\"" \
+	    -e '"balancer://wrgws" mapping=encoded nocanon' "$SITE")" = 3
+	"$APACHE_BIN" -f "$T_DIR/apache2/apache2.conf" -DFOREGROUND \
+	    >>"$T_DIR/apache2/logs/stderr.log" 2>&1 &
+	t_track $!
+	t_wait_port "$WEB2"
+	opened() { grep -c 'stream opened' "$1"; }
+	A0=$(opened "$T_DIR/px-a.log"); B0=$(opened "$T_DIR/px-b.log")
+	spread() {
+		local i
+		for i in 1 2 3 4; do
+			( sleep 0.3; emit 1 ) &
+			client "$(ws_url "$WEB2")" --until 0 \
+			    --out "$T_DIR/apache-spread.txt" >/dev/null || return 1
+		done
+		[ "$(opened "$T_DIR/px-a.log")" -gt "$A0" ] &&
+		    [ "$(opened "$T_DIR/px-b.log")" -gt "$B0" ]
+	}
+	t_check "Apache balancer spreads streams over A and B" spread
+	LAST=$(grep -o '"n":[0-9]*' "$T_DIR/apache-spread.txt" | tail -n 1 | cut -d: -f2)
+	( sleep 0.5; emit 2 ) &
+	F6=$T_DIR/apache1.txt
+	C6=$(client "$(ws_url "$WEB2")" --until $((LAST + 2)) --out "$F6")
+	t_check "stream through Apache" ticks "$F6" $((LAST + 1)) $((LAST + 2))
+	t_stop_pid "$PID_A"
+	emit 3
+	F7=$T_DIR/apache2.txt
+	client "$(ws_url "$WEB2" "$C6")" --until $((LAST + 5)) --out "$F7" >/dev/null
+	t_check "resume through Apache with A down: exactly the next 3 (from B)" \
+	    ticks "$F7" $((LAST + 3)) $((LAST + 5))
+else
+	echo "# apache2 (or the nginx part) not available: the Apache part is not run"
 fi
 
 t_check "no runtime address or token in browser-visible bytes" \
