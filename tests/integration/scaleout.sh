@@ -253,7 +253,8 @@ if [ -x "$APACHE_BIN" ] && [ -n "${FCGI2:-}" ]; then
 	t_check "Apache site has the balancer over A and B" \
 	    test "$(grep -c -e "BalancerMember \"http://127.0.0.1:$PORT_A\"" \
 	    -e "BalancerMember \"http://127.0.0.1:$PORT_B\"" \
-	    -e '"balancer://wrgws" mapping=encoded nocanon' "$SITE")" = 3
+	    -e '^	ProxyPassMatch .* "balancer://wrgws" mapping=encoded nocanon$' \
+	    "$SITE")" = 3
 	"$APACHE_BIN" -f "$T_DIR/apache2/apache2.conf" -DFOREGROUND \
 	    >>"$T_DIR/apache2/logs/stderr.log" 2>&1 &
 	t_track $!
