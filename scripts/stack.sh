@@ -145,6 +145,12 @@ mkdir -p "$run" "$pids" "$logs" "$state/alpha" "$state/beta" \
     "$scratch/bin" "$scratch/tmp" || die "cannot prepare $scratch"
 [ -n "$ready_file" ] && rm -f "$ready_file"
 
+# Before starting anything: the web server's port must be free (what an
+# earlier run here left is stopped above).
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+	die "port $port is already in use; choose another with -p PORT"
+fi
+
 # A loopback port nothing listens on (bounded tries).
 free_port() {
 	local i p
@@ -371,9 +377,6 @@ include "$scratch/lighttpd-api.conf"
 EOF
 "$lighttpd_bin" -tt -f "$lconf" >"$logs/lighttpd.log" 2>&1 ||
     fail_start "lighttpd (config test)" lighttpd
-if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-	die "port $port is already in use; choose another with -p PORT"
-fi
 "$lighttpd_bin" -D -f "$lconf" >>"$logs/lighttpd.log" 2>&1 &
 echo $! >"$pids/lighttpd.pid"
 disown $!
