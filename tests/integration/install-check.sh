@@ -55,7 +55,8 @@ t_check "sbin/wrg.fcgi 0755" has_mode "$P/sbin/wrg.fcgi" 755
 t_check "sbin/wrg-wsproxy 0755" has_mode "$P/sbin/wrg-wsproxy" 755
 t_check "etc/wrg/wrg.conf.example 0640" has_mode "$P/etc/wrg/wrg.conf.example" 640
 t_check "etc/wrg/wrg.conf 0640 (first install)" has_mode "$P/etc/wrg/wrg.conf" 640
-for u in wrg-fcgi.socket wrg-fcgi.service wrg-wsproxy.service; do
+for u in wrg-fcgi.socket wrg-fcgi.service wrg-wsproxy.service \
+    wrg-wsproxy@.service; do
 	t_check "unit $u 0644" has_mode "$P/lib/systemd/system/$u" 644
 done
 t_check "man8/wrg.fcgi.8" has_mode "$P/share/man/man8/wrg.fcgi.8" 644

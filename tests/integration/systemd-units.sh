@@ -18,7 +18,8 @@ SA=$(command -v systemd-analyze || true)
 [ -n "$SA" ] || t_skip "systemd-analyze not installed (Debian package: systemd)"
 
 U="$top_builddir/conf/systemd"
-for f in wrg-fcgi.socket wrg-fcgi.service wrg-wsproxy.service; do
+UNITS="wrg-fcgi.socket wrg-fcgi.service wrg-wsproxy.service wrg-wsproxy@.service"
+for f in $UNITS; do
 	[ -f "$U/$f" ] || { echo "missing generated unit $U/$f" >&2; exit 1; }
 done
 
@@ -38,7 +39,7 @@ WSPROXY=$(find_bin wrg-wsproxy) || exit 1
 mkdir -p "$T_DIR/units" "$T_DIR/bin" "$T_DIR/man/man5" "$T_DIR/man/man8"
 ln -s "$FCGI" "$T_DIR/bin/wrg.fcgi"
 ln -s "$WSPROXY" "$T_DIR/bin/wrg-wsproxy"
-for f in wrg-fcgi.socket wrg-fcgi.service wrg-wsproxy.service; do
+for f in $UNITS; do
 	sed -e "s#^\(Exec[A-Za-z]*=\)[^ ]*/\(wrg\.fcgi\|wrg-wsproxy\) #\1$T_DIR/bin/\2 #" \
 	    "$U/$f" >"$T_DIR/units/$f"
 done
@@ -61,8 +62,11 @@ verify() {
 	cat "$T_DIR/verify.log"
 	return $rc
 }
+# A template is verified through an instance: a copy named for one.
+cp "$T_DIR/units/wrg-wsproxy@.service" "$T_DIR/units/wrg-wsproxy@a.service"
 t_check "systemd-analyze verify (units, binaries, man pages)" \
-    verify ./wrg-fcgi.socket ./wrg-fcgi.service ./wrg-wsproxy.service
+    verify ./wrg-fcgi.socket ./wrg-fcgi.service ./wrg-wsproxy.service \
+    ./wrg-wsproxy@a.service
 
 # Negative controls: verify must notice a missing binary and a missing
 # man page, or the check above proves nothing.
@@ -86,6 +90,7 @@ security() {
 }
 t_check "wrg-fcgi.service exposure <= 2.0" security wrg-fcgi.service
 t_check "wrg-wsproxy.service exposure <= 2.0" security wrg-wsproxy.service
+t_check "wrg-wsproxy@a.service exposure <= 2.0" security wrg-wsproxy@a.service
 
 has() { grep -qx -- "$2" "$U/$1" || { echo "$1: missing '$2'" >&2; return 1; }; }
 has_all() {
@@ -124,6 +129,19 @@ t_check "wrg-fcgi.service: ExecStart without -s (fd 0 is the socket)" \
     eval '! grep -q "^ExecStart=.* -s" "$U/wrg-fcgi.service"'
 t_check "wrg-wsproxy.service: reload is SIGHUP" \
     grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$U/wrg-wsproxy.service"
+t_check "wrg-wsproxy@.service: hardened, unprivileged" \
+    hardened wrg-wsproxy@.service
+t_check "wrg-wsproxy@.service: instance config wsproxy-%i.conf" \
+    grep -q '^ExecStart=.* -c .*/wrg/wsproxy-%i\.conf$' "$U/wrg-wsproxy@.service"
+same_but_config() {
+	# The template is the plain unit but for the config path and texts.
+	diff <(grep -v '^#' "$U/wrg-wsproxy.service" | grep -v '^Description=' |
+	    sed 's|/wrg/wrg\.conf|/wrg/CONF|g') \
+	    <(grep -v '^#' "$U/wrg-wsproxy@.service" | grep -v '^Description=' |
+	    sed 's|/wrg/wsproxy-%i\.conf|/wrg/CONF|g')
+}
+t_check "wrg-wsproxy@.service = wrg-wsproxy.service but the config" \
+    same_but_config
 t_check "nginx snippet uses the unit's socket" \
     grep -q 'server unix:/run/wrg/fcgi.sock;' \
     "$top_builddir/conf/nginx/wrg.conf"
