@@ -1,0 +1,386 @@
+#!/bin/bash
+# scripts/bench.sh — wrg benchmarks: print figures, check sanity.
+#
+# Usage: scripts/bench.sh [BUILD_DIR]
+#   BUILD_DIR   a configured tree where `make` has run (default:
+#               ./build-test, then ./build, then the source tree itself)
+#
+# Builds nothing. Starts on 127.0.0.1 / Unix sockets in a scratch dir:
+#   alpha   wrg-sample-runtime, TCP, bearer token
+#   beta    wrg-sample-runtime, Unix socket, no token
+#   gamma   wrg-sample-runtime, TCP, another token (the WebSocket target)
+#   wrg.fcgi (-s unix:...) behind lighttpd (tests/webserver.sh, from the
+#   shipped conf/lighttpd snippets), and wrg-wsproxy.
+# Then measures:
+#   REST   wrk req/s, p50/p99 at -t2 -c32 (load) and -t1 -c1 (one client,
+#          no queueing) for GET /api/health, GET one worker (TCP and Unix
+#          runtime), GET /api/workers (fan-out), POST .../input, each
+#          next to the same call made directly on the runtime;
+#   WS     events/s and emit-to-browser latency through wrg-wsproxy with
+#          1, 100 and 1000 browser sockets (and directly on the runtime
+#          for comparison), wrg-wsproxy RSS at each level;
+#   fan-out /api/workers with the three runtimes delayed 300 ms each.
+# Prints the table and `bench: N passed, M failed` (sanity checks: no
+# errors or non-2xx in wrk, every event delivered once and in order,
+# fan-out under 600 ms, ...). Exit 0 only when everything ran and passed.
+#
+# Environment: BENCH_DURATION (wrk seconds under load, default 4),
+# BENCH_C1_DURATION (single-client seconds, default 2), BENCH_MAX (whole
+# run limit in seconds, default 175), BENCH_KEEP=1 keeps the scratch dir,
+# BENCH_WS_LEVELS (default "1 100 1000").
+# Not part of `make check`: the figures are noisy and box-dependent.
+# docs/bench.md explains the figures.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "$here/.." && pwd)
+
+case ${1:-} in
+-h|--help)
+	sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'
+	exit 0 ;;
+esac
+
+build=${1:-}
+if [ -z "$build" ]; then
+	for d in ./build-test ./build "$srcdir/build-test" "$srcdir/build" "$srcdir"; do
+		if [ -x "$d/src/wrg.fcgi" ]; then build=$d; break; fi
+	done
+fi
+[ -n "$build" ] || { echo "bench: no build dir (give one; run make first)" >&2; exit 2; }
+build=$(cd "$build" 2>/dev/null && pwd) || { echo "bench: no build dir: $1" >&2; exit 2; }
+
+FCGI=$build/src/wrg.fcgi
+WSP=$build/wsproxy/wrg-wsproxy
+RT=$build/tests/sample-runtime/wrg-sample-runtime
+PY=${PYTHON3_SYS:-/usr/bin/python3}
+WSCLIENT=$srcdir/tests/bench/ws_bench.py
+WRKLUA=$srcdir/tests/bench/wrk-report.lua
+for b in "$FCGI" "$WSP" "$RT"; do
+	[ -x "$b" ] || { echo "bench: missing $b (run make in $build)" >&2; exit 2; }
+done
+command -v wrk >/dev/null || { echo "bench: wrk not installed (apt-get install wrk)" >&2; exit 2; }
+command -v curl >/dev/null || { echo "bench: curl not installed" >&2; exit 2; }
+"$PY" -c 'import websockets' 2>/dev/null ||
+	{ echo "bench: $PY lacks websockets (apt-get install python3-websockets)" >&2; exit 2; }
+
+DUR=${BENCH_DURATION:-4}
+DUR1=${BENCH_C1_DURATION:-2}
+MAXT=${BENCH_MAX:-175}
+WS_LEVELS=${BENCH_WS_LEVELS:-1 100 1000}
+
+# The test helpers (scratch dir, ports, pid tracking, t_check), reused.
+export top_srcdir=$srcdir top_builddir=$build
+unset WRG_SKIP_INTEGRATION
+# shellcheck source=../tests/lib.sh
+. "$srcdir/tests/lib.sh"
+# shellcheck source=../tests/webserver.sh
+. "$srcdir/tests/webserver.sh"
+T_NAME=bench
+START=$(date +%s)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# 1000 browser sockets + 1000 upstream sockets in wrg-wsproxy.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+WD_PID=
+bench_cleanup() {
+	local pid rc=$?
+	[ -n "$WD_PID" ] && kill -TERM "$WD_PID" 2>/dev/null
+	for pid in $T_PIDS; do t_stop_pid "$pid"; done
+	if [ "$T_FAILS" -ne 0 ] || [ "$rc" -ne 0 ]; then
+		for f in "$T_DIR"/*.log "$T_DIR"/lighttpd/error.log; do
+			[ -s "$f" ] || continue
+			echo "--- tail of $(basename "$f")" >&2
+			tail -n 15 "$f" >&2
+		done
+	fi
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "scratch dir kept: $T_DIR"
+	else
+		rm -rf "$T_DIR"
+		rmdir "$build/tests/tmp" 2>/dev/null
+	fi
+}
+trap bench_cleanup EXIT
+trap 'echo "bench: interrupted (time limit ${MAXT}s?)" >&2; exit 124' TERM INT
+# Watchdog: the whole run is bounded.
+( trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+  sleep "$MAXT" & sp=$!; wait "$sp"; kill -TERM $$ ) 2>/dev/null &
+WD_PID=$!
+
+die() { echo "bench: $*" >&2; T_FAILS=$((T_FAILS + 1)); t_done; exit 1; }
+
+# ---- start everything ---------------------------------------------------
+TOK_A="bench-a-$$-$RANDOM"
+TOK_G="bench-g-$$-$RANDOM"
+
+# start_runtime NAME ARGS... — sets PORT_NAME (0 = unix) and PID_NAME
+start_runtime() {
+	local name=$1 i pid
+	shift
+	"$RT" --ready-file "$T_DIR/$name.ready" --log-level warn "$@" \
+	    >"$T_DIR/rt-$name.log" 2>&1 &
+	pid=$!
+	t_track "$pid"
+	for i in $(seq 1 100); do
+		[ -s "$T_DIR/$name.ready" ] && break
+		sleep 0.05
+	done
+	[ -s "$T_DIR/$name.ready" ] || die "runtime $name did not start"
+	eval "PORT_$name=\$(cat \"\$T_DIR/\$name.ready\")"
+	eval "PID_$name=$pid"
+}
+start_runtime alpha --listen 127.0.0.1:0 --token "$TOK_A"
+start_runtime beta --listen "unix:$T_DIR/beta.sock"
+# gamma serves the WebSocket benchmark: a large retention so a burst never
+# overflows its per-socket send queue (retention + 4096 messages).
+start_runtime gamma --listen 127.0.0.1:0 --token "$TOK_G" --retention 60000
+
+WSPORT=$(t_free_port)
+cat >"$T_DIR/wrg.conf" <<EOF
+// generated by scripts/bench.sh — defaults except the listen address
+{
+  "api_prefix": "/api",
+  "wsproxy": {"listen": "127.0.0.1:$WSPORT"},
+  "runtimes": [
+    {"id": "alpha", "base_url": "http://127.0.0.1:$PORT_alpha", "token": "$TOK_A"},
+    {"id": "beta", "base_url": "unix:$T_DIR/beta.sock"},
+    {"id": "gamma", "base_url": "http://127.0.0.1:$PORT_gamma", "token": "$TOK_G"}
+  ]
+}
+EOF
+
+FSOCK=$T_DIR/fcgi.sock
+"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
+    2>"$T_DIR/fcgi.log" &
+FPID=$!
+t_track "$FPID"
+t_wait_unix "$FSOCK" || die "wrg.fcgi did not start"
+
+"$WSP" -c "$T_DIR/wrg.conf" --log-level warn >"$T_DIR/wsproxy.log" 2>&1 &
+WSPID=$!
+t_track "$WSPID"
+t_wait_port "$WSPORT" || die "wrg-wsproxy did not start"
+
+mkdir -p "$T_DIR/www"
+echo '<!doctype html><title>bench</title>' >"$T_DIR/www/index.html"
+WPORT=$(t_free_port)
+t_webserver_start lighttpd "$WPORT" "$FSOCK" "127.0.0.1:$WSPORT" "$T_DIR/www" ||
+	die "lighttpd did not start"
+WEB=http://127.0.0.1:$WPORT
+DA=http://127.0.0.1:$PORT_alpha
+DG=http://127.0.0.1:$PORT_gamma
+
+# rt NAME METHOD PATH [BODY] — a direct call on a runtime (stdout: body)
+rt() {
+	local name=$1 method=$2 path=$3 body=${4:-} port tok args
+	eval "port=\$PORT_$name"
+	case $name in alpha) tok=$TOK_A ;; gamma) tok=$TOK_G ;; *) tok= ;; esac
+	args=(-s -m 5 -X "$method" -H 'Content-Type: application/json')
+	[ -n "$body" ] && args+=(--data-binary "$body")
+	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
+	if [ "$port" = 0 ]; then
+		curl "${args[@]}" --unix-socket "$T_DIR/$name.sock" "http://localhost$path"
+	else
+		curl "${args[@]}" "http://127.0.0.1:$port$path"
+	fi
+}
+CREATE='{"intent":{"kind":"task","objective":"bench"},"profile":{"kind":"runtime_default"}}'
+new_worker() {
+	rt "$1" POST /v1/workers "$CREATE" |
+	    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["worker"]["worker_id"])'
+}
+WA=$(new_worker alpha) || die "cannot create a worker on alpha"
+WA_IN=$(new_worker alpha) || die "cannot create a worker on alpha"
+WB=$(new_worker beta) || die "cannot create a worker on beta"
+WG=$(new_worker gamma) || die "cannot create a worker on gamma"
+
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$WEB/api/runtimes/alpha/workers/$WA")
+t_check "stack up: GET a worker through lighttpd -> 200" [ "$code" = 200 ]
+echo "# stack: 3 runtimes (alpha tcp+token, beta unix, gamma tcp+token)," \
+    "wrg.fcgi on $FSOCK, lighttpd :$WPORT, wrg-wsproxy :$WSPORT; build $build"
+
+# ---- REST with wrk ------------------------------------------------------
+ROWS=()
+# bench_wrk LABEL URL [extra wrk args] — one loaded and one single-client
+# run; appends a row; sanity: requests > 0, no socket errors, no non-2xx.
+bench_wrk() {
+	local label=$1 url=$2 out1 outc line1 linec
+	shift 2
+	local c0 c1
+	c0=$(cpu_snapshot)
+	out1=$(timeout $((DUR + 10)) wrk -t2 -c32 -d"${DUR}s" --timeout 2s \
+	    -s "$WRKLUA" "$@" "$url" 2>&1)
+	c1=$(cpu_snapshot)
+	outc=$(timeout $((DUR1 + 10)) wrk -t1 -c1 -d"${DUR1}s" --timeout 2s \
+	    -s "$WRKLUA" "$@" "$url" 2>&1)
+	line1=$(grep '^BENCH ' <<<"$out1")
+	linec=$(grep '^BENCH ' <<<"$outc")
+	echo "$out1" >>"$T_DIR/wrk.log"
+	echo "$outc" >>"$T_DIR/wrk.log"
+	t_check "wrk ran: $label" [ -n "$line1" -a -n "$linec" ]
+	local k1 kc
+	declare -A L C
+	for k1 in $line1; do [[ $k1 == *=* ]] && L[${k1%%=*}]=${k1#*=}; done
+	for kc in $linec; do [[ $kc == *=* ]] && C[${kc%%=*}]=${kc#*=}; done
+	local errs=$(( ${L[err_connect]:-1} + ${L[err_read]:-1} + ${L[err_write]:-1} +
+	    ${L[err_timeout]:-1} + ${C[err_connect]:-1} + ${C[err_read]:-1} +
+	    ${C[err_write]:-1} + ${C[err_timeout]:-1} ))
+	local non2xx=$(( ${L[non2xx]:-1} + ${C[non2xx]:-1} ))
+	t_check "no socket errors/timeouts: $label ($errs)" [ "$errs" -eq 0 ]
+	t_check "no non-2xx answers: $label ($non2xx)" [ "$non2xx" -eq 0 ]
+	t_check "requests served: $label" [ "${L[reqs]:-0}" -gt 0 -a "${C[reqs]:-0}" -gt 0 ]
+	ROWS+=("$(printf '%-42s %7.0f %6.2f %6.2f %s | %6.0f %6.2f %6.2f' "$label" \
+	    "${L[rps]:-0}" "$(us_ms "${L[p50_us]:-0}")" "$(us_ms "${L[p99_us]:-0}")" \
+	    "$(cpu_cols "$c0" "$c1" "${L[reqs]:-0}")" \
+	    "${C[rps]:-0}" "$(us_ms "${C[p50_us]:-0}")" "$(us_ms "${C[p99_us]:-0}")")")
+	echo "  ${ROWS[-1]}"
+}
+# CPU accounting (clock ticks): "wall box_busy fcgi lighttpd runtimes",
+# box_busy summed over all cores from /proc/stat.
+HZ=$(getconf CLK_TCK)
+pid_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_snapshot() {
+	local rt=0 p
+	for p in $PID_alpha $PID_beta $PID_gamma; do rt=$((rt + $(pid_ticks "$p"))); done
+	echo "$(date +%s%N) $(awk '/^cpu / { print $2+$3+$4+$7+$8+$9 }' /proc/stat)" \
+	    "$(pid_ticks "$FPID") $(pid_ticks "$T_WEBSERVER_PID") $rt"
+}
+# cpu_cols SNAP0 SNAP1 REQUESTS — "box% fcgi% lighttpd% rt% fcgi-us/req"
+# (% of one core; box is all cores together, 200% = both busy).
+cpu_cols() {
+	awk -v a="$1" -v b="$2" -v n="$3" -v hz="$HZ" 'BEGIN {
+		split(a, x); split(b, y); w = (y[1] - x[1]) / 1e9
+		for (i = 2; i <= 5; i++) p[i] = (y[i] - x[i]) / hz / w * 100
+		us = n > 0 ? (y[3] - x[3]) / hz * 1e6 / n : 0
+		printf "%4.0f%% %4.0f%% %4.0f%% %4.0f%% %5.0f", p[2], p[3], p[4], p[5], us }'
+}
+us_ms() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1000 }'; }
+
+AUTH_A=(-H "Authorization: Bearer $TOK_A")
+INPUT='{"kind":"user","content":"hello"}'
+echo "# REST: wrk -t2 -c32 -d${DUR}s | wrk -t1 -c1 -d${DUR1}s"
+bench_wrk "lighttpd static file (web server ceiling)" "$WEB/index.html"
+bench_wrk "GET /api/health (no upstream)" "$WEB/api/health"
+bench_wrk "GET /api/runtimes/alpha/workers/W (tcp)" "$WEB/api/runtimes/alpha/workers/$WA"
+bench_wrk "  direct: GET alpha /v1/workers/W" "$DA/v1/workers/$WA" "${AUTH_A[@]}"
+bench_wrk "GET /api/runtimes/beta/workers/W (unix)" "$WEB/api/runtimes/beta/workers/$WB"
+bench_wrk "GET /api/workers (fan-out, 3 runtimes)" "$WEB/api/workers"
+bench_wrk "  direct: GET alpha /v1/workers (1 of 3)" "$DA/v1/workers" "${AUTH_A[@]}"
+BENCH_METHOD=POST BENCH_BODY=$INPUT \
+bench_wrk "POST /api/runtimes/alpha/workers/W/input" "$WEB/api/runtimes/alpha/workers/$WA_IN/input"
+BENCH_METHOD=POST BENCH_BODY=$INPUT \
+bench_wrk "  direct: POST alpha /v1/workers/W/input" "$DA/v1/workers/$WA_IN/input" "${AUTH_A[@]}"
+
+# ---- parallel fan-out with three slow runtimes --------------------------
+echo "# fan-out: every runtime delays each answer by 300 ms"
+for n in alpha beta gamma; do
+	rt "$n" POST /_control/fault '{"delay_ms": 300}' >/dev/null
+done
+FAN=()
+fan_ok=0
+for i in 1 2 3 4 5; do
+	out=$(curl -s -m 5 -o "$T_DIR/fan.json" -w '%{http_code} %{time_total}' "$WEB/api/workers")
+	FAN+=("${out#* }")
+	items=$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len({w["runtime_id"] for w in d["items"]}), len(d["diagnostics"]))' "$T_DIR/fan.json" 2>/dev/null)
+	[ "${out%% *}" = 200 ] && [ "$items" = "3 0" ] && fan_ok=$((fan_ok + 1))
+done
+single=$(curl -s -m 5 -o /dev/null -w '%{time_total}' "$WEB/api/runtimes/alpha/workers/$WA")
+for n in alpha beta gamma; do
+	rt "$n" POST /_control/fault '{"delay_ms": 0}' >/dev/null
+done
+read -r fmin fmed fmax <<<"$(printf '%s\n' "${FAN[@]}" | sort -n |
+    awk '{ v[NR] = $1 } END { printf "%.0f %.0f %.0f", v[1]*1000, v[3]*1000, v[NR]*1000 }')"
+single_ms=$(awk -v t="$single" 'BEGIN { printf "%.0f", t * 1000 }')
+t_check "fan-out: 5/5 answers 200 with all 3 runtimes, no diagnostics" [ "$fan_ok" -eq 5 ]
+t_check "fan-out: slowest of 5 under 600 ms (${fmax} ms)" [ "$fmax" -lt 600 ]
+t_check "fan-out: at least the delay (${fmin} ms >= 300)" [ "$fmin" -ge 300 ]
+t_check "single delayed call >= 300 ms (${single_ms} ms)" [ "$single_ms" -ge 300 ]
+
+# ---- WebSocket relay ----------------------------------------------------
+WSROWS=()
+WSPATH=/api/runtimes/gamma/workers/$WG/events/ws
+# bench_ws LABEL N ROUNDS BURST URL [client args]
+bench_ws() {
+	local label=$1 n=$2 rounds=$3 burst=$4 url=$5 out line rc
+	shift 5
+	local left=$(( MAXT - ($(date +%s) - START) - 15 ))
+	if [ "$left" -lt 10 ]; then
+		t_check "ws: $label (skipped: out of time)" false
+		return
+	fi
+	[ "$left" -gt 60 ] && left=60
+	out=$(timeout $((left + 5)) "$PY" "$WSCLIENT" --url "$url" --conns "$n" \
+	    --emit "127.0.0.1:$PORT_gamma" --token "$TOK_G" --worker "$WG" \
+	    --lat-rounds "$rounds" --burst "$burst" --timeout "$left" \
+	    --pid "rt=$PID_gamma" "$@" 2>>"$T_DIR/ws_bench.log")
+	rc=$?
+	echo "$label: $out" >>"$T_DIR/ws_bench.log"
+	line=$(grep '^WSBENCH ' <<<"$out")
+	t_check "ws: $label: all connected, every event once and in order (rc $rc)" \
+	    [ "$rc" -eq 0 -a -n "$line" ]
+	declare -A W
+	local kv
+	for kv in $line; do [[ $kv == *=* ]] && W[${kv%%=*}]=${kv#*=}; done
+	local rss="-" hwm="-"
+	if [ -n "${W[rss_px]:-}" ]; then
+		rss=$(( ${W[rss_px]} / 1024 )); hwm=$(( ${W[hwm_px]} / 1024 ))
+		rss="${rss}/${hwm}"
+	fi
+	local c_cli=${W[cpu_client]:+${W[cpu_client]}%} c_px=${W[cpu_px]:+${W[cpu_px]}%}
+	local c_rt=${W[cpu_rt]:+${W[cpu_rt]}%} c_box=${W[cpu_box]:+${W[cpu_box]}%} rss0=-
+	[ -n "${W[rss0_px]:-}" ] && rss0=$(( ${W[rss0_px]} / 1024 ))
+	WSROWS+=("$(printf '%-24s %5s %8s %7s %7s %6s %5s %5s %5s %5s %5s %9s' "$label" \
+	    "$n" "${W[eps]:-0}" "${W[lat_p50_ms]:-0}" "${W[lat_p99_ms]:-0}" \
+	    "${W[connect_s]:-0}" "${c_box:--}" "${c_cli:--}" "${c_px:--}" "${c_rt:--}" \
+	    "$rss0" "$rss")")
+	echo "  ${WSROWS[-1]}"
+}
+echo "# WebSocket relay: emit on gamma -> browser socket(s)"
+PXMEM0=$(awk '/VmRSS/ { print $2 }' "/proc/$WSPID/status")
+for n in $WS_LEVELS; do
+	case $n in
+	1) rounds=200; burst=5000 ;;
+	100) rounds=50; burst=200 ;;
+	*) rounds=20; burst=$(( 50000 / n )); [ "$burst" -ge 1 ] || burst=1 ;;
+	esac
+	bench_ws "direct on the runtime" "$n" "$rounds" "$burst" \
+	    "ws://127.0.0.1:$PORT_gamma/v1/workers/$WG/events/ws" --ws-token
+	bench_ws "wrg-wsproxy" "$n" "$rounds" "$burst" \
+	    "ws://127.0.0.1:$WSPORT$WSPATH" --pid "px=$WSPID"
+	if [ "$n" -le 100 ]; then
+		bench_ws "lighttpd -> wrg-wsproxy" "$n" "$rounds" "$burst" \
+		    "ws://127.0.0.1:$WPORT$WSPATH" --pid "px=$WSPID"
+	fi
+done
+sleep 0.5
+PXMEM1=$(awk '/VmRSS/ { print $2 }' "/proc/$WSPID/status")
+t_check "wrg-wsproxy still running" kill -0 "$WSPID"
+t_check "wrg.fcgi still running" kill -0 "$FPID"
+
+# ---- the table ----------------------------------------------------------
+echo
+echo "== REST (ms; load = wrk -t2 -c32 -d${DUR}s, 1 client = wrk -t1 -c1 -d${DUR1}s) =="
+printf '%-42s %7s %6s %6s %5s %5s %5s %5s %5s | %6s %6s %6s\n' "request" "req/s" \
+    "p50" "p99" "box" "fcgi" "httpd" "rt" "us/rq" "req/s" "p50" "p99"
+printf '%-42s %51s | %20s\n' "" "------------------------ load -----------------------" "----- 1 client -----"
+printf '%s\n' "${ROWS[@]}"
+echo "(box = CPU busy on the whole box, 200% = both cores; fcgi/httpd/rt = wrg.fcgi,"
+echo " lighttpd, the three runtimes, % of one core; us/rq = wrg.fcgi CPU per request;"
+echo " wrk itself takes the rest of box)"
+echo
+echo "== fan-out: GET /api/workers, 3 runtimes each delayed 300 ms (5 runs) =="
+echo "min ${fmin} ms, median ${fmed} ms, max ${fmax} ms (one delayed runtime alone: ${single_ms} ms; serial would be ~900 ms)"
+echo
+echo "== WebSocket relay (events/s in one burst; latency emit -> browser, ms) =="
+printf '%-24s %5s %8s %7s %7s %6s %5s %5s %5s %5s %5s %9s\n' "path" "socks" \
+    "events/s" "p50" "p99" "conn s" "box" "cli" "wsp" "rt" "RSS0" "RSS/HWM"
+printf '%s\n' "${WSROWS[@]}"
+echo "(cpu during the burst: box = whole box, 200% = both cores; cli/wsp/rt = the"
+echo " client, wrg-wsproxy, the runtime, % of one core; conn s = time to open all sockets;"
+echo " RSS0 = wrg-wsproxy VmRSS MiB with the sockets open, before any event; RSS/HWM = VmRSS/VmHWM after the burst;"
+echo " wrg-wsproxy RSS at start $(( PXMEM0 / 1024 )) MiB, at the end $(( PXMEM1 / 1024 )) MiB)"
+echo "load average at start: $LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the box skews every figure)"
+echo "elapsed $(( $(date +%s) - START )) s"
+t_done
