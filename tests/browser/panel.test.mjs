@@ -493,6 +493,49 @@ await step('Stop on the recovered worker changes its status', async () => {
 });
 await snapshotDom(pa);
 
+/* ---- 5e: a runtime that fails or refuses wrg's token ---------------------- */
+
+async function fault(body) {
+	const r = await fetch(`http://127.0.0.1:${env.STACK_ALPHA_PORT}` +
+	    '/_control/fault', { method: 'POST', headers: {
+		Authorization: `Bearer ${token}`,
+		'Content-Type': 'application/json' },
+	    body: JSON.stringify(body) });
+	if (!r.ok)
+		throw new Error(`fault: HTTP ${r.status}`);
+}
+await step('a runtime failing with 500 (its message names a file) shows ' +
+    'as error, the message stays out of the page', async () => {
+	await fault({ fail_500: true });
+	try {
+		await pb.goto(`${URL0}#/runtimes`);
+		await pb.waitForSelector(sel.runtime('alpha', 'error'),
+		    { timeout: T });
+		await pb.goto(`${URL0}#/w/alpha/${encodeURIComponent(w1)}`);
+		const box = pb.locator('.alert-error[data-code]').first();
+		await box.waitFor({ timeout: T });
+		const code = await box.getAttribute('data-code');
+		await snapshotDom(pb);
+		return check(`  (worker view error code ${code})`,
+		    code === 'runtime_error');
+	} finally {
+		await fault({ fail_500: false });
+	}
+});
+await step('a runtime refusing the token shows as unauthorized', async () => {
+	await fault({ refuse_token: true });
+	try {
+		await pb.goto(`${URL0}#/runtimes`);
+		await pb.waitForSelector(sel.runtime('alpha', 'unauthorized'),
+		    { timeout: T });
+		await snapshotDom(pb);
+	} finally {
+		await fault({ refuse_token: false });
+	}
+	await pb.waitForSelector(sel.runtime('alpha', 'available'),
+	    { timeout: T });
+});
+
 /* ---- 6: small screens --------------------------------------------------- */
 
 for (const [page, name, what] of [[pa, 'worker-360.png', 'worker view'],
