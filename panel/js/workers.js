@@ -39,6 +39,7 @@ export function workersView(main, params) {
 				    'Last event'))),
 			body));
 	const empty = h('p', { class: 'muted', hidden: true });
+	const count = h('span', { class: 'muted', id: 'workers-count' });
 
 	function setFilter(k, v) {
 		want[k] = v;
@@ -84,6 +85,9 @@ export function workersView(main, params) {
 				h('td', { class: 'num' }, w.transcript_len ?? '—'),
 				h('td', { class: 'num wide' }, w.last_event_id ?? '—'));
 		}));
+		count.textContent = rows.length === items.length ?
+		    `${items.length} worker${items.length === 1 ? '' : 's'}` :
+		    `${rows.length} of ${items.length} workers`;
 		empty.hidden = rows.length > 0;
 		empty.textContent = items.length ?
 		    'No worker matches these filters.' :
@@ -150,7 +154,8 @@ export function workersView(main, params) {
 				    : '#/new' }, 'New worker'))),
 		h('div', { class: 'filters' },
 			h('label', { for: 'filter-runtime' }, 'Runtime'), rtSel,
-			h('label', { for: 'filter-status' }, 'Status'), stSel),
+			h('label', { for: 'filter-status' }, 'Status'), stSel,
+			count),
 		err, partial, table, empty));
 	load();
 	return () => { gone = true; clearTimeout(timer); };

@@ -106,7 +106,8 @@ const browser = await chromium.launch({
 	headless: true,
 	args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
 		'--no-first-run', '--disable-background-networking',
-		'--disable-component-update', '--disable-sync'],
+		'--disable-component-update', '--disable-sync',
+		'--disable-dev-shm-usage'],
 });
 const ctx = await browser.newContext({ viewport: { width: 1280,
 	height: 860 } });
