@@ -263,7 +263,14 @@ INPUT='{"kind":"user","content":"hello"}'
 echo "# REST: wrk -t2 -c32 -d${DUR}s | wrk -t1 -c1 -d${DUR1}s"
 bench_wrk "lighttpd static file (web server ceiling)" "$WEB/index.html"
 bench_wrk "GET /api/health (no upstream)" "$WEB/api/health"
+# Keep-alive under load: wrg.fcgi's connections to alpha are reused, so
+# the run leaves (almost) no TIME_WAIT sockets on alpha's port.
+tw_alpha() { ss -Htan state time-wait "( dport = :$PORT_alpha or sport = :$PORT_alpha )" 2>/dev/null | wc -l; }
+tw0=$(tw_alpha)
 bench_wrk "GET /api/runtimes/alpha/workers/W (tcp)" "$WEB/api/runtimes/alpha/workers/$WA"
+tw1=$(tw_alpha)
+t_check "upstream kept alive under load (TIME_WAIT on alpha: $tw0 -> $tw1)" \
+    [ $((tw1 - tw0)) -lt 8 ]
 bench_wrk "  direct: GET alpha /v1/workers/W" "$DA/v1/workers/$WA" "${AUTH_A[@]}"
 bench_wrk "GET /api/runtimes/beta/workers/W (unix)" "$WEB/api/runtimes/beta/workers/$WB"
 bench_wrk "GET /api/workers (fan-out, 3 runtimes)" "$WEB/api/workers"
