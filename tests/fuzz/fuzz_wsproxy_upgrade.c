@@ -1,0 +1,241 @@
+/*
+ * Fuzz target: wrg-wsproxy's checks on a browser's WebSocket upgrade
+ * (wsproxy/upgrade.c): the lws-decoded path through re-encoding and the
+ * shared router, the Origin/Host rule, and the runtime path built from
+ * the accepted ids and the browser's ?cursor=.
+ *
+ * Input layout:
+ *   byte 0  bit 0: Origin header present; bit 1: Host header present;
+ *           bit 2: the registry has an allowed_origins list;
+ *           bit 3: a cursor is passed on
+ *   then    decoded-path NUL Origin NUL Host NUL cursor
+ *
+ * Invariants beyond "no crash, no leak":
+ *  - an accepted upgrade is the events route with ids that satisfy the
+ *    id rules; refusals map to 400/403/404 with a fixed JSON body;
+ *  - no Origin is allowed; with an allowed_origins list only a listed
+ *    one is; without a list an allowed Origin names the Host;
+ *  - the runtime path is base_path "/v1/workers/" + one escaped segment
+ *    that decodes to exactly the accepted worker id + "/events/ws", and
+ *    the cursor (when passed) is one escaped query value that decodes
+ *    back to the cursor.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "frame.h"
+#include "fuzz_check.h"
+#include "registry.h"
+#include "upgrade.h"
+#include "wjson.h"
+#include "wlog.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char conf_open[] =
+    "{\"runtimes\": [{\"id\": \"rt-a\","
+    " \"base_url\": \"http://127.0.0.1:45678/base/p\"}]}";
+static const char conf_list[] =
+    "{\"allowed_origins\": [\"https://panel.example\"],"
+    " \"runtimes\": [{\"id\": \"rt-a\","
+    " \"base_url\": \"http://127.0.0.1:45678/base/p\"}]}";
+
+static struct registry *regs[2];
+
+static char *
+take_field(const uint8_t **p, size_t *left)
+{
+	const uint8_t *nul = memchr(*p, 0, *left);
+	size_t n = nul ? (size_t)(nul - *p) : *left;
+	char *s = strndup((const char *)*p, n);
+
+	if (s == NULL)
+		abort();
+	*p += n;
+	*left -= n;
+	if (nul) {
+		(*p)++;
+		(*left)--;
+	}
+	return s;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decodes s[0..n) (unreserved bytes and %XX only) into out; returns the
+ * decoded length. Fails the run on any other byte. */
+static size_t
+decode_escaped(const char *s, size_t n, char *out, const char *what)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '%') {
+			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+			int lo = hi < 0 ? -1 : hexval(s[i + 2]);
+
+			FUZZ_CHECK(hi >= 0 && lo >= 0, "bad %% in %s", what);
+			out[o++] = (char)(hi * 16 + lo);
+			i += 2;
+			continue;
+		}
+		FUZZ_CHECK((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '~' || c == '-', "raw byte 0x%02x in %s",
+		    (unsigned char)c, what);
+		out[o++] = c;
+	}
+	return o;
+}
+
+static void
+check_upstream_path(const struct registry_runtime *rtc, const struct
+    route *r, const char *cursor)
+{
+	char *path = upgrade_upstream_path(rtc->base_path, r->worker_id,
+	    r->worker_id_len, cursor);
+	const char *p, *end;
+	char dec[FRAME_CURSOR_MAX * 3 + IDS_WORKER_ID_MAX * 3 + 1];
+	size_t n, bl = strlen(rtc->base_path);
+
+	FUZZ_CHECK(path != NULL, "no upstream path");
+	FUZZ_CHECK(strncmp(path, rtc->base_path, bl) == 0 &&
+	    strncmp(path + bl, "/v1/workers/", 12) == 0, "path %s", path);
+	p = path + bl + 12;
+	end = strchr(p, '/');
+	FUZZ_CHECK(end != NULL, "path %s", path);
+	n = decode_escaped(p, (size_t)(end - p), dec, path);
+	FUZZ_CHECK(n == r->worker_id_len && memcmp(dec, r->worker_id, n) ==
+	    0, "segment of %s is not the worker id", path);
+	FUZZ_CHECK(strncmp(end, "/events/ws", 10) == 0, "path %s", path);
+	end += 10;
+	if (cursor == NULL) {
+		FUZZ_CHECK(*end == '\0', "path %s", path);
+	} else {
+		FUZZ_CHECK(strncmp(end, "?cursor=", 8) == 0, "path %s", path);
+		end += 8;
+		n = decode_escaped(end, strlen(end), dec, path);
+		FUZZ_CHECK(n == strlen(cursor) && memcmp(dec, cursor, n) == 0,
+		    "cursor of %s", path);
+	}
+	free(path);
+}
+
+/* host without a trailing default port, for the Origin rule. */
+static bool
+origin_names_host(const char *origin, const char *host)
+{
+	char h[600];
+	size_t n = strlen(host);
+
+	if (n >= sizeof(h))
+		return false;
+	memcpy(h, host, n + 1);
+	if (n > 3 && strcmp(h + n - 3, ":80") == 0)
+		h[n - 3] = '\0';
+	else if (n > 4 && strcmp(h + n - 4, ":443") == 0)
+		h[n - 4] = '\0';
+	return h[0] != '\0' && strcasestr(origin, h) != NULL;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *p = data + 1;
+	size_t left;
+	char *path, *origin, *host, *cursor;
+	const char *o, *h, *c;
+	const struct registry *reg;
+	struct route r;
+	enum upgrade_result res;
+	struct json_object *body;
+	unsigned st;
+
+	if (size < 1)
+		return 0;
+	if (regs[0] == NULL) {
+		char *e = NULL;
+
+		wlog_init("fuzz_wsproxy_upgrade", WLOG_ERR);
+		regs[0] = registry_load_buffer("open.conf", conf_open,
+		    strlen(conf_open), &e);
+		FUZZ_CHECK(regs[0] != NULL, "config: %s", e ? e : "-");
+		regs[1] = registry_load_buffer("list.conf", conf_list,
+		    strlen(conf_list), &e);
+		FUZZ_CHECK(regs[1] != NULL, "config: %s", e ? e : "-");
+	}
+	reg = regs[(data[0] >> 2) & 1];
+	left = size - 1;
+	path = take_field(&p, &left);
+	origin = take_field(&p, &left);
+	host = take_field(&p, &left);
+	cursor = strndup((const char *)p, left);
+	if (cursor == NULL)
+		abort();
+	o = data[0] & 1 ? origin : NULL;
+	h = data[0] & 2 ? host : NULL;
+
+	memset(&r, 0, sizeof(r));
+	res = upgrade_check(reg, path, strlen(path), o, h, &r);
+	st = upgrade_http_status(res);
+	body = wjson_parse(upgrade_http_body(res),
+	    strlen(upgrade_http_body(res)), WJSON_MAX_DEPTH);
+	FUZZ_CHECK(body != NULL, "refusal body");
+	json_object_put(body);
+	switch (res) {
+	case UPGRADE_OK:
+		FUZZ_CHECK(st == 200, "status %u", st);
+		FUZZ_CHECK(r.kind == ROUTE_WORKER_EVENTS_WS, "route %s",
+		    route_name(r.kind));
+		FUZZ_CHECK(ids_runtime_id_valid(r.runtime_id), "runtime id");
+		FUZZ_CHECK(ids_worker_id_valid(r.worker_id, r.worker_id_len),
+		    "worker id");
+		if (o != NULL && reg->allowed_origin_count > 0) {
+			bool listed = false;
+
+			for (size_t i = 0; i < reg->allowed_origin_count; i++)
+				listed = listed || strcasecmp(o,
+				    reg->allowed_origins[i]) == 0;
+			FUZZ_CHECK(listed, "unlisted Origin %s allowed", o);
+		} else if (o != NULL) {
+			FUZZ_CHECK(h != NULL && origin_names_host(o, h),
+			    "Origin %s allowed for Host %s", o,
+			    h ? h : "(none)");
+		}
+		c = data[0] & 8 && frame_cursor_valid(cursor) ? cursor : NULL;
+		check_upstream_path(&reg->runtimes[0], &r, c);
+		break;
+	case UPGRADE_BAD_ID:
+		FUZZ_CHECK(st == 400, "status %u", st);
+		break;
+	case UPGRADE_FORBIDDEN:
+		FUZZ_CHECK(st == 403 && o != NULL, "403 without Origin");
+		break;
+	case UPGRADE_NOT_FOUND:
+		FUZZ_CHECK(st == 404, "status %u", st);
+		break;
+	default:
+		FUZZ_CHECK(0, "upgrade_check returned %d", (int)res);
+	}
+	free(path);
+	free(origin);
+	free(host);
+	free(cursor);
+	return 0;
+}
