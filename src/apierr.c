@@ -98,11 +98,13 @@ apierr_code_ok(const char *s)
 	return n >= 1 && n <= 64;
 }
 
+/* Case-insensitive: host names, schemes and "bearer" are, so a
+ * runtime writing "RT.Example" must not slip past "rt.example". */
 static bool
 apierr_contains(const char *hay, const char *needle)
 {
 	return needle != NULL && needle[0] != '\0' &&
-	    strstr(hay, needle) != NULL;
+	    strcasestr(hay, needle) != NULL;
 }
 
 char *
@@ -124,7 +126,7 @@ apierr_scrub(const struct registry *reg, const char *msg)
 			return NULL;
 	}
 	for (size_t i = 0; i < sizeof(urlish) / sizeof(urlish[0]); i++)
-		if (strstr(msg, urlish[i]) != NULL)
+		if (apierr_contains(msg, urlish[i]))
 			return NULL;
 	for (size_t i = 0; reg != NULL && i < reg->runtime_count; i++) {
 		const struct registry_runtime *rt = &reg->runtimes[i];

@@ -39,6 +39,16 @@ rewrite_ref(struct json_object *ref, const char *registry_id)
 	return true;
 }
 
+/* A runtime_id member the runtime put on obj is its own id, never the
+ * registry's: overwrite it so only registry ids reach the browser. */
+static void
+rewrite_own_id(struct json_object *obj, const char *registry_id)
+{
+	if (json_object_object_get_ex(obj, "runtime_id", NULL))
+		json_object_object_add(obj, "runtime_id",
+		    json_object_new_string(registry_id));
+}
+
 bool
 rewrite_worker(struct json_object *w, const char *registry_id)
 {
@@ -95,6 +105,7 @@ rewrite_ack(struct json_object *root, const char *registry_id)
 	if (!rewrite_ref(rewrite_member(ack, "worker_ref", json_type_object),
 	    registry_id))
 		return NULL;
+	rewrite_own_id(ack, registry_id);
 	return json_object_get(ack);
 }
 
@@ -120,7 +131,9 @@ rewrite_transcript(struct json_object *root, const char *registry_id)
 		if (json_object_object_get_ex(it, "worker_ref", &ref) &&
 		    !rewrite_ref(ref, registry_id))
 			return NULL;
+		rewrite_own_id(it, registry_id);
 	}
+	rewrite_own_id(t, registry_id);
 	return json_object_get(t);
 }
 

@@ -227,16 +227,11 @@ check_ref(struct json_object *ref, const char *rt_id)
 }
 
 /* A runtime_id member of an ack, transcript or item, if any, is the
- * registry id too. Known not to hold yet (rewrite.c keeps the runtime's;
- * see tests/fuzz/crashers-pending/): WRG_FUZZ_SKIP_PENDING=1 skips it. */
+ * registry id too. */
 static void
 check_own_id(struct json_object *o, const char *rt_id)
 {
-	static int skip = -1;
-
-	if (skip < 0)
-		skip = getenv("WRG_FUZZ_SKIP_PENDING") != NULL;
-	if (skip || !json_object_is_type(o, json_type_object) ||
+	if (!json_object_is_type(o, json_type_object) ||
 	    !json_object_object_get_ex(o, "runtime_id", NULL))
 		return;
 	FUZZ_CHECK(member_str(o, "runtime_id") != NULL &&

@@ -19,14 +19,6 @@
  *    runtime_rejected carries a [a-z0-9_.]{1,64} code and a message of at
  *    most 300 printable bytes with no host, port, token, path or URL of
  *    any runtime; the error response built from it is strict JSON.
- *
- * Known and not fixed yet (tests/fuzz/crashers-pending/fcgi_upstream-*):
- *  - rewrite.c leaves a runtime_id member of an ack, a transcript or a
- *    transcript item as the runtime sent it;
- *  - apierr_scrub matches a runtime's host case-sensitively, so
- *    "RT.EXAMPLE" in a rejection message reaches the browser.
- * WRG_FUZZ_SKIP_PENDING=1 in the environment skips those checks so a
- * fuzzing run can look past them; drop each once its fix lands.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -83,26 +75,13 @@ member_str(struct json_object *o, const char *key)
 	    json_object_get_string(m) : NULL;
 }
 
-/* Whether to skip the checks of known, not yet fixed bugs. */
-static bool
-skip_pending(void)
-{
-	static int skip = -1;
-
-	if (skip < 0)
-		skip = getenv("WRG_FUZZ_SKIP_PENDING") != NULL;
-	return skip;
-}
-
 /* If o has a runtime_id member, it is the registry id. */
 static void
-check_own_id(struct json_object *o, const char *what, bool pending)
+check_own_id(struct json_object *o, const char *what)
 {
 	struct json_object *m = member(o, "runtime_id");
 	const char *s;
 
-	if (pending && skip_pending())
-		return;
 	if (m == NULL && !(json_object_is_type(o, json_type_object) &&
 	    json_object_object_get_ex(o, "runtime_id", NULL)))
 		return;
@@ -132,7 +111,7 @@ check_worker(struct json_object *w)
 	FUZZ_CHECK(id && id[0] != '\0', "worker_id");
 	FUZZ_CHECK(member_str(w, "status") != NULL, "worker status");
 	FUZZ_CHECK(member_str(w, "runtime_id") != NULL, "worker runtime_id");
-	check_own_id(w, "worker", false);
+	check_own_id(w, "worker");
 	check_ref(member(w, "worker_ref"), "worker");
 }
 
@@ -243,9 +222,8 @@ fuzz_apierr(const uint8_t *data, size_t size)
 			FUZZ_CHECK(strstr(u.message, secrets[i]) == NULL,
 			    "message has '%s'", secrets[i]);
 		/* Host names are case-insensitive. */
-		if (!skip_pending())
-			FUZZ_CHECK(strcasestr(u.message, "rt.example") ==
-			    NULL, "message names the host: %s", u.message);
+		FUZZ_CHECK(strcasestr(u.message, "rt.example") == NULL,
+		    "message names the host: %s", u.message);
 	} else {
 		FUZZ_CHECK(u.runtime_code == NULL && u.message == NULL,
 		    "strings outside runtime_rejected");
@@ -339,11 +317,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		FUZZ_CHECK(member_str(out, "status") != NULL, "ack status");
-		check_own_id(out, "ack", true);
+		check_own_id(out, "ack");
 		check_ref(member(out, "worker_ref"), "ack");
 		break;
 	case 3:
-		check_own_id(out, "transcript", true);
+		check_own_id(out, "transcript");
 		check_ref(member(out, "worker_ref"), "transcript");
 		rt = member(out, "items");
 		FUZZ_CHECK(json_object_is_type(rt, json_type_array), "items");
@@ -353,7 +331,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			FUZZ_CHECK(json_object_is_type(it, json_type_object),
 			    "item");
-			check_own_id(it, "transcript item", true);
+			check_own_id(it, "transcript item");
 			if (member(it, "worker_ref") != NULL ||
 			    json_object_object_get_ex(it, "worker_ref", NULL))
 				check_ref(member(it, "worker_ref"), "item");
