@@ -942,6 +942,12 @@ proxy_listen(struct proxy *p)
 		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s", w->listen);
 		return -1;
 	}
+	/* The socket is created with the process umask; the web server
+	 * connects as another user of the socket's group, like wrg.fcgi's
+	 * default --socket-mode 0660. */
+	if (w->listen_unix && chmod(w->listen_unix, 0660) != 0)
+		wlog(WLOG_WARN, NULL, NULL, "chmod 0660 %s: %s",
+		    w->listen_unix, strerror(errno));
 	wlog(WLOG_INFO, NULL, NULL, "listening on %s", w->listen);
 	return 0;
 }

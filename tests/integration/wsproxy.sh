@@ -500,6 +500,8 @@ sed -e "s|\"listen\": \"127.0.0.1:$PX_PORT\"|\"listen\": \"unix:$PX2_SOCK\"|" \
 PX2_PID=$!
 t_track "$PX2_PID"
 t_wait_unix "$PX2_SOCK"
+t_check "unix listener: socket mode 0660 whatever the umask" \
+    test "$(stat -c %a "$PX2_SOCK")" = 660
 F=$T_DIR/frozen.txt
 "$PY" "$CLIENT" read "ws://localhost/api/runtimes/rt-a/workers/$W1/events/ws" \
     --unix "$PX2_SOCK" --out "$F" --timeout 30 &
