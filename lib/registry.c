@@ -849,6 +849,27 @@ registry_config_path(const char *cli_path)
 	return WRG_SYSCONFDIR "/wrg/wrg.conf";
 }
 
+/* Inline tokens were copied into the secrets table; zero json-c's
+ * copies before they go back to the allocator. */
+static void
+registry_wipe_inline_tokens(struct json_object *root)
+{
+	struct json_object *arr, *rt, *tok;
+
+	if (root == NULL || !json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "runtimes", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		rt = json_object_array_get_idx(arr, i);
+		if (json_object_is_type(rt, json_type_object) &&
+		    json_object_object_get_ex(rt, "token", &tok) &&
+		    json_object_is_type(tok, json_type_string))
+			explicit_bzero((char *)json_object_get_string(tok),
+			    (size_t)json_object_get_string_len(tok));
+	}
+}
+
 struct registry *
 registry_load_buffer(const char *name, const char *text, size_t len,
     char **errmsg)
@@ -880,6 +901,7 @@ registry_load_buffer(const char *name, const char *text, size_t len,
 	    registry_parse_runtimes(&ctx, reg, root) < 0)
 		goto out;
 out:
+	registry_wipe_inline_tokens(root);
 	json_object_put(root);
 	if (ctx.err != NULL) {
 		registry_free(reg);
@@ -917,6 +939,7 @@ registry_load_file(const char *path, char **errmsg)
 	}
 	reg = registry_load_buffer(path, buf, len, errmsg);
 out:
+	explicit_bzero(buf, len);	/* it may hold inline tokens */
 	free(buf);
 	return reg;
 }

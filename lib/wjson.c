@@ -6,11 +6,14 @@
 #include "wjson.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 /* json-c accepts NaN/Infinity even in strict mode and would then write
- * them out as invalid JSON; reject them anywhere in the tree. */
+ * them out as invalid JSON; and it saturates integers beyond the 64-bit
+ * range to UINT64_MAX / INT64_MIN, which would silently change a number
+ * passed through. Reject both anywhere in the tree. */
 static int
 wjson_finite(struct json_object *obj, int depth)
 {
@@ -19,6 +22,9 @@ wjson_finite(struct json_object *obj, int depth)
 	switch (json_object_get_type(obj)) {
 	case json_type_double:
 		return isfinite(json_object_get_double(obj));
+	case json_type_int:
+		return json_object_get_uint64(obj) != UINT64_MAX &&
+		    json_object_get_int64(obj) != INT64_MIN;
 	case json_type_object: {
 		json_object_object_foreach(obj, key, val) {
 			(void)key;
@@ -108,7 +114,8 @@ wjson_parse_flags(const char *buf, size_t len, int max_depth, int flags,
 	}
 	if (!wjson_finite(obj, 0)) {
 		if (errbuf)
-			snprintf(errbuf, errlen, "NaN or Infinity is not JSON");
+			snprintf(errbuf, errlen,
+			    "NaN, Infinity or an integer beyond 64 bits");
 		json_object_put(obj);
 		obj = NULL;
 	}

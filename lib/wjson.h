@@ -15,7 +15,8 @@
 
 /* Parses exactly one JSON value from buf[0..len): strict syntax, valid
  * UTF-8, nesting at most max_depth, only whitespace after the value, no
- * NaN/Infinity. Returns a new reference owned by the caller, or NULL. */
+ * NaN/Infinity, no integer outside the int64/uint64 range (json-c would
+ * saturate it). Returns a new reference owned by the caller, or NULL. */
 struct json_object *wjson_parse(const char *buf, size_t len, int max_depth);
 
 /* As wjson_parse but also allows // and slash-star comments (the config file).

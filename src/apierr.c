@@ -5,6 +5,7 @@
  */
 #include "apierr.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,63 @@ apierr_contains(const char *hay, const char *needle)
 	    strcasestr(hay, needle) != NULL;
 }
 
+/* Whether msg holds any run of APIERR_TOKEN_RUN bytes of token: a
+ * runtime echoing part of a wrong token must not reach the browser. */
+#define APIERR_TOKEN_RUN 8
+static bool
+apierr_has_token_part(const char *msg, const char *token)
+{
+	size_t n;
+
+	if (token == NULL)
+		return false;
+	n = strlen(token);
+	if (n <= APIERR_TOKEN_RUN)
+		return apierr_contains(msg, token);
+	for (size_t i = 0; i + APIERR_TOKEN_RUN <= n; i++) {
+		char run[APIERR_TOKEN_RUN + 1];
+
+		memcpy(run, token + i, APIERR_TOKEN_RUN);
+		run[APIERR_TOKEN_RUN] = '\0';
+		if (strstr(msg, run) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* Whether msg looks like it names a network address: a dotted quad
+ * (any spelling of an IPv4 address resolved from a runtime host) or
+ * an IPv6-ish run of hex groups and ':' with at least two colons. */
+static bool
+apierr_has_address(const char *msg)
+{
+	for (const char *p = msg; *p; p++) {
+		int dots = 0, colons = 0, digits = 0, hex = 0;
+		const char *q;
+
+		for (q = p; *q; q++) {
+			unsigned char ch = (unsigned char)*q;
+
+			if (ch >= '0' && ch <= '9')
+				digits++;
+			else if (ch == '.')
+				dots++;
+			else if (ch == ':')
+				colons++;
+			else if (isxdigit(ch))
+				hex++;
+			else
+				break;
+		}
+		if ((dots >= 3 && digits >= 4 && colons == 0 && hex == 0) ||
+		    (colons >= 2 && digits + hex >= 2))
+			return true;
+		if (q > p)
+			p = q - 1;
+	}
+	return false;
+}
+
 char *
 apierr_scrub(const struct registry *reg, const char *msg)
 {
@@ -128,6 +186,8 @@ apierr_scrub(const struct registry *reg, const char *msg)
 	for (size_t i = 0; i < sizeof(urlish) / sizeof(urlish[0]); i++)
 		if (apierr_contains(msg, urlish[i]))
 			return NULL;
+	if (apierr_has_address(msg))
+		return NULL;
 	for (size_t i = 0; reg != NULL && i < reg->runtime_count; i++) {
 		const struct registry_runtime *rt = &reg->runtimes[i];
 		char port[16];
@@ -136,7 +196,7 @@ apierr_scrub(const struct registry *reg, const char *msg)
 		    apierr_contains(msg, rt->base_url) ||
 		    apierr_contains(msg, rt->base_path) ||
 		    apierr_contains(msg, rt->unix_path) ||
-		    apierr_contains(msg, registry_token(reg, rt)))
+		    apierr_has_token_part(msg, registry_token(reg, rt)))
 			return NULL;
 		if (rt->port > 0) {
 			snprintf(port, sizeof(port), "%d", rt->port);
@@ -173,6 +233,24 @@ apierr_parse_error(const struct upstream_call *c, const char **code,
 		return NULL;
 	}
 	return root;
+}
+
+/* A plain router miss (runtime-api.md: "404 or 405 with no JSON body")
+ * means the runtime lacks the operation. Any JSON answer, even one
+ * without an error object, is the runtime speaking about this request,
+ * so it must not mark the operation unsupported for every browser. */
+static bool
+apierr_router_miss(const struct upstream_call *c)
+{
+	struct json_object *root;
+
+	if (c->resp == NULL || c->resp_len == 0)
+		return true;
+	root = wjson_parse(c->resp, c->resp_len, WJSON_MAX_DEPTH);
+	if (root == NULL)
+		return true;
+	json_object_put(root);
+	return false;
 }
 
 void
@@ -214,7 +292,8 @@ apierr_upstream(const struct registry *reg,
 	} else if (c->status == 404 && root != NULL &&
 	    strcmp(code, "worker_not_found") == 0) {
 		out->err = APIERR_WORKER_NOT_FOUND;
-	} else if ((c->status == 404 || c->status == 405) && root == NULL) {
+	} else if ((c->status == 404 || c->status == 405) &&
+	    apierr_router_miss(c)) {
 		out->err = APIERR_RUNTIME_UNSUPPORTED;
 		out->unsupported = true;
 		wlog(WLOG_WARN, request_id, rt->id,

@@ -347,6 +347,7 @@ handler_runtime_view(struct handler_ctx *ctx, const struct
 	struct json_object *root = NULL, *summary = NULL;
 	struct apierr_upstream u;
 	const char *dname = NULL;
+	char *scrubbed;
 	long max_items = -1;
 
 	root = handler_result(ctx, rt, -1, c, NULL, request_id, &u);
@@ -364,10 +365,15 @@ handler_runtime_view(struct handler_ctx *ctx, const struct
 
 	json_object_object_add(view, "runtime_id",
 	    json_object_new_string(rt->id));
+	/* The operator's name wins; the runtime's own is free text from the
+	 * remote side, so it passes the same scrub as rejection messages. */
 	if (rt->display_name != NULL)
-		dname = rt->display_name;
+		scrubbed = xstrdup(rt->display_name);
+	else
+		scrubbed = apierr_scrub(ctx->reg, dname);
 	json_object_object_add(view, "display_name",
-	    dname ? json_object_new_string(dname) : NULL);
+	    scrubbed ? json_object_new_string(scrubbed) : NULL);
+	free(scrubbed);
 	json_object_object_add(src, "kind", json_object_new_string(
 	    rt->transport == REGISTRY_TRANSPORT_UNIX ? "local" : "remote"));
 	json_object_object_add(src, "transport", json_object_new_string(

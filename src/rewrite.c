@@ -137,21 +137,52 @@ rewrite_transcript(struct json_object *root, const char *registry_id)
 	return json_object_get(t);
 }
 
+/* A short [a-z0-9_] word: the only runtime-written strings copied into
+ * a summary are enum-like values ("running", "fs_store") and key names,
+ * so free text (which could name hosts or files) never gets through. */
+static bool
+rewrite_word(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n]; n++)
+		if (n >= 64 || !((s[n] >= 'a' && s[n] <= 'z') ||
+		    (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
+			return false;
+	return n > 0;
+}
+
+/* The integer members of the runtime's limits whose names are words. */
+static struct json_object *
+rewrite_limits(struct json_object *limits)
+{
+	struct json_object *out = json_object_new_object();
+
+	if (limits == NULL)
+		return out;
+	json_object_object_foreach(limits, key, val) {
+		if (rewrite_word(key) && json_object_is_type(val, json_type_int))
+			json_object_object_add(out, key, json_object_get(val));
+	}
+	return out;
+}
+
 struct json_object *
 rewrite_runtime_summary(struct json_object *root, long *max_transcript,
     const char **display_name)
 {
-	static const char *const keep[] = { "status", "worker_count",
+	static const char *const counts[] = { "worker_count",
 	    "active_worker_count", "stopped_worker_count",
-	    "cancelled_worker_count", "diagnostic_count", "backend",
-	    "limits" };
+	    "cancelled_worker_count", "diagnostic_count" };
 	struct json_object *rt = rewrite_member(root, "runtime",
 	    json_type_object);
 	struct json_object *out, *m, *limits;
 
 	*max_transcript = -1;
 	*display_name = NULL;
-	if (rt == NULL || wjson_get_string(rt, "status") == NULL)
+	if (rt == NULL || !rewrite_word(wjson_get_string(rt, "status")))
 		return NULL;
 	limits = rewrite_member(rt, "limits", json_type_object);
 	m = rewrite_member(limits, "max_transcript_projection_items",
@@ -160,9 +191,15 @@ rewrite_runtime_summary(struct json_object *root, long *max_transcript,
 		*max_transcript = (long)json_object_get_int64(m);
 	*display_name = wjson_get_string(rt, "display_name");
 	out = json_object_new_object();
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-		if (json_object_object_get_ex(rt, keep[i], &m))
-			json_object_object_add(out, keep[i],
+	json_object_object_add(out, "status",
+	    json_object_new_string(wjson_get_string(rt, "status")));
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if ((m = rewrite_member(rt, counts[i], json_type_int)) != NULL)
+			json_object_object_add(out, counts[i],
 			    json_object_get(m));
+	if (rewrite_word(wjson_get_string(rt, "backend")))
+		json_object_object_add(out, "backend", json_object_new_string(
+		    wjson_get_string(rt, "backend")));
+	json_object_object_add(out, "limits", rewrite_limits(limits));
 	return out;
 }

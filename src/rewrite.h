@@ -38,7 +38,8 @@ struct json_object *rewrite_transcript(struct json_object *root,
     const char *registry_id);
 
 /* {"runtime": RuntimeSummary} -> RuntimeView.summary (status, counts,
- * backend, limits; the runtime's own id is dropped). Sets *max_transcript
+ * backend, limits; the runtime's own id is dropped). Only integers and
+ * [a-z0-9_] words are copied: no free text of the runtime's survives. Sets *max_transcript
  * to limits.max_transcript_projection_items or -1, and *display_name to
  * the runtime's display_name (borrowed from root) or NULL. */
 struct json_object *rewrite_runtime_summary(struct json_object *root,

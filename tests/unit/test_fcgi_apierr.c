@@ -138,6 +138,14 @@ test_mapping(void **state)
 	assert_false(u.unsupported);
 	classify(UPSTREAM_OK, 404, "{\"error\":{\"code\":\"other\"}}", &u);
 	assert_int_equal(u.err, APIERR_RUNTIME_ERROR);
+	/* Any JSON answer is the runtime speaking about this request, not
+	 * a router miss: it must not mark the operation unsupported. */
+	classify(UPSTREAM_OK, 404, "{\"detail\":\"nope\"}", &u);
+	assert_int_equal(u.err, APIERR_RUNTIME_ERROR);
+	assert_false(u.unsupported);
+	classify(UPSTREAM_OK, 405, "", &u);
+	assert_int_equal(u.err, APIERR_RUNTIME_UNSUPPORTED);
+	assert_true(u.unsupported);
 	classify(UPSTREAM_OK, 409, "{\"error\":{\"code\":\"runtime_stopped\","
 	    "\"message\":\"stopped\"}}", &u);
 	assert_int_equal(u.err, APIERR_RUNTIME_REJECTED);
@@ -171,6 +179,11 @@ test_scrub(void **state)
 	    "socket /srv/rt/b.sock", "token tok-XYZ", "unix:/x",
 	    "GET /v1/workers failed", "line\nbreak", "tab\there",
 	    "connect to localhost", "Bearer abc", "",
+	    "host RUNTIME.Example said no", "bearer abc",
+	    /* parts of a token, and any spelling of an address */
+	    "token tok-XYZ1 is wrong",
+	    "peer 10.9.8.7 refused", "bound to 0.0.0.0", "at fe80::1 now",
+	    "[2001:db8::7] said no",
 	};
 	char *s, longmsg[400];
 
@@ -190,6 +203,25 @@ test_scrub(void **state)
 	s = apierr_scrub(reg, "intent.kind must be one of: task, role");
 	assert_non_null(s);
 	free(s);
+	s = apierr_scrub(reg, "version 1.2.3 needs field a.b");
+	assert_non_null(s);
+	free(s);
+	{
+		/* Any 8-byte run of a longer token is refused. */
+		static const char lc[] = "{\"runtimes\": [{\"id\": \"l\", "
+		    "\"base_url\": \"http://h\", \"token\": "
+		    "\"0123456789abcdefghij\"}]}";
+		char *err = NULL;
+		struct registry *lr = registry_load_buffer("l.conf", lc,
+		    strlen(lc), &err);
+
+		assert_non_null(lr);
+		assert_null(apierr_scrub(lr, "token 6789abcd is wrong"));
+		s = apierr_scrub(lr, "token 6789abc is wrong");
+		assert_non_null(s);
+		free(s);
+		registry_free(lr);
+	}
 }
 
 static void

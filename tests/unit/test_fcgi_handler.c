@@ -789,6 +789,16 @@ test_runtimes_view(void **state)
 	assert_no_secrets(&res);
 	done(&res);
 
+	/* A runtime's own display name is free text from the remote side:
+	 * one naming an address is dropped, not shown. */
+	fake_set("tcp-a", UPSTREAM_OK, 200, "{\"runtime\": {\"display_name\":"
+	    " \"see http://10.9.8.7:4444/admin\", \"status\": \"running\"}}");
+	run(&res, "GET", "/api/runtimes/tcp-a");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(jstr(res.json, "runtime.display_name"), "null");
+	assert_no_secrets(&res);
+	done(&res);
+
 	/* An operation answered as unsupported reads false afterwards. */
 	fake_set("sock-b", UPSTREAM_OK, 404, "");
 	post(&res, "/api/runtimes/sock-b/workers/w/cancel", "{}");

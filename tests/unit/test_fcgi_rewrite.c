@@ -160,6 +160,19 @@ test_runtime_summary(void **state)
 	assert_string_equal(dn, "D");
 	json_object_put(o);
 	json_object_put(r);
+	/* Runtime free text never survives: only integers and words. */
+	r = parse("{\"runtime\": {\"status\": \"running\", \"backend\":"
+	    " \"see http://10.9.8.7:4444/admin\", \"worker_count\": \"x\","
+	    " \"limits\": {\"internal_url\": \"http://10.9.8.7:4444\","
+	    " \"Bad Key\": 1, \"max_event_batch_items\": 9}}}");
+	o = rewrite_runtime_summary(r, &max, &dn);
+	assert_string_equal(str(o), "{\"status\":\"running\",\"limits\":"
+	    "{\"max_event_batch_items\":9}}");
+	json_object_put(o);
+	json_object_put(r);
+	r = parse("{\"runtime\": {\"status\": \"at http://10.9.8.7\"}}");
+	assert_null(rewrite_runtime_summary(r, &max, &dn));
+	json_object_put(r);
 	r = parse("{\"runtime\": {\"status\": \"stopped\","
 	    " \"display_name\": null}}");
 	o = rewrite_runtime_summary(r, &max, &dn);

@@ -250,6 +250,9 @@ test_errors(void **state)
 	    "1073741824");
 	expect_error("{\"limits\": {\"max_upstream_body_bytes\": "
 	    "99999999999999999999}}",
+	    "t.conf: NaN, Infinity or an integer beyond 64 bits");
+	expect_error("{\"limits\": {\"max_upstream_body_bytes\": "
+	    "9999999999999}}",
 	    "t.conf: limits.max_upstream_body_bytes: must be between 1024 and "
 	    "1073741824");
 	expect_error("{\"fcgi\": {\"threads\": 0}}",

@@ -34,6 +34,13 @@ test_accepts(void **state)
 	o = p("42");
 	assert_non_null(o);
 	json_object_put(o);
+	/* The extremes that fit are kept exactly. */
+	o = p("[9223372036854775807,-9223372036854775807,"
+	    "18446744073709551614]");
+	assert_non_null(o);
+	assert_string_equal(wjson_str(o, &len), "[9223372036854775807,"
+	    "-9223372036854775807,18446744073709551614]");
+	json_object_put(o);
 	o = p("{\"k\":\"caf\xc3\xa9\"}");
 	assert_non_null(o);
 	assert_string_equal(wjson_get_string(o, "k"), "caf\xc3\xa9");
@@ -52,6 +59,9 @@ test_rejects(void **state)
 		"{\"a\":1,}", "// c\n{}", "{\"a\": NaN}", "{\"a\": Infinity}",
 		"[-Infinity]", "{\"a\":\"\xff\"}", "{\"a\":\"\xc3\"}", "tru",
 		"{\"a\":01}",
+		/* beyond 64 bits: json-c would saturate them */
+		"{\"n\":123456789012345678901234567890}",
+		"[-99999999999999999999]", "18446744073709551616",
 	};
 
 	(void)state;
