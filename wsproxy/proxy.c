@@ -374,8 +374,11 @@ session_connect(struct session *s)
 			    rt->port);
 		ci.port = rt->port;
 	}
+	/* lws 4.1 would follow a 3xx answer to the upgrade and send the
+	 * Authorization header again, to whatever host Location names. */
+	ci.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
 	if (rt->transport == REGISTRY_TRANSPORT_HTTPS) {
-		ci.ssl_connection = LCCSCF_USE_SSL;
+		ci.ssl_connection |= LCCSCF_USE_SSL;
 		if (!rt->tls.verify)
 			ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
 			    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
@@ -518,8 +521,10 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		/* Not stored yet when this runs inside the connect call. */
 		if (s->upstream == wsi)
 			s->upstream = NULL;
-		if (status >= 400 && status < 500) {
-			/* Refused (token, route): retrying cannot help. */
+		if (status >= 300 && status < 500) {
+			/* Refused (token, route) or redirected (never
+			 * followed: the token would go along): retrying
+			 * cannot help. */
 			s->upstream_gone_seen = true;
 			session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
 			    LWS_CLOSE_STATUS_NORMAL, false);

@@ -91,6 +91,18 @@ tls_runtimes() {
 EOF
 }
 
+# rt-b: rt-a under another id, dropped from the config by a reload
+# (WITH_RT_B= ) while a stream uses it.
+WITH_RT_B=1
+rt_b() {
+	[ -n "$WITH_RT_B" ] || return 0
+	cat <<EOF
+,
+    {"id": "rt-b", "base_url": "http://127.0.0.1:$RT_PORT",
+     "token": "$TOKEN", "connect_timeout_ms": 1000}
+EOF
+}
+
 PX_PID=
 # write_conf FILE QUEUE_BYTES [MAX_CONNECTIONS [ALLOWED_ORIGINS_JSON]]
 write_conf() {
@@ -118,7 +130,11 @@ write_conf() {
     {"id": "rt-silent", "base_url": "http://127.0.0.1:$SILENT_PORT",
      "token": "$TOKEN", "connect_timeout_ms": 300},
     {"id": "rt-down", "base_url": "http://127.0.0.1:$DOWN_PORT",
-     "token": "$TOKEN", "connect_timeout_ms": 300}$(tls_runtimes)
+     "token": "$TOKEN", "connect_timeout_ms": 300},
+    {"id": "rt-redir", "base_url": "http://127.0.0.1:$REDIR_PORT",
+     "token": "$TOKEN", "connect_timeout_ms": 1000},
+    {"id": "rt-name", "base_url": "http://localhost:$RT_PORT",
+     "token": "$TOKEN", "connect_timeout_ms": 1000}$(rt_b)$(tls_runtimes)
   ]
 }
 EOF
@@ -194,6 +210,40 @@ rt_api POST "/v1/workers/$W3/input" "{\"kind\":\"user\",\"content\":\"$BIG\"}" \
 PX_PORT=$(t_free_port)
 DOWN_PORT=$(t_free_port)	# nothing listens there
 SILENT_PORT=$(t_free_port)	# accepts TCP, never answers the upgrade
+# rt-redir answers every upgrade with a 302 to STOLEN_PORT, which records
+# whatever reaches it (it must stay empty: the token would go along).
+REDIR_PORT=$(t_free_port)
+STOLEN_PORT=$(t_free_port)
+: > "$T_DIR/stolen.log"
+"$PY" -c 'import socket, sys, threading
+a, b, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def listen(port):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port)); s.listen(64); return s
+def head(c):
+    d = b""
+    while b"\r\n\r\n" not in d:
+        x = c.recv(4096)
+        if not x: break
+        d += x
+    return d
+def redirect(c):
+    head(c)
+    c.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/stolen\r\n"
+              b"Content-Length: 0\r\n\r\n" % b)
+    c.close()
+def stolen(c):
+    d = head(c)
+    with open(log, "ab") as f: f.write(d or b"(connection)\n")
+    c.close()
+def serve(s, h):
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=h, args=(c,), daemon=True).start()
+sa, sb = listen(a), listen(b)
+threading.Thread(target=serve, args=(sb, stolen), daemon=True).start()
+serve(sa, redirect)' "$REDIR_PORT" "$STOLEN_PORT" "$T_DIR/stolen.log" &
+t_track $!
 "$PY" -c 'import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); time.sleep(300)' \
@@ -379,6 +429,17 @@ t_check "runtime silent: connect bounded by connect_timeout_ms" \
     grep -q 'rt=rt-silent: connect to .* timed out after 300 ms' "$T_DIR/px.log"
 t_check "runtime silent: browser kept connected" \
     test "$(last_line "$F")" = "#timeout"
+
+# A 3xx answer to the upgrade is final and never followed: lws would send
+# the Authorization header again, to whatever host Location names.
+F=$T_DIR/redirect.txt
+read_ws "$F" "$(url rt-redir "$W1")" --timeout 5
+t_check "runtime answers 302: backend.runtime_unavailable" \
+    test "$(nth_frame "$F" 1 | jget diagnostic.code)" = backend.runtime_unavailable
+t_check "runtime answers 302: then closed" grep -q '^#close 1000' "$F"
+sleep 0.2
+t_check "runtime answers 302: Location not followed (token kept)" \
+    test ! -s "$T_DIR/stolen.log"
 
 F=$T_DIR/unknown-rt.txt
 read_ws "$F" "$(url nope "$W1")" --timeout 5
