@@ -36,6 +36,7 @@
 
 #include "frame.h"
 #include "ids.h"
+#include "resolve.h"
 #include "resume.h"
 #include "route.h"
 #include "sendq.h"
@@ -50,6 +51,10 @@
 
 struct proxy_cfg {
 	struct registry *reg;
+	/* Numeric addresses of each TCP runtime (by registry_runtime
+	 * index), resolved when the config was loaded; n == 0: the host
+	 * did not resolve and the runtime is unavailable until a reload. */
+	struct resolve_addrs *addrs;
 	unsigned refs;
 };
 
@@ -91,6 +96,8 @@ struct session {
 	struct resume res;
 	char *rx;				/* upstream reassembly */
 	size_t rx_len, rx_cap, rx_max;
+	unsigned addr_next;			/* which address to try */
+	char addr[RESOLVE_ADDR_LEN];		/* last one tried, for logs */
 	lws_sorted_usec_list_t sul_reconnect;
 	lws_sorted_usec_list_t sul_connect_to;
 	bool reconnect_scheduled;
@@ -120,13 +127,35 @@ static const struct lws_protocols proxy_client_protocols[] = {
 
 /* ---- config references ------------------------------------------ */
 
+/* Takes reg and resolves its TCP runtimes' hosts (blocking: only at
+ * startup and SIGHUP). A host that does not resolve leaves its runtime
+ * unavailable for streams until the next reload tries again. */
 static struct proxy_cfg *
 cfg_new(struct registry *reg)
 {
 	struct proxy_cfg *c = xcalloc(1, sizeof(*c));
+	enum resolve_err e;
+	size_t i;
 
 	c->reg = reg;
 	c->refs = 1;
+	c->addrs = xcalloc(reg->runtime_count ? reg->runtime_count : 1,
+	    sizeof(*c->addrs));
+	for (i = 0; i < reg->runtime_count; i++) {
+		const struct registry_runtime *rt = &reg->runtimes[i];
+
+		if (rt->transport == REGISTRY_TRANSPORT_UNIX)
+			continue;
+		e = resolve_host(rt->host, &c->addrs[i]);
+		if (e != RESOLVE_OK)
+			wlog(WLOG_WARN, NULL, rt->id, "cannot resolve %s (%s): "
+			    "runtime unavailable until the next reload",
+			    rt->host, resolve_strerror(e, &c->addrs[i]));
+		else if (strcmp(c->addrs[i].addr[0], rt->host) != 0)
+			wlog(WLOG_INFO, NULL, rt->id, "%s resolved to %s%s",
+			    rt->host, c->addrs[i].addr[0],
+			    c->addrs[i].n > 1 ? " (and others)" : "");
+	}
 	return c;
 }
 
@@ -143,6 +172,7 @@ cfg_unref(struct proxy_cfg *c)
 	if (!c || --c->refs)
 		return;
 	registry_free(c->reg);
+	free(c->addrs);
 	free(c);
 }
 
@@ -272,6 +302,7 @@ session_connect_timeout_cb(lws_sorted_usec_list_t *sul)
 	wlog(WLOG_WARN, s->id, s->runtime_id,
 	    "connect to %s timed out after %ld ms", s->rt->base_url,
 	    s->rt->connect_timeout_ms);
+	s->addr_next++;
 	session_drop_upstream(s);
 	session_upstream_lost(s);
 }
@@ -343,6 +374,7 @@ session_connect(struct session *s)
 			s->cfg = cfg_ref(p->cfg);
 			s->rt = rt;
 		}
+		s->addr_next = 0;
 	}
 	rt = s->rt;
 	s->rx_max = s->cfg->reg->max_upstream_body_bytes;
@@ -361,12 +393,25 @@ session_connect(struct session *s)
 		host = xstrdup("localhost");
 		ci.port = 0;
 	} else {
+		const struct resolve_addrs *a = &s->cfg->addrs[rt->index];
 		bool v6 = strchr(rt->host, ':') != NULL;
 		bool dflt = (rt->transport == REGISTRY_TRANSPORT_HTTPS &&
 		    rt->port == 443) || (rt->transport ==
 		    REGISTRY_TRANSPORT_HTTP && rt->port == 80);
 
-		address = xstrdup(rt->host);
+		if (!a->n) {
+			wlog(WLOG_WARN, s->id, s->runtime_id, "%s did not "
+			    "resolve at the last (re)load: stream refused",
+			    rt->host);
+			session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
+			    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
+			goto out;
+		}
+		/* Numeric: lws's getaddrinfo never blocks on DNS. The Host
+		 * header and the TLS server name (lws takes both from
+		 * ci.host) stay the configured name. */
+		address = xstrdup(a->addr[s->addr_next % a->n]);
+		snprintf(s->addr, sizeof(s->addr), "%s", address);
 		if (dflt)
 			host = xasprintf(v6 ? "[%s]" : "%s", rt->host);
 		else
@@ -398,8 +443,8 @@ session_connect(struct session *s)
 	ci.local_protocol_name = "wrg-upstream";
 	ci.opaque_user_data = s;
 	ci.retry_and_idle_policy = p->policy;
-	wlog(WLOG_DEBUG, s->id, s->runtime_id, "connecting to %s%s",
-	    rt->base_url, path);
+	wlog(WLOG_DEBUG, s->id, s->runtime_id, "connecting to %s%s (%s)",
+	    rt->base_url, path, address);
 	s->upstream_gone_seen = false;
 	lws_sul_schedule(p->ctx, 0, &s->sul_connect_to,
 	    session_connect_timeout_cb,
@@ -508,7 +553,8 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		s->announced = false;
 		s->rx_len = 0;
 		wlog(WLOG_INFO, s->id, s->runtime_id,
-		    "upstream connected to %s", s->rt->base_url);
+		    "upstream connected to %s%s%s%s", s->rt->base_url,
+		    s->addr[0] ? " (" : "", s->addr, s->addr[0] ? ")" : "");
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		if (!s)
@@ -530,6 +576,8 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 			    LWS_CLOSE_STATUS_NORMAL, false);
 			break;
 		}
+		if (!status)
+			s->addr_next++;	/* next address, if several */
 		session_upstream_lost(s);
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:

@@ -327,6 +327,16 @@ if [ -n "$HAVE_TLS" ]; then
 	    no_events_reconnecting "$F"
 fi
 
+# A runtime configured by name: resolved once at load (no DNS on the
+# service thread), connected to by address, Host header still the name.
+F=$T_DIR/live-name.txt
+read_ws "$F" "$(url rt-name "$W1")" --until-ticks 3 --timeout 10
+t_check "runtime by name (localhost): ticks arrive" \
+    client ticks "$F" --min 3
+t_check "runtime by name: connected to the address resolved at load" \
+    grep -Eq "rt=rt-name: upstream connected to http://localhost:$RT_PORT \((127\.0\.0\.1|::1)\)" \
+    "$T_DIR/px.log"
+
 F=$T_DIR/big.txt
 read_ws "$F" "$(url rt-a "$W3")" --max-events 1 --timeout 10
 big_entry_len() {

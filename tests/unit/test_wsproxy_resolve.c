@@ -1,0 +1,84 @@
+/*
+ * Unit tests for wsproxy/resolve.c: numeric hosts pass through without a
+ * lookup, names from /etc/hosts resolve to numeric addresses.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "resolve.h"
+
+static void
+test_numeric(void **state)
+{
+	struct resolve_addrs a;
+
+	(void)state;
+	assert_int_equal(resolve_host("127.0.0.1", &a), RESOLVE_OK);
+	assert_int_equal(a.n, 1);
+	assert_string_equal(a.addr[0], "127.0.0.1");
+	assert_int_equal(resolve_host("::1", &a), RESOLVE_OK);
+	assert_int_equal(a.n, 1);
+	assert_string_equal(a.addr[0], "::1");
+	assert_int_equal(resolve_host("2001:DB8::1", &a), RESOLVE_OK);
+	assert_string_equal(a.addr[0], "2001:db8::1");
+}
+
+/* Every address given back is numeric. */
+static void
+assert_numeric(const struct resolve_addrs *a)
+{
+	unsigned char buf[16];
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		assert_true(inet_pton(AF_INET, a->addr[i], buf) == 1 ||
+		    inet_pton(AF_INET6, a->addr[i], buf) == 1);
+}
+
+static void
+test_localhost(void **state)
+{
+	struct resolve_addrs a;
+	size_t i;
+	int v4 = 0;
+
+	(void)state;
+	/* /etc/hosts: no DNS server needed. */
+	assert_int_equal(resolve_host("localhost", &a), RESOLVE_OK);
+	assert_true(a.n >= 1 && a.n <= RESOLVE_MAX);
+	assert_numeric(&a);
+	for (i = 0; i < a.n; i++)
+		v4 |= strcmp(a.addr[i], "127.0.0.1") == 0;
+	assert_true(v4);
+}
+
+static void
+test_empty(void **state)
+{
+	struct resolve_addrs a;
+
+	(void)state;
+	assert_int_not_equal(resolve_host("", &a), RESOLVE_OK);
+	assert_int_equal(a.n, 0);
+	assert_int_not_equal(resolve_host(NULL, &a), RESOLVE_OK);
+	assert_non_null(resolve_strerror(RESOLVE_ERR_LOOKUP, &a));
+	assert_string_equal(resolve_strerror(RESOLVE_OK, NULL), "ok");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_numeric),
+		cmocka_unit_test(test_localhost),
+		cmocka_unit_test(test_empty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
