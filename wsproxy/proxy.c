@@ -58,10 +58,13 @@ struct proxy_cfg {
 	unsigned refs;
 };
 
-/* A client vhost per distinct TLS setting (CA file, client cert, key). */
+/* A client vhost per distinct TLS setting (CA file, client cert, key).
+ * lws keeps the vhost_name pointer for the vhost's life: name lives
+ * here, not on the stack of whoever created the vhost. */
 struct proxy_client_vh {
 	struct proxy_client_vh *next;
 	char *ca, *cert, *key;
+	char name[32];
 	struct lws_vhost *vh;
 };
 
@@ -313,7 +316,6 @@ proxy_client_vhost(struct proxy *p, const struct registry_runtime *rt)
 	const struct registry_tls *t = &rt->tls;
 	struct lws_context_creation_info info;
 	struct proxy_client_vh *c;
-	char name[32];
 
 #define SAME(a, b) (((a) == NULL && (b) == NULL) || \
 	((a) && (b) && strcmp((a), (b)) == 0))
@@ -326,12 +328,12 @@ proxy_client_vhost(struct proxy *p, const struct registry_runtime *rt)
 	c->ca = xstrdup(t->ca_file);
 	c->cert = xstrdup(t->client_cert);
 	c->key = xstrdup(t->client_key);
-	snprintf(name, sizeof(name), "client-%u", p->vh_seq++);
+	snprintf(c->name, sizeof(c->name), "client-%u", p->vh_seq++);
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	/* Without this lws makes no client SSL_CTX for the vhost. */
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.vhost_name = name;
+	info.vhost_name = c->name;
 	info.protocols = proxy_client_protocols;
 	info.client_ssl_ca_filepath = c->ca;
 	info.client_ssl_cert_filepath = c->cert;
