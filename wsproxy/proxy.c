@@ -48,6 +48,10 @@
  * frames, and how long shutdown waits for all of them. */
 #define PROXY_CLOSE_GRACE_S 10
 #define PROXY_SHUTDOWN_MAX_US (8 * LWS_US_PER_SEC)
+/* How much bigger than the runtime's frame the browser frame of one
+ * event can get: the registry runtime_id put in (ids are <= 64 bytes),
+ * with its key and quotes, and slack. */
+#define PROXY_FRAME_OVERHEAD 256
 
 struct proxy_cfg {
 	struct registry *reg;
@@ -223,13 +227,33 @@ session_finish(struct session *s, enum frame_diag d, int code, bool clear)
 	}
 }
 
+/* The largest runtime message accepted: one that the send queue can
+ * always hold as one browser frame, even when empty. */
+static size_t
+session_event_max(const struct session *s)
+{
+	size_t cap = sendq_cap(s->q);
+
+	return cap > PROXY_FRAME_OVERHEAD * 2 ? cap - PROXY_FRAME_OVERHEAD :
+	    cap / 2;
+}
+
 /* Queues one frame for the browser; past the cap the browser is a slow
- * consumer and both legs are closed. */
+ * consumer and both legs are closed. A frame bigger than the whole queue
+ * is the runtime's fault, not the browser's: runtime_unavailable. */
 static void
 session_send(struct session *s, const char *data, size_t len)
 {
 	if (s->closing || !s->browser)
 		return;
+	if (len > sendq_cap(s->q)) {
+		wlog(WLOG_WARN, s->id, s->runtime_id,
+		    "event of %zu bytes is over the send queue cap (%zu)",
+		    len, sendq_cap(s->q));
+		session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
+		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
+		return;
+	}
 	if (sendq_push(s->q, data, len, 0) != SENDQ_OK) {
 		wlog(WLOG_WARN, s->id, s->runtime_id,
 		    "browser send queue full (%zu bytes queued): slow "
@@ -379,7 +403,11 @@ session_connect(struct session *s)
 		s->addr_next = 0;
 	}
 	rt = s->rt;
+	/* One event must fit the send queue as one frame: a bigger one
+	 * could never be delivered, whatever the browser's speed. */
 	s->rx_max = s->cfg->reg->max_upstream_body_bytes;
+	if (s->rx_max > session_event_max(s))
+		s->rx_max = session_event_max(s);
 	s->conn_had_cursor = resume_connect_cursor(&s->res) != NULL;
 	path = upgrade_upstream_path(rt->base_path, s->worker_id,
 	    s->worker_id_len, resume_connect_cursor(&s->res));

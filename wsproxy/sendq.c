@@ -108,6 +108,12 @@ sendq_bytes(const struct sendq *q)
 }
 
 size_t
+sendq_cap(const struct sendq *q)
+{
+	return q->cap;
+}
+
+size_t
 sendq_count(const struct sendq *q)
 {
 	return q->count;

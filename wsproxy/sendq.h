@@ -40,6 +40,8 @@ void sendq_pop(struct sendq *q);
 void sendq_clear(struct sendq *q);
 
 size_t sendq_bytes(const struct sendq *q);
+/* The cap given to sendq_new. */
+size_t sendq_cap(const struct sendq *q);
 size_t sendq_count(const struct sendq *q);
 
 const char *sendq_strerror(enum sendq_err e);

@@ -520,6 +520,15 @@ for i in $(seq 1 30); do
 done
 t_check "good reload: applied" grep -q 'config reloaded' "$T_DIR/px.log"
 t_check "proxy alive after reloads" kill -0 "$PX_PID"
+# One event bigger than the send queue (16384 now): W3's 60 kB snapshot
+# can never be delivered, whatever the reader's speed: the runtime's
+# fault (runtime_unavailable), not the browser's (slow_consumer).
+F=$T_DIR/over-queue.txt
+read_ws "$F" "$(url rt-a "$W3")" --timeout 5
+t_check "event over the send queue cap: backend.runtime_unavailable" \
+    test "$(nth_frame "$F" 1 | jget diagnostic.code)" = backend.runtime_unavailable
+t_check "event over the send queue cap: not slow_consumer, closed" \
+    sh -c "! grep -q slow_consumer '$F' && grep -q '^#close' '$F'"
 
 RSS0=$(rss_kb "$PX_PID")
 F=$T_DIR/slow.txt
