@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -835,7 +836,8 @@ proxy_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		if (!in || strcmp((const char *)in, "websocket") != 0) {
+		/* RFC 6455: the Upgrade token is case-insensitive. */
+		if (!in || strcasecmp((const char *)in, "websocket") != 0) {
 			proxy_refuse(wsi, 404, upgrade_http_body(
 			    UPGRADE_NOT_FOUND));
 			return -1;

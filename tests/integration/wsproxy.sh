@@ -487,6 +487,22 @@ read_ws "$F" "$(url rt-a "$W1")" --origin "$ORIGIN_OK" --max-events 1 \
     --timeout 5
 t_check "allowed origin: stream opens" test "$(last_line "$F")" = "#done"
 
+# RFC 6455: "Upgrade: WebSocket" and "Connection: upgrade" are tokens,
+# case-insensitive.
+upgrade_mixed_case() {
+	"$PY" -c 'import socket, sys
+u = sys.argv[1][len("ws://"):]
+hp, path = u.split("/", 1)
+h, p = hp.rsplit(":", 1)
+s = socket.create_connection((h, int(p)), timeout=5)
+s.sendall(("GET /%s HTTP/1.1\r\nHost: %s\r\nUpgrade: WebSocket\r\n"
+    "Connection: upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n" % (path, hp)).encode())
+sys.exit(0 if s.recv(4096).startswith(b"HTTP/1.1 101 ") else 1)' "$1"
+}
+t_check "upgrade with Upgrade: WebSocket (any case): 101" \
+    upgrade_mixed_case "$(url rt-a "$W1")"
+
 F=$T_DIR/bad-id.txt
 read_ws "$F" "$WS_BASE/api/runtimes/rt-a/workers/a%01b/events/ws" --timeout 5
 t_check "bad worker id: HTTP 400" test "$(last_line "$F")" = "#http 400"
