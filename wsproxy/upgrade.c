@@ -37,30 +37,48 @@ upgrade_path_encode(const char *decoded, size_t len)
 	return out;
 }
 
-/* Copies host[:port] of "scheme://host[:port]" into out without a port
- * that is the scheme's default. Returns false if origin has another
- * shape. */
+/* Splits "host[:port]" (IPv6 in brackets) at auth[0..n): *host and *hlen
+ * name the host (brackets kept), *port the port or dflt when there is
+ * none. Returns false for an empty host or a malformed port. */
 static bool
-upgrade_origin_authority(const char *origin, char *out, size_t cap)
+upgrade_split_authority(const char *auth, size_t n, unsigned dflt,
+    const char **host, size_t *hlen, unsigned *port)
 {
-	const char *sep = strstr(origin, "://"), *auth;
-	size_t n, dl = 0;
+	const char *colon = NULL, *end = auth + n, *q;
+	unsigned long v = 0;
 
-	if (!sep)
+	if (n && auth[0] == '[') {
+		q = memchr(auth, ']', n);
+		if (!q)
+			return false;
+		if (q + 1 < end) {
+			if (q[1] != ':')
+				return false;
+			colon = q + 1;
+		}
+	} else {
+		colon = memchr(auth, ':', n);
+		if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1)))
+			return false;
+	}
+	*host = auth;
+	*hlen = colon ? (size_t)(colon - auth) : n;
+	if (*hlen == 0)
 		return false;
-	auth = sep + 3;
-	n = strlen(auth);
-	if (n == 0 || n >= cap || strchr(auth, '/'))
+	if (!colon) {
+		*port = dflt;
+		return dflt != 0;
+	}
+	if (colon + 1 == end || end - colon - 1 > 5)
 		return false;
-	memcpy(out, auth, n + 1);
-	if ((size_t)(sep - origin) == 4 && strncasecmp(origin, "http", 4) == 0)
-		dl = 3;	/* ":80" */
-	else if ((size_t)(sep - origin) == 5 &&
-	    strncasecmp(origin, "https", 5) == 0)
-		dl = 4;	/* ":443" */
-	if (dl && n > dl && strcmp(out + n - dl,
-	    dl == 3 ? ":80" : ":443") == 0)
-		out[n - dl] = '\0';
+	for (q = colon + 1; q < end; q++) {
+		if (*q < '0' || *q > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*q - '0');
+	}
+	if (v == 0 || v > 65535)
+		return false;
+	*port = (unsigned)v;
 	return true;
 }
 
@@ -68,8 +86,9 @@ bool
 upgrade_origin_allowed(const struct registry *reg, const char *origin,
     const char *host)
 {
-	char a[512], h[512];
-	size_t i, n;
+	const char *sep, *auth, *oh, *hh;
+	size_t i, ol, hl;
+	unsigned dflt = 0, op, hp;
 
 	if (!origin)
 		return true;
@@ -79,22 +98,26 @@ upgrade_origin_allowed(const struct registry *reg, const char *origin,
 				return true;
 		return false;
 	}
-	if (!host || !*host || !upgrade_origin_authority(origin, a, sizeof(a)))
+	/* Same host and same port. The Origin's port defaults by its scheme
+	 * (http 80, https 443). A Host header without a port is what a
+	 * browser sends for its scheme's default port; the proxy cannot see
+	 * that scheme behind a web server, so it stands for the Origin
+	 * scheme's default port (http://h and https://h both match Host h,
+	 * http://h:8080 does not); a Host with a port must match exactly
+	 * (https://h does not match Host h:80). */
+	if (!host || !*host || !(sep = strstr(origin, "://")))
 		return false;
-	n = strlen(host);
-	if (n >= sizeof(h))
+	if ((size_t)(sep - origin) == 4 && strncasecmp(origin, "http", 4) == 0)
+		dflt = 80;
+	else if ((size_t)(sep - origin) == 5 &&
+	    strncasecmp(origin, "https", 5) == 0)
+		dflt = 443;
+	auth = sep + 3;
+	if (strchr(auth, '/') || !upgrade_split_authority(auth, strlen(auth),
+	    dflt, &oh, &ol, &op) || !upgrade_split_authority(host,
+	    strlen(host), dflt, &hh, &hl, &hp))
 		return false;
-	memcpy(h, host, n + 1);
-	/* The Host header carries no scheme: accept its default ports by
-	 * comparing with and without them stripped. */
-	if (strcasecmp(a, h) == 0)
-		return true;
-	if ((n > 3 && strcmp(h + n - 3, ":80") == 0) ||
-	    (n > 4 && strcmp(h + n - 4, ":443") == 0)) {
-		*strrchr(h, ':') = '\0';
-		return strcasecmp(a, h) == 0;
-	}
-	return false;
+	return ol == hl && strncasecmp(oh, hh, ol) == 0 && op == hp;
 }
 
 enum upgrade_result

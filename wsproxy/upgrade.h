@@ -6,9 +6,11 @@
  *    us the path already percent-decoded once, so it is re-encoded byte by
  *    byte first (upgrade_path_encode) and route_parse decodes it back: an
  *    id reaches the runtime decoded exactly once, as in REST;
- *  - the Origin against allowed_origins (empty list: the Origin's
- *    host[:port] must equal the Host header; no Origin header at all is a
- *    non-browser client and allowed);
+ *  - the Origin against allowed_origins (empty list: the Origin must
+ *    name the Host header's host and port, the Origin's port defaulting
+ *    by its scheme and a Host without a port standing for that default,
+ *    see docs/wsproxy.md; no Origin header at all is a non-browser
+ *    client and allowed);
  *  - the upstream path: base_path + "/v1/workers/" + one escaped segment
  *    (curl_easy_escape) + "/events/ws" [+ "?cursor=" + escaped cursor].
  */

@@ -14,12 +14,15 @@
  *  - an accepted upgrade is the events route with ids that satisfy the
  *    id rules; refusals map to 400/403/404 with a fixed JSON body;
  *  - no Origin is allowed; with an allowed_origins list only a listed
- *    one is; without a list an allowed Origin names the Host;
+ *    one is; without a list an Origin is allowed exactly when it names
+ *    the Host's host and port (the Origin's port defaulting by its
+ *    scheme, a Host without a port standing for that default too);
  *  - the runtime path is base_path "/v1/workers/" + one escaped segment
  *    that decodes to exactly the accepted worker id + "/events/ws", and
  *    the cursor (when passed) is one escaped query value that decodes
  *    back to the cursor.
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -137,21 +140,66 @@ check_upstream_path(const struct registry_runtime *rtc, const struct
 	free(path);
 }
 
-/* host without a trailing default port, for the Origin rule. */
+/* A second, independent model of the Origin rule: "host[:port]" split
+ * into host (lower-cased, brackets kept) and port (dflt when absent).
+ * false when malformed. */
 static bool
-origin_names_host(const char *origin, const char *host)
+ref_authority(const char *a, unsigned dflt, char *host, size_t cap,
+    unsigned *port)
 {
-	char h[600];
-	size_t n = strlen(host);
+	const char *rb = a[0] == '[' ? strchr(a, ']') : NULL, *c;
+	size_t hl, i;
+	unsigned long v;
 
-	if (n >= sizeof(h))
+	if (a[0] == '[' && !rb)
 		return false;
-	memcpy(h, host, n + 1);
-	if (n > 3 && strcmp(h + n - 3, ":80") == 0)
-		h[n - 3] = '\0';
-	else if (n > 4 && strcmp(h + n - 4, ":443") == 0)
-		h[n - 4] = '\0';
-	return h[0] != '\0' && strcasestr(origin, h) != NULL;
+	if (rb) {
+		c = rb[1] ? rb + 1 : NULL;
+		if (c && *c != ':')
+			return false;
+	} else {
+		c = strchr(a, ':');
+		if (c && strchr(c + 1, ':'))
+			return false;
+	}
+	hl = c ? (size_t)(c - a) : strlen(a);
+	if (hl == 0 || hl >= cap)
+		return false;
+	for (i = 0; i < hl; i++)
+		host[i] = (char)tolower((unsigned char)a[i]);
+	host[hl] = '\0';
+	if (!c) {
+		*port = dflt;
+		return dflt != 0;
+	}
+	if (!c[1] || strlen(c + 1) > 5 ||
+	    strspn(c + 1, "0123456789") != strlen(c + 1))
+		return false;
+	v = strtoul(c + 1, NULL, 10);
+	if (v == 0 || v > 65535)
+		return false;
+	*port = (unsigned)v;
+	return true;
+}
+
+static bool
+ref_same_origin(const char *origin, const char *host)
+{
+	char oh[600], hh[600];
+	unsigned op, hp, dflt = 0;
+	const char *auth;
+
+	if (strncasecmp(origin, "http://", 7) == 0)
+		dflt = 80, auth = origin + 7;
+	else if (strncasecmp(origin, "https://", 8) == 0)
+		dflt = 443, auth = origin + 8;
+	else
+		auth = strstr(origin, "://") ? strstr(origin, "://") + 3 : NULL;
+	if (!auth || !host || strchr(auth, '/'))
+		return false;
+	return ref_authority(auth, dflt, oh, sizeof(oh), &op) &&
+	    ref_authority(host, dflt, hh, sizeof(hh), &hp) &&
+	    strcmp(oh, hh) == 0 && op == hp;
 }
 
 int
@@ -214,7 +262,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    reg->allowed_origins[i]) == 0;
 			FUZZ_CHECK(listed, "unlisted Origin %s allowed", o);
 		} else if (o != NULL) {
-			FUZZ_CHECK(h != NULL && origin_names_host(o, h),
+			FUZZ_CHECK(h != NULL && ref_same_origin(o, h),
 			    "Origin %s allowed for Host %s", o,
 			    h ? h : "(none)");
 		}
@@ -226,6 +274,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case UPGRADE_FORBIDDEN:
 		FUZZ_CHECK(st == 403 && o != NULL, "403 without Origin");
+		FUZZ_CHECK(reg->allowed_origin_count > 0 ||
+		    !ref_same_origin(o, h), "Origin %s refused for Host %s",
+		    o, h ? h : "(none)");
 		break;
 	case UPGRADE_NOT_FOUND:
 		FUZZ_CHECK(st == 404, "status %u", st);

@@ -108,6 +108,40 @@ test_origin_same_host(void **state)
 	assert_false(upgrade_origin_allowed(reg, "null", "gw.example"));
 	assert_false(upgrade_origin_allowed(reg, "http://gw.example/x",
 	    "gw.example"));
+	/* Same host AND port: the scheme's default port counts. */
+	assert_false(upgrade_origin_allowed(reg, "https://127.0.0.1",
+	    "127.0.0.1:80"));
+	assert_false(upgrade_origin_allowed(reg, "http://127.0.0.1",
+	    "127.0.0.1:443"));
+	assert_false(upgrade_origin_allowed(reg, "https://gw.example",
+	    "gw.example:8080"));
+	assert_false(upgrade_origin_allowed(reg, "http://gw.example:8080",
+	    "gw.example"));
+	assert_false(upgrade_origin_allowed(reg, "http://gw.example",
+	    "gw.example:8080"));
+	assert_true(upgrade_origin_allowed(reg, "https://gw.example",
+	    "gw.example:443"));
+	assert_true(upgrade_origin_allowed(reg, "https://gw.example",
+	    "gw.example"));
+	assert_true(upgrade_origin_allowed(reg, "https://gw.example:8443",
+	    "GW.example:8443"));
+	/* IPv6 literals, malformed ports and hosts. */
+	assert_true(upgrade_origin_allowed(reg, "http://[::1]:8080",
+	    "[::1]:8080"));
+	assert_true(upgrade_origin_allowed(reg, "http://[::1]", "[::1]:80"));
+	assert_false(upgrade_origin_allowed(reg, "http://[::1]:8080",
+	    "[::1]:8081"));
+	assert_false(upgrade_origin_allowed(reg, "http://gw.example:080x",
+	    "gw.example:080x"));
+	assert_false(upgrade_origin_allowed(reg, "http://gw.example:",
+	    "gw.example:"));
+	assert_false(upgrade_origin_allowed(reg, "http://gw.example:99999",
+	    "gw.example:99999"));
+	assert_false(upgrade_origin_allowed(reg, "http://:80", ":80"));
+	assert_false(upgrade_origin_allowed(reg, "ftp://gw.example",
+	    "gw.example"));
+	assert_true(upgrade_origin_allowed(reg, "http://gw.example:80",
+	    "gw.example:0080"));
 	registry_free(reg);
 }
 
