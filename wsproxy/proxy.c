@@ -393,14 +393,21 @@ session_connect(struct session *s)
 
 	if (s->final || !s->browser || s->closing || s->upstream)
 		return;
-	/* Pick up a reloaded config if it still has this runtime. */
+	/* Switch to a reloaded config: its URL and token for this runtime,
+	 * or the end of the stream when the runtime was removed (never the
+	 * old URL and token again). */
 	if (p->cfg != s->cfg) {
 		rt = registry_find(p->cfg->reg, s->runtime_id);
-		if (rt) {
-			cfg_unref(s->cfg);
-			s->cfg = cfg_ref(p->cfg);
-			s->rt = rt;
+		if (!rt) {
+			wlog(WLOG_INFO, s->id, s->runtime_id, "runtime no "
+			    "longer configured: stream ended");
+			session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
+			    LWS_CLOSE_STATUS_NORMAL, false);
+			return;
 		}
+		cfg_unref(s->cfg);
+		s->cfg = cfg_ref(p->cfg);
+		s->rt = rt;
 		s->addr_next = 0;
 	}
 	rt = s->rt;

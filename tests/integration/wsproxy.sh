@@ -521,6 +521,12 @@ F=$T_DIR/hup-stream.txt
 "$PY" "$CLIENT" read "$(url rt-a "$W1")" --out "$F" --capture "$CAP" --timeout 60 &
 HUP_CLIENT=$!
 t_track "$HUP_CLIENT"
+# A stream of rt-b, which the good reload below removes.
+RTB_F=$T_DIR/rt-b-removed.txt
+"$PY" "$CLIENT" read "$(url rt-b "$W2")" --out "$RTB_F" --capture "$CAP" \
+    --timeout 15 &
+RTB_CLIENT=$!
+t_track "$RTB_CLIENT"
 sleep 0.5
 cp "$T_DIR/wrg.conf" "$T_DIR/wrg.conf.good"
 echo '{ "not": valid' >"$T_DIR/wrg.conf"
@@ -528,6 +534,7 @@ kill -HUP "$PX_PID"
 sleep 0.3
 t_check "bad reload: logged and kept the old config" \
     grep -q 'reload failed, keeping the old config' "$T_DIR/px.log"
+WITH_RT_B=
 write_conf "$T_DIR/wrg.conf" 16384
 kill -HUP "$PX_PID"
 for i in $(seq 1 30); do
@@ -536,6 +543,16 @@ for i in $(seq 1 30); do
 done
 t_check "good reload: applied" grep -q 'config reloaded' "$T_DIR/px.log"
 t_check "proxy alive after reloads" kill -0 "$PX_PID"
+# rt-b is gone: its next reconnect ends the stream (not the old URL and
+# token again).
+rt_api POST /_control/drop-ws >/dev/null
+wait "$RTB_CLIENT"
+t_check "runtime removed by a reload: events before it" \
+    grep -q '"kind":"event"' "$RTB_F"
+t_check "runtime removed by a reload: backend.runtime_not_found at reconnect" \
+    test "$(diag_count "$RTB_F" backend.runtime_not_found)" = 1
+t_check "runtime removed by a reload: then closed" grep -q '^#close 1000' "$RTB_F"
+
 # One event bigger than the send queue (16384 now): W3's 60 kB snapshot
 # can never be delivered, whatever the reader's speed: the runtime's
 # fault (runtime_unavailable), not the browser's (slow_consumer).
