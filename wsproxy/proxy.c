@@ -19,7 +19,7 @@
  *    cancelled before it is freed.
  *
  * Everything runs on the one lws service thread; signal handlers only set
- * flags and call lws_cancel_service().
+ * flags, which a PROXY_SIG_POLL_US timer looks at.
  */
 #include "proxy.h"
 
@@ -53,6 +53,8 @@
  * event can get: the registry runtime_id put in (ids are <= 64 bytes),
  * with its key and quotes, and slack. */
 #define PROXY_FRAME_OVERHEAD 256
+/* How often the service loop looks at the signal flags. */
+#define PROXY_SIG_POLL_US (100 * LWS_US_PER_MS)
 
 struct proxy_cfg {
 	struct registry *reg;
@@ -85,6 +87,7 @@ struct proxy {
 	bool shutting_down;
 	bool done;
 	lws_sorted_usec_list_t sul_shutdown;
+	lws_sorted_usec_list_t sul_sig;
 	lws_retry_bo_t ws_policy;
 	const lws_retry_bo_t *policy;	/* &ws_policy, or NULL: no pings */
 };
@@ -122,7 +125,6 @@ struct browser_pss {
 };
 
 static volatile sig_atomic_t proxy_sig_term, proxy_sig_hup;
-static struct lws_context *proxy_sig_ctx;
 
 static void session_connect(struct session *s);
 static int proxy_client_cb(struct lws *wsi,
@@ -938,6 +940,12 @@ static const struct lws_protocols proxy_server_protocols[] = {
 
 /* ---- signals, shutdown, reload ----------------------------------- */
 
+/* Only sets a flag. lws_cancel_service() is no async-signal-safe call:
+ * it logs (lwsl_debug, whose vsnprintf and our wlog sink must not run
+ * inside a handler, e.g. when the signal lands in the middle of another
+ * log line). A self-pipe would need its own lws adoption; instead a timer
+ * (proxy_sig_poll) wakes the loop every PROXY_SIG_POLL_US and looks at the
+ * flags: a reload or shutdown starts at most that much later. */
 static void
 proxy_on_signal(int sig)
 {
@@ -945,8 +953,27 @@ proxy_on_signal(int sig)
 		proxy_sig_hup = 1;
 	else
 		proxy_sig_term = 1;
-	if (proxy_sig_ctx)
-		lws_cancel_service(proxy_sig_ctx);
+}
+
+static void proxy_reload(struct proxy *p);
+static void proxy_shutdown(struct proxy *p);
+
+static void
+proxy_sig_poll(lws_sorted_usec_list_t *sul)
+{
+	struct proxy *p = lws_container_of(sul, struct proxy, sul_sig);
+
+	if (proxy_sig_hup) {
+		proxy_sig_hup = 0;
+		if (!p->shutting_down)
+			proxy_reload(p);
+	}
+	if (proxy_sig_term && !p->shutting_down) {
+		p->shutting_down = true;
+		proxy_shutdown(p);
+	}
+	lws_sul_schedule(p->ctx, 0, &p->sul_sig, proxy_sig_poll,
+	    PROXY_SIG_POLL_US);
 }
 
 static void
@@ -1079,7 +1106,6 @@ proxy_run(struct registry *reg, const char *config_path)
 	if (proxy_listen(&p))
 		goto out;
 
-	proxy_sig_ctx = p.ctx;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = proxy_on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -1089,25 +1115,17 @@ proxy_run(struct registry *reg, const char *config_path)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	while (!p.done) {
+	lws_sul_schedule(p.ctx, 0, &p.sul_sig, proxy_sig_poll,
+	    PROXY_SIG_POLL_US);
+	while (!p.done)
 		if (lws_service(p.ctx, 0) < 0)
 			break;
-		if (proxy_sig_hup) {
-			proxy_sig_hup = 0;
-			if (!p.shutting_down)
-				proxy_reload(&p);
-		}
-		if (proxy_sig_term && !p.shutting_down) {
-			p.shutting_down = true;
-			proxy_shutdown(&p);
-		}
-	}
 	rc = 0;
 	wlog(WLOG_INFO, NULL, NULL, "stopped");
 out:
-	proxy_sig_ctx = NULL;
 	if (p.ctx) {
 		lws_sul_cancel(&p.sul_shutdown);
+		lws_sul_cancel(&p.sul_sig);
 		/* Streams left after the shutdown deadline: detach their
 		 * upstream legs first, so whatever order lws tears the
 		 * sockets down in, no callback meets a freed session and no
