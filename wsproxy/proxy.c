@@ -1037,6 +1037,7 @@ proxy_listen(struct proxy *p)
 	const struct registry_wsproxy *w = &p->cfg->reg->wsproxy;
 	struct lws_context_creation_info info;
 	struct stat st;
+	mode_t um = 0;
 
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = "browser";
@@ -1056,17 +1057,21 @@ proxy_listen(struct proxy *p)
 		if (w->listen_host && !strchr(w->listen_host, ':'))
 			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	}
+	/* The web server connects as another user of the socket's group,
+	 * like wrg.fcgi's default --socket-mode 0660. bind() creates the
+	 * socket with mode 0777 & ~umask: with umask 0117 it is 0660 from
+	 * its first moment (no window, no chmod that would follow a
+	 * symlink put in its place). Single-threaded here, so the
+	 * process-wide umask change is seen by nothing else. */
+	if (w->listen_unix)
+		um = umask(0117);
 	p->server = lws_create_vhost(p->ctx, &info);
+	if (w->listen_unix)
+		umask(um);
 	if (!p->server) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s", w->listen);
 		return -1;
 	}
-	/* The socket is created with the process umask; the web server
-	 * connects as another user of the socket's group, like wrg.fcgi's
-	 * default --socket-mode 0660. */
-	if (w->listen_unix && chmod(w->listen_unix, 0660) != 0)
-		wlog(WLOG_WARN, NULL, NULL, "chmod 0660 %s: %s",
-		    w->listen_unix, strerror(errno));
 	wlog(WLOG_INFO, NULL, NULL, "listening on %s", w->listen);
 	return 0;
 }
