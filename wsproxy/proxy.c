@@ -364,7 +364,10 @@ proxy_client_vhost(struct proxy *p, const struct registry_runtime *rt)
 	info.protocols = proxy_client_protocols;
 	info.client_ssl_ca_filepath = c->ca;
 	info.client_ssl_cert_filepath = c->cert;
-	info.client_ssl_private_key_filepath = c->key;
+	/* No client_key: the key is in client_cert (as curl assumes). lws
+	 * loads no key unless given a path, and OpenSSL then sends no
+	 * certificate at all. */
+	info.client_ssl_private_key_filepath = c->key ? c->key : c->cert;
 	info.retry_and_idle_policy = p->policy;
 	c->vh = lws_create_vhost(p->ctx, &info);
 	if (!c->vh) {
