@@ -259,6 +259,15 @@ upstream_finish(struct upstream_xfer *x, CURLcode rc)
 	case CURLE_HTTP3:
 		c->err = UPSTREAM_ERR_BAD_RESPONSE;
 		break;
+	case CURLE_RECV_ERROR:
+		/* TLS 1.3: a server that refuses our client certificate
+		 * aborts the handshake with an alert the client reads only
+		 * after sending its request (TLS 1.2: CURLE_SSL_CONNECT_ERROR
+		 * above). Still a TLS failure, not an unreachable runtime. */
+		c->err = c->rt->transport == REGISTRY_TRANSPORT_HTTPS &&
+		    strstr(c->detail, " alert ") ? UPSTREAM_ERR_TLS :
+		    UPSTREAM_ERR_UNREACHABLE;
+		break;
 	default:
 		/* resolve, connect, send/recv errors, empty reply, ... */
 		c->err = UPSTREAM_ERR_UNREACHABLE;
