@@ -14,7 +14,9 @@
 # expired cursor -> backend.resynced, slow consumer with bounded memory,
 # SIGHUP reload (good and bad) without dropping streams, bad origin ->
 # 403, bad path/id, unknown runtime/worker, malformed cursor, a browser
-# data frame, a runtime on a Unix socket, SIGTERM close frames, and a leak
+# data frame, a runtime on a Unix socket, https runtimes (CA file, verify
+# off, wrong CA, a client certificate required by the runtime: given as
+# cert + key or one PEM, or missing), SIGTERM close frames, and a leak
 # scan of every browser-visible byte.
 
 . "${top_srcdir:?}/tests/lib.sh"
@@ -87,6 +89,16 @@ tls_runtimes() {
      "token": "$TOKEN", "tls": {"verify": false}},
     {"id": "rt-tls-badca", "base_url": "https://127.0.0.1:$TLS_PORT",
      "token": "$TOKEN", "tls": {"ca_file": "$T_DIR/tls/other.pem"},
+     "connect_timeout_ms": 500},
+    {"id": "rt-mtls", "base_url": "https://127.0.0.1:$MTLS_PORT",
+     "token": "$TOKEN", "tls": {"ca_file": "$T_DIR/tls/cert.pem",
+     "client_cert": "$T_DIR/tls/client.pem",
+     "client_key": "$T_DIR/tls/client.key"}},
+    {"id": "rt-mtls-onepem", "base_url": "https://127.0.0.1:$MTLS_PORT",
+     "token": "$TOKEN", "tls": {"ca_file": "$T_DIR/tls/cert.pem",
+     "client_cert": "$T_DIR/tls/client-both.pem"}},
+    {"id": "rt-mtls-nocert", "base_url": "https://127.0.0.1:$MTLS_PORT",
+     "token": "$TOKEN", "tls": {"ca_file": "$T_DIR/tls/cert.pem"},
      "connect_timeout_ms": 500}
 EOF
 }
@@ -261,13 +273,35 @@ if command -v openssl >/dev/null 2>&1; then
 		    -keyout "$T_DIR/tls/$n.key" -out "$T_DIR/tls/$n.pem" \
 		    >/dev/null 2>&1 || HAVE_TLS=
 	done
+	# Mutual TLS: a client CA and a client certificate it issued (key
+	# apart, and both in one PEM) for the rt-mtls* runtimes.
+	EC="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+	{ openssl req -x509 $EC -days 2 -subj /CN=wrg-test-client-ca \
+	    -keyout "$T_DIR/tls/cca.key" -out "$T_DIR/tls/cca.pem" &&
+	  openssl req -new $EC -subj /CN=wrg-test-client \
+	    -keyout "$T_DIR/tls/client.key" -out "$T_DIR/tls/client.csr" &&
+	  printf 'extendedKeyUsage=clientAuth\n' >"$T_DIR/tls/client.ext" &&
+	  openssl x509 -req -days 2 -in "$T_DIR/tls/client.csr" \
+	    -CA "$T_DIR/tls/cca.pem" -CAkey "$T_DIR/tls/cca.key" \
+	    -CAcreateserial -extfile "$T_DIR/tls/client.ext" \
+	    -out "$T_DIR/tls/client.pem" &&
+	  cat "$T_DIR/tls/client.pem" "$T_DIR/tls/client.key" \
+	    >"$T_DIR/tls/client-both.pem"
+	} >/dev/null 2>&1 || HAVE_TLS=
 fi
+MTLS_PORT=$(t_free_port)
 if [ -n "$HAVE_TLS" ]; then
 	"$PY" "$top_srcdir/tests/integration/wsproxy_tls_relay.py" \
 	    "$T_DIR/tls/cert.pem" "$T_DIR/tls/cert.key" "$TLS_PORT" \
 	    "$RT_PORT" >>"$T_DIR/tls-relay.log" 2>&1 &
 	t_track $!
 	t_wait_port "$TLS_PORT"
+	# The same, requiring a client certificate from cca.pem.
+	"$PY" "$top_srcdir/tests/integration/wsproxy_tls_relay.py" \
+	    "$T_DIR/tls/cert.pem" "$T_DIR/tls/cert.key" "$MTLS_PORT" \
+	    "$RT_PORT" "$T_DIR/tls/cca.pem" >>"$T_DIR/mtls-relay.log" 2>&1 &
+	t_track $!
+	t_wait_port "$MTLS_PORT"
 else
 	echo "# no openssl: https runtime checks skipped"
 fi
@@ -325,6 +359,24 @@ if [ -n "$HAVE_TLS" ]; then
 	}
 	t_check "https runtime, wrong CA: no events, told it is reconnecting" \
 	    no_events_reconnecting "$F"
+	# Mutual TLS: a runtime requiring a client certificate.
+	F=$T_DIR/live-mtls.txt
+	read_ws "$F" "$(url rt-mtls "$W1")" --until-ticks 5 --timeout 10
+	t_check "mTLS runtime (client_cert + client_key): ticks arrive" \
+	    client ticks "$F" --min 5
+	t_check "mTLS runtime: the relay saw our client certificate" \
+	    grep -q '^client CN=wrg-test-client$' "$T_DIR/mtls-relay.log"
+	F=$T_DIR/live-mtls-onepem.txt
+	read_ws "$F" "$(url rt-mtls-onepem "$W1")" --until-ticks 5 --timeout 10
+	t_check "mTLS runtime (certificate and key in one PEM): ticks arrive" \
+	    client ticks "$F" --min 5
+	F=$T_DIR/live-mtls-nocert.txt
+	read_ws "$F" "$(url rt-mtls-nocert "$W1")" --timeout 2
+	t_check "mTLS runtime, no client certificate: no events, reconnecting" \
+	    no_events_reconnecting "$F"
+	t_check "mTLS runtime, no client certificate: refused by the runtime" \
+	    grep -q '^refused: PEER_DID_NOT_RETURN_A_CERTIFICATE$' \
+	    "$T_DIR/mtls-relay.log"
 fi
 
 # A runtime configured by name: resolved once at load (no DNS on the
@@ -700,7 +752,8 @@ done
 t_check "leak scan of every browser-visible byte" t_leak_scan "$CAP" \
     "$TOKEN" "127.0.0.1:$RT_PORT" ":$RT_PORT" "$T_DIR/rt-u.sock" \
     "rt-u.sock" "Bearer" ":$TLS_PORT" ":$DOWN_PORT" ":$SILENT_PORT" \
-    "$T_DIR/tls"
+    "$T_DIR/tls" ":$MTLS_PORT" "client.pem" "wrg-test-client" "alert" \
+    "certificate"
 t_check "no sanitizer reports in the proxy log" \
     sh -c "! grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' -e 'LeakSanitizer' '$T_DIR/px.log' '$T_DIR/px2.log'"
 
