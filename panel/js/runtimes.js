@@ -4,9 +4,8 @@
  * GET /api/runtimes, refreshed every few seconds while shown.
  */
 import { api } from './api.js';
-import { h, clear, badge, errorBox, fmtTime } from './dom.js';
-
-export const REFRESH_MS = 3000;
+import { h, clear, badge } from './dom.js';
+import { poller } from './poll.js';
 
 const CAPS = [['list_workers', 'list'], ['get_worker', 'get'],
 	['create_worker', 'create'], ['send_input', 'input'],
@@ -78,51 +77,30 @@ export function runtimesView(main) {
 	const err = h('div', {});
 	const grid = h('div', { class: 'cards', id: 'runtime-cards' });
 	const extra = h('div', {});
-	let timer = null, gone = false, busy = false;
-
-	async function load() {
-		if (busy)
+	async function load(isGone) {
+		const r = await api('GET', '/runtimes');
+		if (isGone())
 			return;
-		if (document.hidden) {	/* no polling in a background tab */
-			timer = setTimeout(load, REFRESH_MS);
-			return;
-		}
-		busy = true;
-		try {
-			const r = await api('GET', '/runtimes');
-			if (gone)
-				return;
-			clear(err);
-			const items = Array.isArray(r.items) ? r.items : [];
-			clear(grid).append(...items.map(card));
-			if (!items.length)
-				grid.append(h('p', { class: 'muted' },
-				    'No runtimes are configured.'));
-			const known = new Set(items.map((i) => i.runtime_id));
-			const loose = (r.diagnostics || []).filter(
-			    (d) => !known.has(d.runtime_id));
-			clear(extra).append(diagList(loose) || '');
-			status.textContent = `updated ${fmtTime()}`;
-		} catch (e) {
-			if (gone)
-				return;
-			clear(err).append(errorBox('Could not load runtimes.', e));
-			status.textContent = `failed ${fmtTime()}`;
-		} finally {
-			busy = false;
-			if (!gone)
-				timer = setTimeout(load, REFRESH_MS);
-		}
+		const items = Array.isArray(r.items) ? r.items : [];
+		clear(grid).append(...items.map(card));
+		if (!items.length)
+			grid.append(h('p', { class: 'muted' },
+			    'No runtimes are configured.'));
+		const known = new Set(items.map((i) => i.runtime_id));
+		const loose = (r.diagnostics || []).filter(
+		    (d) => !known.has(d.runtime_id));
+		clear(extra).append(diagList(loose) || '');
 	}
+	const poll = poller(load, { status, err, what: 'runtimes' });
 
 	main.append(h('section', { class: 'view' },
 		h('div', { class: 'view-head' },
 			h('h1', {}, 'Runtimes'),
 			h('div', { class: 'tools' }, status,
 				h('button', { type: 'button', class: 'btn',
-					onclick: () => { clearTimeout(timer); load(); } },
+					onclick: () => poll.refresh() },
 				    'Refresh'))),
 		err, grid, extra));
-	load();
-	return () => { gone = true; clearTimeout(timer); };
+	poll.refresh();
+	return () => poll.stop();
 }

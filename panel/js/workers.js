@@ -5,15 +5,15 @@
  * never pretends to be complete.
  */
 import { api } from './api.js';
-import { h, clear, badge, errorBox, fmtTime, intentText } from './dom.js';
-import { REFRESH_MS } from './runtimes.js';
+import { h, clear, badge, intentText } from './dom.js';
+import { poller } from './poll.js';
 
 const STATUSES = ['running', 'stopped', 'cancelled'];
 
 export function workersView(main, params) {
 	const want = { runtime: params.get('runtime') || '',
 		status: params.get('status') || '' };
-	let items = [], runtimes = [], gone = false, timer = null, busy = false;
+	let items = [], runtimes = [];
 
 	const rtSel = h('select', { id: 'filter-runtime',
 		onchange: () => setFilter('runtime', rtSel.value) });
@@ -94,55 +94,36 @@ export function workersView(main, params) {
 		    'No workers yet. Create one with “New worker”.';
 	}
 
-	async function load() {
-		if (busy)
+	async function load(isGone) {
+		const [w, r] = await Promise.allSettled([
+			api('GET', '/workers'), api('GET', '/runtimes')]);
+		if (isGone())
 			return;
-		if (document.hidden) {	/* no polling in a background tab */
-			timer = setTimeout(load, REFRESH_MS);
-			return;
-		}
-		busy = true;
-		try {
-			const [w, r] = await Promise.allSettled([
-				api('GET', '/workers'), api('GET', '/runtimes')]);
-			if (gone)
-				return;
-			if (r.status === 'fulfilled' && Array.isArray(r.value.items))
-				runtimes = r.value.items;
-			if (w.status === 'rejected')
-				throw w.reason;
-			clear(err);
-			items = Array.isArray(w.value.items) ? w.value.items : [];
-			const diags = Array.isArray(w.value.diagnostics) ?
-			    w.value.diagnostics : [];
-			clear(partial);
-			if (diags.length)
-				partial.append(h('div', { class: 'alert alert-warn',
-					role: 'status' },
-					h('strong', {}, 'Partial list: '),
-					'workers of these runtimes are missing.',
-					h('ul', { class: 'diags' }, diags.map((d) =>
-					    h('li', { class: 'diag',
-						dataset: { runtimeId: d.runtime_id || '',
-							code: d.code || '' } },
-						h('b', {}, d.runtime_id || '?'), ': ',
-						d.message || '', ' ',
-						h('code', { class: 'errcode' },
-						    d.code || ''))))));
-			renderRuntimeOptions();
-			render();
-			status.textContent = `updated ${fmtTime()}`;
-		} catch (e) {
-			if (gone)
-				return;
-			clear(err).append(errorBox('Could not load workers.', e));
-			status.textContent = `failed ${fmtTime()}`;
-		} finally {
-			busy = false;
-			if (!gone)
-				timer = setTimeout(load, REFRESH_MS);
-		}
+		if (r.status === 'fulfilled' && Array.isArray(r.value.items))
+			runtimes = r.value.items;
+		if (w.status === 'rejected')
+			throw w.reason;
+		items = Array.isArray(w.value.items) ? w.value.items : [];
+		const diags = Array.isArray(w.value.diagnostics) ?
+		    w.value.diagnostics : [];
+		clear(partial);
+		if (diags.length)
+			partial.append(h('div', { class: 'alert alert-warn',
+				role: 'status' },
+				h('strong', {}, 'Partial list: '),
+				'workers of these runtimes are missing.',
+				h('ul', { class: 'diags' }, diags.map((d) =>
+				    h('li', { class: 'diag',
+					dataset: { runtimeId: d.runtime_id || '',
+						code: d.code || '' } },
+					h('b', {}, d.runtime_id || '?'), ': ',
+					d.message || '', ' ',
+					h('code', { class: 'errcode' },
+					    d.code || ''))))));
+		renderRuntimeOptions();
+		render();
 	}
+	const poll = poller(load, { status, err, what: 'workers' });
 
 	renderRuntimeOptions();
 	main.append(h('section', { class: 'view' },
@@ -157,6 +138,6 @@ export function workersView(main, params) {
 			h('label', { for: 'filter-status' }, 'Status'), stSel,
 			count),
 		err, partial, table, empty));
-	load();
-	return () => { gone = true; clearTimeout(timer); };
+	poll.refresh();
+	return () => poll.stop();
 }
