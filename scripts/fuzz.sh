@@ -91,7 +91,8 @@ done
 # shellcheck disable=SC2046,SC2086
 $CC $CFLAGS -I"$out" -I"$top/lib" $incs -DWRG_SYSCONFDIR='"/etc"' \
     $(pkg-config --cflags $pkgs) \
-    "$top/tests/fuzz/fuzz_$target.c" "$top"/lib/*.c $srcs \
+    "$top/tests/fuzz/fuzz_$target.c" "$top/tests/fuzz/fuzz_check.c" \
+    "$top"/lib/*.c $srcs \
     $(pkg-config --libs $pkgs) -pthread \
     -o "$out/fuzz_$target"
 # A dictionary of the target's tokens (JSON keys, route pieces, codes)

@@ -3,13 +3,18 @@
  * invariants. Unlike assert() it never compiles away (NDEBUG), and it
  * names the broken invariant on stderr before aborting, so a crash found
  * by libFuzzer or replayed by driver.c says what went wrong, not only
- * where.
+ * where. fuzz_check.c holds the small input and JSON helpers the targets
+ * share.
  */
 #ifndef WRG_FUZZ_CHECK_H
 #define WRG_FUZZ_CHECK_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <json-c/json.h>
 
 #define FUZZ_CHECK(cond, ...) do {					\
 	if (!(cond)) {							\
@@ -20,5 +25,16 @@
 		abort();						\
 	}								\
 } while (0)
+
+/* Splits off the bytes up to the next NUL (or the end) of *p as a new
+ * string owned by the caller, and advances past the NUL. */
+char *fuzz_take_field(const uint8_t **p, size_t *left);
+
+/* Member key of object o (borrowed), or NULL if o is not an object or
+ * has no such member. */
+struct json_object *fuzz_member(struct json_object *o, const char *key);
+
+/* As fuzz_member, but only a string member, as its (borrowed) text. */
+const char *fuzz_member_str(struct json_object *o, const char *key);
 
 #endif

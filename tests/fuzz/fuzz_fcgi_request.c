@@ -156,45 +156,6 @@ membody_read(void *arg, char *buf, size_t cap)
 	return (ssize_t)n;
 }
 
-/* Splits off the field that ends at the next NUL (or the input's end). */
-static char *
-take_field(const uint8_t **p, size_t *left)
-{
-	const uint8_t *nul = memchr(*p, 0, *left);
-	size_t n = nul ? (size_t)(nul - *p) : *left;
-	char *s = strndup((const char *)*p, n);
-
-	if (s == NULL)
-		abort();
-	*p += n;
-	*left -= n;
-	if (nul) {
-		(*p)++;
-		(*left)--;
-	}
-	return s;
-}
-
-static struct json_object *
-member(struct json_object *o, const char *key)
-{
-	struct json_object *m = NULL;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &m))
-		return NULL;
-	return m;
-}
-
-static const char *
-member_str(struct json_object *o, const char *key)
-{
-	struct json_object *m = member(o, key);
-
-	return m && json_object_is_type(m, json_type_string) ?
-	    json_object_get_string(m) : NULL;
-}
-
 static bool
 is_registry_id(const char *s)
 {
@@ -206,21 +167,22 @@ is_registry_id(const char *s)
 static void
 check_worker(struct json_object *w, const char *rt_id)
 {
-	const char *a = member_str(w, "runtime_id");
-	const char *b = member_str(member(w, "worker_ref"), "runtime_id");
+	const char *a = fuzz_member_str(w, "runtime_id");
+	const char *b = fuzz_member_str(fuzz_member(w, "worker_ref"),
+	    "runtime_id");
 
 	FUZZ_CHECK(a && b && strcmp(a, b) == 0, "worker ids %s/%s",
 	    a ? a : "-", b ? b : "-");
 	FUZZ_CHECK(rt_id ? strcmp(a, rt_id) == 0 : is_registry_id(a),
 	    "worker runtime_id %s", a);
-	FUZZ_CHECK(member_str(w, "worker_id") != NULL &&
-	    member_str(w, "worker_id")[0] != '\0', "worker without id");
+	FUZZ_CHECK(fuzz_member_str(w, "worker_id") != NULL &&
+	    fuzz_member_str(w, "worker_id")[0] != '\0', "worker without id");
 }
 
 static void
 check_ref(struct json_object *ref, const char *rt_id)
 {
-	const char *a = member_str(ref, "runtime_id");
+	const char *a = fuzz_member_str(ref, "runtime_id");
 
 	FUZZ_CHECK(a && strcmp(a, rt_id) == 0, "worker_ref.runtime_id %s",
 	    a ? a : "-");
@@ -234,8 +196,8 @@ check_own_id(struct json_object *o, const char *rt_id)
 	if (!json_object_is_type(o, json_type_object) ||
 	    !json_object_object_get_ex(o, "runtime_id", NULL))
 		return;
-	FUZZ_CHECK(member_str(o, "runtime_id") != NULL &&
-	    strcmp(member_str(o, "runtime_id"), rt_id) == 0,
+	FUZZ_CHECK(fuzz_member_str(o, "runtime_id") != NULL &&
+	    strcmp(fuzz_member_str(o, "runtime_id"), rt_id) == 0,
 	    "runtime_id of an ack/transcript/item is not the registry id");
 }
 
@@ -254,17 +216,19 @@ check_diagnostics(struct json_object *diags)
 	    "diagnostics not an array");
 	for (size_t i = 0; i < json_object_array_length(diags); i++) {
 		struct json_object *d = json_object_array_get_idx(diags, i);
-		const char *sev = member_str(d, "severity");
+		const char *sev = fuzz_member_str(d, "severity");
 
-		FUZZ_CHECK(is_registry_id(member_str(d, "runtime_id")),
+		FUZZ_CHECK(is_registry_id(fuzz_member_str(d, "runtime_id")),
 		    "diagnostic runtime_id");
-		FUZZ_CHECK(member_str(d, "code") != NULL, "diagnostic code");
+		FUZZ_CHECK(fuzz_member_str(d, "code") != NULL,
+		    "diagnostic code");
 		FUZZ_CHECK(sev && (strcmp(sev, "info") == 0 ||
 		    strcmp(sev, "warning") == 0 || strcmp(sev, "error") == 0),
 		    "diagnostic severity");
-		FUZZ_CHECK(member_str(d, "message") != NULL, "diag message");
+		FUZZ_CHECK(fuzz_member_str(d, "message") != NULL,
+		    "diag message");
 		check_no_secret("diagnostic message",
-		    member_str(d, "message"), ALL_SECRETS);
+		    fuzz_member_str(d, "message"), ALL_SECRETS);
 	}
 }
 
@@ -273,8 +237,8 @@ check_runtime_view(struct json_object *v, const char *rt_id)
 {
 	static const char *const st[] = { "available", "unreachable",
 	    "unauthorized", "timeout", "error" };
-	const char *id = member_str(v, "runtime_id");
-	const char *s = member_str(v, "status");
+	const char *id = fuzz_member_str(v, "runtime_id");
+	const char *s = fuzz_member_str(v, "status");
 	bool ok = false;
 
 	FUZZ_CHECK(rt_id ? id && strcmp(id, rt_id) == 0 : is_registry_id(id),
@@ -282,11 +246,12 @@ check_runtime_view(struct json_object *v, const char *rt_id)
 	for (size_t i = 0; s && i < sizeof(st) / sizeof(st[0]); i++)
 		ok = ok || strcmp(s, st[i]) == 0;
 	FUZZ_CHECK(ok, "runtime view status %s", s ? s : "-");
-	FUZZ_CHECK((member(v, "summary") == NULL) ==
+	FUZZ_CHECK((fuzz_member(v, "summary") == NULL) ==
 	    (strcmp(s, "available") != 0), "summary vs status %s", s);
-	FUZZ_CHECK(member(member(v, "summary"), "runtime_id") == NULL,
+	FUZZ_CHECK(fuzz_member(fuzz_member(v, "summary"), "runtime_id")
+	    == NULL,
 	    "summary keeps the runtime's own id");
-	check_diagnostics(member(v, "diagnostics"));
+	check_diagnostics(fuzz_member(v, "diagnostics"));
 }
 
 /* The 2xx body for route kind r (rt_id: the route's runtime). */
@@ -299,47 +264,48 @@ check_success(struct json_object *root, const struct route *r,
 
 	switch (r->kind) {
 	case ROUTE_HEALTH:
-		FUZZ_CHECK(member_str(root, "status") != NULL, "health");
+		FUZZ_CHECK(fuzz_member_str(root, "status") != NULL, "health");
 		break;
 	case ROUTE_RUNTIMES:
-		m = member(root, "items");
+		m = fuzz_member(root, "items");
 		FUZZ_CHECK(json_object_is_type(m, json_type_array), "items");
 		for (size_t i = 0; i < json_object_array_length(m); i++)
 			check_runtime_view(json_object_array_get_idx(m, i),
 			    NULL);
-		check_diagnostics(member(root, "diagnostics"));
+		check_diagnostics(fuzz_member(root, "diagnostics"));
 		break;
 	case ROUTE_RUNTIME:
-		check_runtime_view(member(root, "runtime"), rt_id);
+		check_runtime_view(fuzz_member(root, "runtime"), rt_id);
 		break;
 	case ROUTE_WORKERS_ALL:
 	case ROUTE_RUNTIME_WORKERS:
 		if (post) {
-			check_worker(member(root, "worker"), rt_id);
+			check_worker(fuzz_member(root, "worker"), rt_id);
 			break;
 		}
-		m = member(root, "items");
+		m = fuzz_member(root, "items");
 		FUZZ_CHECK(json_object_is_type(m, json_type_array), "items");
 		for (size_t i = 0; i < json_object_array_length(m); i++)
 			check_worker(json_object_array_get_idx(m, i),
 			    r->kind == ROUTE_WORKERS_ALL ? NULL : rt_id);
 		if (r->kind == ROUTE_WORKERS_ALL)
-			check_diagnostics(member(root, "diagnostics"));
+			check_diagnostics(fuzz_member(root, "diagnostics"));
 		break;
 	case ROUTE_WORKER:
-		check_worker(member(root, "worker"), rt_id);
+		check_worker(fuzz_member(root, "worker"), rt_id);
 		break;
 	case ROUTE_WORKER_INPUT:
 	case ROUTE_WORKER_STOP:
 	case ROUTE_WORKER_CANCEL:
-		check_ref(member(member(root, "ack"), "worker_ref"), rt_id);
-		check_own_id(member(root, "ack"), rt_id);
+		check_ref(fuzz_member(fuzz_member(root, "ack"), "worker_ref"),
+		    rt_id);
+		check_own_id(fuzz_member(root, "ack"), rt_id);
 		break;
 	case ROUTE_WORKER_TRANSCRIPT:
-		m = member(root, "transcript");
+		m = fuzz_member(root, "transcript");
 		check_own_id(m, rt_id);
-		check_ref(member(m, "worker_ref"), rt_id);
-		m = member(m, "items");
+		check_ref(fuzz_member(m, "worker_ref"), rt_id);
+		m = fuzz_member(m, "items");
 		FUZZ_CHECK(json_object_is_type(m, json_type_array),
 		    "transcript items");
 		for (size_t i = 0; i < json_object_array_length(m); i++) {
@@ -347,8 +313,9 @@ check_success(struct json_object *root, const struct route *r,
 			    json_object_array_get_idx(m, i);
 
 			check_own_id(it, rt_id);
-			if (member(it, "worker_ref") != NULL)
-				check_ref(member(it, "worker_ref"), rt_id);
+			if (fuzz_member(it, "worker_ref") != NULL)
+				check_ref(fuzz_member(it, "worker_ref"),
+				    rt_id);
 		}
 		break;
 	default:
@@ -529,8 +496,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		up = upstream_new(reg);
 	}
 	left = size - 5;
-	uri = take_field(&p, &left);
-	body = take_field(&p, &left);
+	uri = fuzz_take_field(&p, &left);
+	body = fuzz_take_field(&p, &left);
 	upbody = strndup((const char *)p, left);
 	if (upbody == NULL)
 		abort();
@@ -611,7 +578,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strstr(out.body, private_text[i]) == NULL,
 		    "'%s' leaked: %s", private_text[i], out.body);
 
-	err = member(root, "error");
+	err = fuzz_member(root, "error");
 	if (out.status == 200 || out.status == 201) {
 		FUZZ_CHECK(err == NULL, "2xx with error");
 		FUZZ_CHECK(routed_ok, "2xx for an unrouted request");
@@ -620,9 +587,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "201 for %s", route_name(r.kind));
 		check_success(root, &r, method, r.runtime_id);
 	} else {
-		const char *code = member_str(err, "code");
-		const char *rid_out = member_str(err, "request_id");
-		const char *rtid = member_str(err, "runtime_id");
+		const char *code = fuzz_member_str(err, "code");
+		const char *rid_out = fuzz_member_str(err, "request_id");
+		const char *rtid = fuzz_member_str(err, "runtime_id");
 		bool known = false;
 
 		for (size_t i = 0; code && i < sizeof(codes) /
@@ -633,16 +600,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    code ? code : "-");
 		FUZZ_CHECK(rid_out && strcmp(rid_out, out.request_id) == 0,
 		    "error.request_id");
-		FUZZ_CHECK(member_str(err, "message") != NULL, "message");
-		check_no_secret("error message", member_str(err, "message"),
+		FUZZ_CHECK(fuzz_member_str(err, "message") != NULL, "message");
+		check_no_secret("error message", fuzz_member_str(err,
+		    "message"),
 		    ALL_SECRETS);
 		if (strcmp(code, "runtime_rejected") == 0) {
-			const char *rc = member_str(err, "runtime_code");
+			const char *rc = fuzz_member_str(err, "runtime_code");
 
 			FUZZ_CHECK(rc && strlen(rc) >= 1 && strlen(rc) <= 64 &&
 			    strspn(rc, "abcdefghijklmnopqrstuvwxyz"
 			    "0123456789_.") == strlen(rc), "runtime_code");
-			FUZZ_CHECK(strlen(member_str(err, "message")) <= 300,
+			FUZZ_CHECK(strlen(fuzz_member_str(err, "message"))
+			    <= 300,
 			    "rejected message length");
 		}
 		if (rtid != NULL && strcmp(code, "runtime_not_found") != 0)

@@ -55,31 +55,11 @@ static const long statuses[] = { 200, 204, 299, 300, 400, 401, 403, 404,
 
 static struct registry *reg;
 
-static struct json_object *
-member(struct json_object *o, const char *key)
-{
-	struct json_object *m = NULL;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &m))
-		return NULL;
-	return m;
-}
-
-static const char *
-member_str(struct json_object *o, const char *key)
-{
-	struct json_object *m = member(o, key);
-
-	return m && json_object_is_type(m, json_type_string) ?
-	    json_object_get_string(m) : NULL;
-}
-
 /* If o has a runtime_id member, it is the registry id. */
 static void
 check_own_id(struct json_object *o, const char *what)
 {
-	struct json_object *m = member(o, "runtime_id");
+	struct json_object *m = fuzz_member(o, "runtime_id");
 	const char *s;
 
 	if (m == NULL && !(json_object_is_type(o, json_type_object) &&
@@ -94,8 +74,8 @@ check_own_id(struct json_object *o, const char *what)
 static void
 check_ref(struct json_object *ref, const char *what)
 {
-	const char *s = member_str(ref, "runtime_id");
-	const char *w = member_str(ref, "worker_id");
+	const char *s = fuzz_member_str(ref, "runtime_id");
+	const char *w = fuzz_member_str(ref, "worker_id");
 
 	FUZZ_CHECK(s && strcmp(s, REG_ID) == 0, "%s.worker_ref.runtime_id",
 	    what);
@@ -105,14 +85,15 @@ check_ref(struct json_object *ref, const char *what)
 static void
 check_worker(struct json_object *w)
 {
-	const char *id = member_str(w, "worker_id");
+	const char *id = fuzz_member_str(w, "worker_id");
 
 	FUZZ_CHECK(json_object_is_type(w, json_type_object), "worker");
 	FUZZ_CHECK(id && id[0] != '\0', "worker_id");
-	FUZZ_CHECK(member_str(w, "status") != NULL, "worker status");
-	FUZZ_CHECK(member_str(w, "runtime_id") != NULL, "worker runtime_id");
+	FUZZ_CHECK(fuzz_member_str(w, "status") != NULL, "worker status");
+	FUZZ_CHECK(fuzz_member_str(w, "runtime_id") != NULL,
+	    "worker runtime_id");
 	check_own_id(w, "worker");
-	check_ref(member(w, "worker_ref"), "worker");
+	check_ref(fuzz_member(w, "worker_ref"), "worker");
 }
 
 /* The output is strict JSON once serialized. */
@@ -140,7 +121,7 @@ check_summary(struct json_object *out, struct json_object *rt,
 	struct json_object *lim;
 
 	FUZZ_CHECK(json_object_is_type(out, json_type_object), "summary");
-	FUZZ_CHECK(member_str(out, "status") != NULL, "summary status");
+	FUZZ_CHECK(fuzz_member_str(out, "status") != NULL, "summary status");
 	json_object_object_foreach(out, key, val) {
 		bool ok = false;
 
@@ -149,13 +130,15 @@ check_summary(struct json_object *out, struct json_object *rt,
 			ok = ok || strcmp(key, keep[i]) == 0;
 		FUZZ_CHECK(ok, "summary keeps '%s'", key);
 	}
-	lim = member(member(rt, "limits"), "max_transcript_projection_items");
+	lim = fuzz_member(fuzz_member(rt, "limits"),
+	    "max_transcript_projection_items");
 	if (lim != NULL && json_object_is_type(lim, json_type_int))
 		FUZZ_CHECK(max_items == (long)json_object_get_int64(lim),
 		    "max_transcript");
 	else
 		FUZZ_CHECK(max_items == -1, "max_transcript without limit");
-	FUZZ_CHECK(dname == member_str(rt, "display_name"), "display_name");
+	FUZZ_CHECK(dname == fuzz_member_str(rt, "display_name"),
+	    "display_name");
 }
 
 static bool
@@ -237,7 +220,8 @@ fuzz_apierr(const uint8_t *data, size_t size)
 		FUZZ_CHECK(r.status == u.status, "resp status");
 		root = wjson_parse(r.body, r.body_len, WJSON_MAX_DEPTH);
 		FUZZ_CHECK(root != NULL, "error body %s", r.body);
-		FUZZ_CHECK(member_str(member(root, "error"), "code") != NULL,
+		FUZZ_CHECK(fuzz_member_str(fuzz_member(root, "error"), "code")
+		    != NULL,
 		    "error.code");
 		json_object_put(root);
 		resp_clear(&r);
@@ -287,7 +271,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		out = rewrite_transcript(root, REG_ID);
 		break;
 	case 4:
-		rt = member(root, "runtime");
+		rt = fuzz_member(root, "runtime");
 		out = rewrite_runtime_summary(root, &max_items, &dname);
 		if (out != NULL)
 			check_summary(out, rt, max_items, dname);
@@ -316,14 +300,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_worker(out);
 		break;
 	case 2:
-		FUZZ_CHECK(member_str(out, "status") != NULL, "ack status");
+		FUZZ_CHECK(fuzz_member_str(out, "status") != NULL,
+		    "ack status");
 		check_own_id(out, "ack");
-		check_ref(member(out, "worker_ref"), "ack");
+		check_ref(fuzz_member(out, "worker_ref"), "ack");
 		break;
 	case 3:
 		check_own_id(out, "transcript");
-		check_ref(member(out, "worker_ref"), "transcript");
-		rt = member(out, "items");
+		check_ref(fuzz_member(out, "worker_ref"), "transcript");
+		rt = fuzz_member(out, "items");
 		FUZZ_CHECK(json_object_is_type(rt, json_type_array), "items");
 		for (size_t i = 0; i < json_object_array_length(rt); i++) {
 			struct json_object *it =
@@ -332,9 +317,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(json_object_is_type(it, json_type_object),
 			    "item");
 			check_own_id(it, "transcript item");
-			if (member(it, "worker_ref") != NULL ||
+			if (fuzz_member(it, "worker_ref") != NULL ||
 			    json_object_object_get_ex(it, "worker_ref", NULL))
-				check_ref(member(it, "worker_ref"), "item");
+				check_ref(fuzz_member(it, "worker_ref"),
+				    "item");
 		}
 		break;
 	default:

@@ -39,26 +39,6 @@ static const char *const contract_codes[] = { "backend.runtime_not_found",
     "backend.observation_only", "backend.slow_consumer",
     "backend.shutting_down" };
 
-static struct json_object *
-member(struct json_object *o, const char *key)
-{
-	struct json_object *m = NULL;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &m))
-		return NULL;
-	return m;
-}
-
-static const char *
-member_str(struct json_object *o, const char *key)
-{
-	struct json_object *m = member(o, key);
-
-	return m && json_object_is_type(m, json_type_string) ?
-	    json_object_get_string(m) : NULL;
-}
-
 static bool
 same_str(const char *a, const char *b)
 {
@@ -70,7 +50,7 @@ check_event(const struct frame_in *in, struct json_object *src)
 {
 	static const char *const keys[] = { "cursor", "event_id",
 	    "runtime_id", "worker_id", "payload" };
-	struct json_object *out, *env, *senv = member(src, "envelope");
+	struct json_object *out, *env, *senv = fuzz_member(src, "envelope");
 	struct json_object *pl;
 	const char *ev;
 	size_t n = 0;
@@ -82,32 +62,34 @@ check_event(const struct frame_in *in, struct json_object *src)
 	FUZZ_CHECK(out != NULL, "event frame is not strict JSON: %s",
 	    in->out);
 	FUZZ_CHECK(json_object_object_length(out) == 2 &&
-	    same_str(member_str(out, "kind"), "event"), "event frame %s",
+	    same_str(fuzz_member_str(out, "kind"), "event"), "event frame %s",
 	    in->out);
-	env = member(out, "envelope");
+	env = fuzz_member(out, "envelope");
 	FUZZ_CHECK(json_object_is_type(env, json_type_object) &&
 	    json_object_object_length(env) == 5, "envelope %s", in->out);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		FUZZ_CHECK(json_object_object_get_ex(env, keys[i], NULL),
 		    "envelope lacks %s", keys[i]);
-	FUZZ_CHECK(same_str(member_str(env, "runtime_id"), REG_ID),
+	FUZZ_CHECK(same_str(fuzz_member_str(env, "runtime_id"), REG_ID),
 	    "runtime_id %s", in->out);
-	FUZZ_CHECK(same_str(member_str(env, "cursor"),
-	    member_str(senv, "cursor")), "cursor changed");
-	FUZZ_CHECK(same_str(member_str(env, "cursor"), in->cursor),
+	FUZZ_CHECK(same_str(fuzz_member_str(env, "cursor"),
+	    fuzz_member_str(senv, "cursor")), "cursor changed");
+	FUZZ_CHECK(same_str(fuzz_member_str(env, "cursor"), in->cursor),
 	    "in->cursor");
 	n = strlen(in->cursor);
 	FUZZ_CHECK(n >= 1 && n <= FRAME_CURSOR_MAX, "cursor length %zu", n);
-	FUZZ_CHECK(same_str(member_str(env, "event_id"),
-	    member_str(senv, "event_id")), "event_id changed");
-	FUZZ_CHECK(same_str(member_str(env, "worker_id"),
-	    member_str(senv, "worker_id")), "worker_id changed");
-	FUZZ_CHECK(member_str(env, "worker_id")[0] != '\0', "empty worker");
-	pl = member(senv, "payload");
-	FUZZ_CHECK(json_object_equal(member(env, "payload"), pl),
+	FUZZ_CHECK(same_str(fuzz_member_str(env, "event_id"),
+	    fuzz_member_str(senv, "event_id")), "event_id changed");
+	FUZZ_CHECK(same_str(fuzz_member_str(env, "worker_id"),
+	    fuzz_member_str(senv, "worker_id")), "worker_id changed");
+	FUZZ_CHECK(fuzz_member_str(env, "worker_id")[0] != '\0',
+	    "empty worker");
+	pl = fuzz_member(senv, "payload");
+	FUZZ_CHECK(json_object_equal(fuzz_member(env, "payload"), pl),
 	    "payload changed: %s", in->out);
-	ev = member_str(pl, "event");
-	snap = strncmp(member_str(senv, "event_id"), "snapshot:", 9) == 0 ||
+	ev = fuzz_member_str(pl, "event");
+	snap = strncmp(fuzz_member_str(senv, "event_id"), "snapshot:", 9)
+	    == 0 ||
 	    same_str(ev, "snapshot");
 	FUZZ_CHECK(in->snapshot == snap, "snapshot flag");
 	json_object_put(out);
@@ -125,12 +107,12 @@ check_diag_frame(enum frame_diag d, const char *runtime_msg)
 	FUZZ_CHECK(s != NULL && strlen(s) == len, "diag frame");
 	o = wjson_parse(s, len, WJSON_MAX_DEPTH);
 	FUZZ_CHECK(o != NULL && json_object_object_length(o) == 2 &&
-	    same_str(member_str(o, "kind"), "diagnostic"), "diag %s", s);
-	dg = member(o, "diagnostic");
+	    same_str(fuzz_member_str(o, "kind"), "diagnostic"), "diag %s", s);
+	dg = fuzz_member(o, "diagnostic");
 	FUZZ_CHECK(json_object_is_type(dg, json_type_object) &&
 	    json_object_object_length(dg) == 2, "diag body %s", s);
-	code = member_str(dg, "code");
-	msg = member_str(dg, "message");
+	code = fuzz_member_str(dg, "code");
+	msg = fuzz_member_str(dg, "message");
 	for (size_t i = 0; code && i < sizeof(contract_codes) /
 	    sizeof(contract_codes[0]); i++)
 		known = known || strcmp(code, contract_codes[i]) == 0;
@@ -158,8 +140,8 @@ check_diag_frame(enum frame_diag d, const char *runtime_msg)
 static void
 check_diagnostic(const struct frame_in *in, struct json_object *src)
 {
-	struct json_object *d = member(src, "diagnostic");
-	const char *code = member_str(d, "code");
+	struct json_object *d = fuzz_member(src, "diagnostic");
+	const char *code = fuzz_member_str(d, "code");
 	size_t n = strlen(in->runtime_code);
 
 	FUZZ_CHECK(in->out == NULL, "diagnostic with out");
@@ -181,7 +163,7 @@ check_diagnostic(const struct frame_in *in, struct json_object *src)
 		FUZZ_CHECK(c == (unsigned char)code[i] || c == '?',
 		    "runtime_code is not the runtime's code");
 	}
-	check_diag_frame(in->diag, member_str(d, "message"));
+	check_diag_frame(in->diag, fuzz_member_str(d, "message"));
 }
 
 int
@@ -199,13 +181,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case FRAME_OK:
 		FUZZ_CHECK(src != NULL, "accepted what wjson refuses");
 		if (in.kind == FRAME_EVENT) {
-			FUZZ_CHECK(same_str(member_str(src, "kind"), "event"),
+			FUZZ_CHECK(same_str(fuzz_member_str(src, "kind"),
+			    "event"),
 			    "kind");
 			check_event(&in, src);
 		} else {
 			FUZZ_CHECK(in.kind == FRAME_DIAGNOSTIC, "kind %d",
 			    (int)in.kind);
-			FUZZ_CHECK(same_str(member_str(src, "kind"),
+			FUZZ_CHECK(same_str(fuzz_member_str(src, "kind"),
 			    "diagnostic"), "kind");
 			check_diagnostic(&in, src);
 		}

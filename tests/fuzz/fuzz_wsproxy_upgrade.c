@@ -49,24 +49,6 @@ static const char conf_list[] =
 
 static struct registry *regs[2];
 
-static char *
-take_field(const uint8_t **p, size_t *left)
-{
-	const uint8_t *nul = memchr(*p, 0, *left);
-	size_t n = nul ? (size_t)(nul - *p) : *left;
-	char *s = strndup((const char *)*p, n);
-
-	if (s == NULL)
-		abort();
-	*p += n;
-	*left -= n;
-	if (nul) {
-		(*p)++;
-		(*left)--;
-	}
-	return s;
-}
-
 static int
 hexval(char c)
 {
@@ -230,9 +212,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	reg = regs[(data[0] >> 2) & 1];
 	left = size - 1;
-	path = take_field(&p, &left);
-	origin = take_field(&p, &left);
-	host = take_field(&p, &left);
+	path = fuzz_take_field(&p, &left);
+	origin = fuzz_take_field(&p, &left);
+	host = fuzz_take_field(&p, &left);
 	cursor = strndup((const char *)p, left);
 	if (cursor == NULL)
 		abort();
