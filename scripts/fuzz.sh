@@ -51,12 +51,12 @@ route|wjson|registry)
 fcgi_request)
 	extra="src/apierr.c src/handler.c src/resp.c src/rewrite.c
 	    src/rtstate.c tests/unit/test_fcgi_fake_upstream.c"
-	incs="-I$top/src"
+	incs="-I$top/src -I$top/tests/unit"
 	;;
 fcgi_upstream)
 	extra="src/apierr.c src/resp.c src/rewrite.c
 	    tests/unit/test_fcgi_fake_upstream.c"
-	incs="-I$top/src"
+	incs="-I$top/src -I$top/tests/unit"
 	;;
 wsproxy_frame)
 	extra="wsproxy/frame.c"

@@ -11,25 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "upstream.h"
+#include "test_fcgi_fake_upstream.h"
 #include "xalloc.h"
-
-#define FAKE_MAX 16
 
 struct fake_answer {
 	char rt[65];
 	enum upstream_err err;
 	long status;
 	char *body;
-};
-
-struct fake_call {
-	char rt[65];
-	bool post;
-	char path[2048];
-	char body[4096];
-	char request_id[128];
-	size_t batch;
 };
 
 struct fake_answer fake_answers[FAKE_MAX];

@@ -18,23 +18,10 @@
 #include <string.h>
 
 #include "handler.h"
+#include "test_fcgi_fake_upstream.h"
 #include "wjson.h"
 #include "wlog.h"
 
-/* The fake upstream's script and record (test_fcgi_fake_upstream.c). */
-struct fake_call {
-	char rt[65];
-	bool post;
-	char path[2048];
-	char body[4096];
-	char request_id[128];
-	size_t batch;
-};
-extern struct fake_call fake_calls[];
-extern size_t fake_ncalls;
-void fake_reset(void);
-void fake_set(const char *rt, enum upstream_err err, long status,
-    const char *body);
 
 static const char conf[] =
     "{\"api_prefix\": \"/api\","
