@@ -9,6 +9,7 @@
 #   fcgi_upstream                   rewrite.c + apierr.c on runtime bodies
 #   wsproxy_frame                   wsproxy/frame.c on runtime WS frames
 #   wsproxy_upgrade                 wsproxy/upgrade.c on browser upgrades
+#   wsproxy_head                    wsproxy/head.c on raw request heads
 # Builds lib/, the sources the target needs and the target with
 # -fsanitize=fuzzer,address,undefined (UBSan fatal) in build-fuzz/ (or
 # $WRG_FUZZ_OUT), runs it for SECONDS (default 60) on a copy of the seed
@@ -22,7 +23,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 targets="route wjson registry fcgi_request fcgi_upstream wsproxy_frame
-    wsproxy_upgrade"
+    wsproxy_upgrade wsproxy_head"
 if [ "${1:-}" = --list ]; then
 	for t in $targets; do
 		echo "$t"
@@ -64,6 +65,10 @@ wsproxy_frame)
 	;;
 wsproxy_upgrade)
 	extra="wsproxy/frame.c wsproxy/upgrade.c"
+	incs="-I$top/wsproxy"
+	;;
+wsproxy_head)
+	extra="wsproxy/head.c"
 	incs="-I$top/wsproxy"
 	;;
 *)

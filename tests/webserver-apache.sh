@@ -52,7 +52,7 @@ t_webserver_start_apache() {
 		# WRG_APACHE_EXTRA_MODULES: more modules for tests that extend
 		# the generated site (e.g. proxy_balancer for scale-out).
 		for m in mpm_event authz_core mime dir proxy proxy_fcgi \
-		    proxy_http ${WRG_APACHE_EXTRA_MODULES:-}; do
+		    proxy_http headers ${WRG_APACHE_EXTRA_MODULES:-}; do
 			echo "LoadModule ${m}_module $mods/mod_$m.so"
 		done
 		cat <<-APA

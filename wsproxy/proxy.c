@@ -33,9 +33,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <libwebsockets.h>
 
 #include "frame.h"
+#include "front.h"
+#include "head.h"
 #include "ids.h"
 #include "resolve.h"
 #include "resume.h"
@@ -55,6 +58,12 @@
 #define PROXY_FRAME_OVERHEAD 256
 /* How often the service loop looks at the signal flags. */
 #define PROXY_SIG_POLL_US (100 * LWS_US_PER_MS)
+/* lws builds a client handshake in its per-thread serve buffer (default
+ * 4096). The biggest one the config allows: request line with base_path
+ * and a worker id escaped three times over (< 2048 + 3 * 256 + 128),
+ * Host (< 2048), "Authorization: Bearer " + a 4096-byte token, and lws'
+ * own ~500 bytes: < 9.6 KiB. 16 KiB holds it with room to spare. */
+#define PROXY_SERV_BUF_SIZE (16 * 1024)
 
 struct proxy_cfg {
 	struct registry *reg;
@@ -77,7 +86,9 @@ struct proxy_client_vh {
 
 struct proxy {
 	struct lws_context *ctx;
-	struct lws_vhost *server;
+	struct lws_vhost *server;	/* browser requests, handed over */
+	struct lws_vhost *listener;	/* raw accepts (front.h) */
+	struct front *front;
 	struct proxy_cfg *cfg;
 	const char *config_path;
 	struct proxy_client_vh *client_vhs;
@@ -117,6 +128,7 @@ struct session {
 	bool final;		/* no more upstream connects */
 	bool upstream_gone_seen;
 	bool conn_had_cursor;	/* this upstream leg was asked ?cursor= */
+	bool handshake_unbuildable;	/* our headers did not fit lws' buffer */
 	int closing;		/* close code once the queue drained */
 };
 
@@ -489,6 +501,7 @@ session_connect(struct session *s)
 	wlog(WLOG_DEBUG, s->id, s->runtime_id, "connecting to %s%s (%s)",
 	    rt->base_url, path, address);
 	s->upstream_gone_seen = false;
+	s->handshake_unbuildable = false;
 	lws_sul_schedule(p->ctx, 0, &s->sul_connect_to,
 	    session_connect_timeout_cb,
 	    (lws_usec_t)rt->connect_timeout_ms * LWS_US_PER_MS);
@@ -584,8 +597,15 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		    (int)strlen(val), pp, end);
 		explicit_bzero(val, strlen(val));
 		free(val);
-		if (r)
+		if (r) {
+			/* lws then frees the wsi without CONNECTION_ERROR
+			 * (see WSI_DESTROY below); retrying cannot help. */
+			wlog(WLOG_ERR, s->id, s->runtime_id, "the upstream "
+			    "handshake does not fit lws' buffer (token of "
+			    "%zu bytes)", strlen(tok));
+			s->handshake_unbuildable = true;
 			return -1;
+		}
 		break;
 	}
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -676,6 +696,31 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		s->rx_len = 0;
 		session_upstream_lost(s);
 		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		/* Runs for every client wsi lws frees through its close
+		 * path (it calls protocols[0] of the wsi's vhost, and client
+		 * vhosts hold only this protocol). Every leg that ended
+		 * through CONNECTION_ERROR, CLIENT_CLOSED or our own
+		 * session_drop_upstream was detached already; a session
+		 * still attached here means lws freed the wsi without
+		 * telling us otherwise (lws 4.1: a handshake it could not
+		 * build or write, "chs"/"cws" in client-http.c). */
+		if (!s)
+			break;
+		lws_set_opaque_user_data(wsi, NULL);
+		if (s->upstream == wsi)
+			s->upstream = NULL;
+		s->rx_len = 0;
+		if (s->handshake_unbuildable) {
+			s->upstream_gone_seen = true;
+			session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
+			    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
+			break;
+		}
+		wlog(WLOG_WARN, s->id, s->runtime_id, "upstream connection "
+		    "to %s ended before the handshake", s->rt->base_url);
+		session_upstream_lost(s);
+		break;
 	default:
 		break;
 	}
@@ -692,24 +737,12 @@ static void
 proxy_refuse(struct lws *wsi, unsigned status, const char *body)
 {
 	unsigned char buf[LWS_PRE + 1024];
-	char *start = (char *)buf + LWS_PRE;
-	size_t cap = sizeof(buf) - LWS_PRE;
-	const char *reason = status == 400 ? "Bad Request" :
-	    status == 403 ? "Forbidden" : status == 404 ? "Not Found" :
-	    status == 503 ? "Service Unavailable" : "Error";
-	int n;
+	size_t n;
 
-	n = snprintf(start, cap, "HTTP/1.1 %u %s\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "Connection: close\r\n"
-	    "Content-Length: %zu\r\n\r\n%s", status, reason, strlen(body),
-	    body);
-	if (n < 0 || (size_t)n >= cap)
-		return;
-	lws_write(wsi, (unsigned char *)start, (size_t)n,
-	    LWS_WRITE_HTTP_HEADERS);
+	n = front_refusal((char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE,
+	    status, body);
+	if (n)
+		lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_HEADERS);
 }
 
 /* Copies header h into a fresh string, or NULL when absent or huge. */
@@ -729,43 +762,53 @@ proxy_hdr(struct lws *wsi, enum lws_token_indexes h)
 	return s;
 }
 
+/* The upgrade's checks, on the raw request-target front.c kept (lws'
+ * own WSI_TOKEN_GET_URI is decoded lossily: '+' as a space). */
 static enum upgrade_result
 proxy_check(struct proxy *p, struct lws *wsi, struct route *rt)
 {
-	char *uri = proxy_hdr(wsi, WSI_TOKEN_GET_URI);
+	const struct front_req *req = front_req_of(p->front, wsi);
 	char *origin = proxy_hdr(wsi, WSI_TOKEN_ORIGIN);
 	char *host = proxy_hdr(wsi, WSI_TOKEN_HOST);
 	enum upgrade_result r = UPGRADE_NOT_FOUND;
 
-	if (uri)
-		r = upgrade_check(p->cfg->reg, uri, strlen(uri), origin,
-		    host, rt);
+	if (req)
+		r = upgrade_check(p->cfg->reg, req->target, req->path_len,
+		    origin, host, req->proto, rt);
 	if (r == UPGRADE_FORBIDDEN)
 		wlog(WLOG_WARN, NULL, rt->runtime_id,
 		    "upgrade refused: origin not allowed");
-	free(uri);
 	free(origin);
 	free(host);
 	return r;
 }
 
-/* The ?cursor= of the upgrade: 0 none, 1 found (copied), -1 malformed. */
+/* The first cursor= of the upgrade's raw query: 0 none (or empty), 1
+ * found (decoded, copied), -1 malformed. */
 static int
-proxy_cursor_arg(struct lws *wsi, char *out, size_t cap)
+proxy_cursor_arg(struct proxy *p, struct lws *wsi, char *out, size_t cap)
 {
-	char buf[4096];
-	int n;
+	const struct front_req *req = front_req_of(p->front, wsi);
+	const char *q, *end;
+	char *v;
+	int vlen, rc = -1;
 
-	for (n = 0; lws_hdr_copy_fragment(wsi, buf, sizeof(buf),
-	    WSI_TOKEN_HTTP_URI_ARGS, n) >= 0; n++) {
-		if (strncmp(buf, "cursor=", 7) != 0)
+	if (!req || req->target[req->path_len] != '?')
+		return 0;
+	for (q = req->target + req->path_len + 1; *q; q = end + !!*end) {
+		end = q + strcspn(q, "&;");
+		if (end - q < 7 || strncmp(q, "cursor=", 7) != 0)
 			continue;
-		if (!buf[7])
+		if (end - q == 7)
 			return 0;
-		if (!frame_cursor_valid(buf + 7) || strlen(buf + 7) >= cap)
-			return -1;
-		snprintf(out, cap, "%s", buf + 7);
-		return 1;
+		v = curl_easy_unescape(NULL, q + 7, (int)(end - q - 7), &vlen);
+		if (v && (size_t)vlen == strlen(v) && (size_t)vlen < cap &&
+		    frame_cursor_valid(v)) {
+			snprintf(out, cap, "%s", v);
+			rc = 1;
+		}
+		curl_free(v);
+		return rc;
 	}
 	return 0;
 }
@@ -819,7 +862,7 @@ session_new(struct proxy *p, struct lws *wsi)
 		    LWS_CLOSE_STATUS_NORMAL, false);
 		return s;
 	}
-	c = proxy_cursor_arg(wsi, cursor, sizeof(cursor));
+	c = proxy_cursor_arg(p, wsi, cursor, sizeof(cursor));
 	if (c < 0) {
 		wlog(WLOG_INFO, s->id, s->runtime_id,
 		    "stream refused: malformed cursor");
@@ -916,6 +959,10 @@ proxy_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 			    "browser sent a data frame");
 		session_finish(s, FRAME_DIAG_OBSERVATION_ONLY,
 		    LWS_CLOSE_STATUS_POLICY_VIOLATION, false);
+		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		/* This vhost's protocols[0]: every browser wsi ends here. */
+		front_req_release(wsi);
 		break;
 	case LWS_CALLBACK_CLOSED:
 		if (!s)
@@ -1033,7 +1080,8 @@ proxy_reload(struct proxy *p)
 	    p->config_path, reg->runtime_count);
 }
 
-/* Creates the browser-facing vhost on wsproxy.listen. */
+/* Creates the listening vhost on wsproxy.listen, which accepts raw
+ * sockets for front.c, and the browser vhost front.c hands requests to. */
 static int
 proxy_listen(struct proxy *p)
 {
@@ -1044,8 +1092,23 @@ proxy_listen(struct proxy *p)
 
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = "browser";
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = proxy_server_protocols;
 	info.retry_and_idle_policy = p->policy;
+	p->server = lws_create_vhost(p->ctx, &info);
+	if (!p->server) {
+		wlog(WLOG_ERR, NULL, NULL, "cannot create the browser vhost");
+		return -1;
+	}
+	front_set_browser_vhost(p->front, p->server);
+
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "listener";
+	info.protocols = front_protocols;
+	info.user = p->front;
+	info.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+	info.listen_accept_role = "raw-skt";
+	info.listen_accept_protocol = "wrg-head";
 	if (w->listen_unix) {
 		/* Replace a stale socket from an earlier run, nothing
 		 * else. */
@@ -1068,10 +1131,10 @@ proxy_listen(struct proxy *p)
 	 * process-wide umask change is seen by nothing else. */
 	if (w->listen_unix)
 		um = umask(0117);
-	p->server = lws_create_vhost(p->ctx, &info);
+	p->listener = lws_create_vhost(p->ctx, &info);
 	if (w->listen_unix)
 		umask(um);
-	if (!p->server) {
+	if (!p->listener) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s", w->listen);
 		return -1;
 	}
@@ -1090,6 +1153,7 @@ proxy_run(struct registry *reg, const char *config_path)
 
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg_new(reg);
+	p.front = front_new();
 	p.config_path = config_path;
 	if (reg->wsproxy.ping_interval_s) {
 		unsigned ping = reg->wsproxy.ping_interval_s;
@@ -1106,6 +1170,10 @@ proxy_run(struct registry *reg, const char *config_path)
 	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.user = &p;
+	info.pt_serv_buf_size = PROXY_SERV_BUF_SIZE;
+	/* Browser heads with big cookies: front.c caps them at HEAD_MAX
+	 * (431 beyond), lws must hold what front.c accepts. */
+	info.max_http_header_data = HEAD_MAX;
 	p.ctx = lws_create_context(&info);
 	if (!p.ctx) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot create the lws context");
@@ -1168,6 +1236,7 @@ out:
 		free(c->key);
 		free(c);
 	}
+	front_free(p.front);
 	cfg_unref(p.cfg);
 	return rc;
 }

@@ -13,30 +13,6 @@
 
 #include "xalloc.h"
 
-char *
-upgrade_path_encode(const char *decoded, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *out = xmalloc(len * 3 + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)decoded[i];
-
-		if (c == '/' || (c >= 'a' && c <= 'z') ||
-		    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			*o++ = (char)c;
-		} else {
-			*o++ = '%';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* Splits "host[:port]" (IPv6 in brackets) at auth[0..n): *host and *hlen
  * name the host (brackets kept), *port the port or dflt when there is
  * none. Returns false for an empty host or a malformed port. */
@@ -84,7 +60,7 @@ upgrade_split_authority(const char *auth, size_t n, unsigned dflt,
 
 bool
 upgrade_origin_allowed(const struct registry *reg, const char *origin,
-    const char *host)
+    const char *host, const char *proto)
 {
 	const char *sep, *auth, *oh, *hh;
 	size_t i, ol, hl;
@@ -98,14 +74,19 @@ upgrade_origin_allowed(const struct registry *reg, const char *origin,
 				return true;
 		return false;
 	}
-	/* Same host and same port. The Origin's port defaults by its scheme
-	 * (http 80, https 443). A Host header without a port is what a
-	 * browser sends for its scheme's default port; the proxy cannot see
-	 * that scheme behind a web server, so it stands for the Origin
-	 * scheme's default port (http://h and https://h both match Host h,
-	 * http://h:8080 does not); a Host with a port must match exactly
-	 * (https://h does not match Host h:80). */
+	/* Same scheme, host and port. The scheme the browser used is what
+	 * the web server in front says (X-Forwarded-Proto or Forwarded);
+	 * without either the browser reached us directly, over plain http.
+	 * The Origin's port defaults by its scheme (http 80, https 443), and
+	 * a Host header without a port stands for that default port; a Host
+	 * with a port must match exactly (https://h does not match Host
+	 * h:80). */
 	if (!host || !*host || !(sep = strstr(origin, "://")))
+		return false;
+	if (!proto || !*proto)
+		proto = "http";
+	if ((size_t)(sep - origin) != strlen(proto) ||
+	    strncasecmp(origin, proto, strlen(proto)) != 0)
 		return false;
 	if ((size_t)(sep - origin) == 4 && strncasecmp(origin, "http", 4) == 0)
 		dflt = 80;
@@ -121,14 +102,13 @@ upgrade_origin_allowed(const struct registry *reg, const char *origin,
 }
 
 enum upgrade_result
-upgrade_check(const struct registry *reg, const char *decoded_path,
-    size_t len, const char *origin, const char *host, struct route *rt)
+upgrade_check(const struct registry *reg, const char *path, size_t len,
+    const char *origin, const char *host, const char *proto, struct route *rt)
 {
 	enum upgrade_result res = UPGRADE_NOT_FOUND;
-	char *enc = upgrade_path_encode(decoded_path, len);
 	enum route_err e;
 
-	e = route_parse(reg->api_prefix, enc, strlen(enc), rt);
+	e = route_parse(reg->api_prefix, path, len, rt);
 	if (e == ROUTE_ERR_NOT_FOUND ||
 	    rt->kind != ROUTE_WORKER_EVENTS_WS) {
 		res = UPGRADE_NOT_FOUND;
@@ -138,13 +118,12 @@ upgrade_check(const struct registry *reg, const char *decoded_path,
 		res = UPGRADE_BAD_ID;
 		goto out;
 	}
-	if (!upgrade_origin_allowed(reg, origin, host)) {
+	if (!upgrade_origin_allowed(reg, origin, host, proto)) {
 		res = UPGRADE_FORBIDDEN;
 		goto out;
 	}
 	res = UPGRADE_OK;
 out:
-	free(enc);
 	return res;
 }
 

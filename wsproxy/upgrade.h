@@ -2,15 +2,15 @@
  * upgrade — the checks on a browser's WebSocket upgrade and the upstream
  * path built from it, as pure functions for unit tests:
  *
- *  - the path goes through lib/route.h, exactly like wrg.fcgi. lws hands
- *    us the path already percent-decoded once, so it is re-encoded byte by
- *    byte first (upgrade_path_encode) and route_parse decodes it back: an
- *    id reaches the runtime decoded exactly once, as in REST;
+ *  - the raw request path (read by front.c before lws decodes it) goes
+ *    through lib/route.h exactly as REQUEST_URI does in wrg.fcgi, so an
+ *    id addresses the same worker over REST and WebSocket;
  *  - the Origin against allowed_origins (empty list: the Origin must
- *    name the Host header's host and port, the Origin's port defaulting
- *    by its scheme and a Host without a port standing for that default,
- *    see docs/wsproxy.md; no Origin header at all is a non-browser
- *    client and allowed);
+ *    name the scheme the browser used, as the web server in front
+ *    forwards it, and the Host header's host and port, the Origin's port
+ *    defaulting by its scheme and a Host without a port standing for
+ *    that default, see docs/wsproxy.md; no Origin header at all is a
+ *    non-browser client and allowed);
  *  - the upstream path: base_path + "/v1/workers/" + one escaped segment
  *    (curl_easy_escape) + "/events/ws" [+ "?cursor=" + escaped cursor].
  */
@@ -30,22 +30,20 @@ enum upgrade_result {
 	UPGRADE_FORBIDDEN	/* Origin refused: HTTP 403 */
 };
 
-/* Percent-encodes every byte of decoded[0..len) except '/' and RFC 3986
- * unreserved characters. Returns a new NUL-ended string (caller frees). */
-char *upgrade_path_encode(const char *decoded, size_t len);
-
 /* Whether origin (NULL: header absent) may open a stream, given the
- * request's Host header (NULL: absent). */
+ * request's Host header (NULL: absent) and the scheme the browser used
+ * ("http", "https"; NULL or "": no forwarded scheme, plain http). */
 bool upgrade_origin_allowed(const struct registry *reg, const char *origin,
-    const char *host);
+    const char *host, const char *proto);
 
-/* Checks an upgrade: the lws-decoded path, Origin and Host headers.
+/* Checks an upgrade: the raw request path (no query), Origin and Host
+ * headers and the forwarded scheme.
  * On UPGRADE_OK fills *rt with the events route and its ids. The runtime
  * id is not looked up here (an unknown runtime is a diagnostic on an
  * accepted socket, not a refused upgrade). */
 enum upgrade_result upgrade_check(const struct registry *reg,
-    const char *decoded_path, size_t len, const char *origin,
-    const char *host, struct route *rt);
+    const char *path, size_t len, const char *origin, const char *host,
+    const char *proto, struct route *rt);
 
 /* The runtime path for a worker's event socket, as a new string owned by
  * the caller, or NULL if escaping failed. cursor may be NULL. */

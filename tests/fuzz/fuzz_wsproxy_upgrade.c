@@ -1,22 +1,25 @@
 /*
  * Fuzz target: wrg-wsproxy's checks on a browser's WebSocket upgrade
- * (wsproxy/upgrade.c): the lws-decoded path through re-encoding and the
- * shared router, the Origin/Host rule, and the runtime path built from
- * the accepted ids and the browser's ?cursor=.
+ * (wsproxy/upgrade.c): the raw request path (as front.c keeps it)
+ * through the shared router, the Origin/Host/scheme rule, and the
+ * runtime path built from the accepted ids and the browser's ?cursor=.
  *
  * Input layout:
  *   byte 0  bit 0: Origin header present; bit 1: Host header present;
  *           bit 2: the registry has an allowed_origins list;
- *           bit 3: a cursor is passed on
- *   then    decoded-path NUL Origin NUL Host NUL cursor
+ *           bit 3: a cursor is passed on;
+ *           bits 4-5: forwarded scheme: 0 none, 1 "http", 2 "https",
+ *           3 "-" (one the front did not understand)
+ *   then    raw-path NUL Origin NUL Host NUL cursor
  *
  * Invariants beyond "no crash, no leak":
  *  - an accepted upgrade is the events route with ids that satisfy the
  *    id rules; refusals map to 400/403/404 with a fixed JSON body;
  *  - no Origin is allowed; with an allowed_origins list only a listed
  *    one is; without a list an Origin is allowed exactly when it names
- *    the Host's host and port (the Origin's port defaulting by its
- *    scheme, a Host without a port standing for that default too);
+ *    the forwarded scheme (plain http when none) and the Host's host and
+ *    port (the Origin's port defaulting by its scheme, a Host without a
+ *    port standing for that default too);
  *  - the runtime path is base_path "/v1/workers/" + one escaped segment
  *    that decodes to exactly the accepted worker id + "/events/ws", and
  *    the cursor (when passed) is one escaped query value that decodes
@@ -165,12 +168,17 @@ ref_authority(const char *a, unsigned dflt, char *host, size_t cap,
 }
 
 static bool
-ref_same_origin(const char *origin, const char *host)
+ref_same_origin(const char *origin, const char *host, const char *proto)
 {
 	char oh[600], hh[600];
 	unsigned op, hp, dflt = 0;
 	const char *auth;
 
+	if (!proto)
+		proto = "http";
+	if (strncasecmp(origin, proto, strlen(proto)) != 0 ||
+	    strncmp(origin + strlen(proto), "://", 3) != 0)
+		return false;
 	if (strncasecmp(origin, "http://", 7) == 0)
 		dflt = 80, auth = origin + 7;
 	else if (strncasecmp(origin, "https://", 8) == 0)
@@ -190,7 +198,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *p = data + 1;
 	size_t left;
 	char *path, *origin, *host, *cursor;
-	const char *o, *h, *c;
+	const char *o, *h, *c, *proto;
+	static const char *const protos[] = { NULL, "http", "https", "-" };
 	const struct registry *reg;
 	struct route r;
 	enum upgrade_result res;
@@ -220,9 +229,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	o = data[0] & 1 ? origin : NULL;
 	h = data[0] & 2 ? host : NULL;
+	proto = protos[(data[0] >> 4) & 3];
 
 	memset(&r, 0, sizeof(r));
-	res = upgrade_check(reg, path, strlen(path), o, h, &r);
+	res = upgrade_check(reg, path, strlen(path), o, h, proto, &r);
 	st = upgrade_http_status(res);
 	body = wjson_parse(upgrade_http_body(res),
 	    strlen(upgrade_http_body(res)), WJSON_MAX_DEPTH);
@@ -244,7 +254,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    reg->allowed_origins[i]) == 0;
 			FUZZ_CHECK(listed, "unlisted Origin %s allowed", o);
 		} else if (o != NULL) {
-			FUZZ_CHECK(h != NULL && ref_same_origin(o, h),
+			FUZZ_CHECK(h != NULL && ref_same_origin(o, h, proto),
 			    "Origin %s allowed for Host %s", o,
 			    h ? h : "(none)");
 		}
@@ -257,7 +267,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case UPGRADE_FORBIDDEN:
 		FUZZ_CHECK(st == 403 && o != NULL, "403 without Origin");
 		FUZZ_CHECK(reg->allowed_origin_count > 0 ||
-		    !ref_same_origin(o, h), "Origin %s refused for Host %s",
+		    !ref_same_origin(o, h, proto),
+		    "Origin %s refused for Host %s",
 		    o, h ? h : "(none)");
 		break;
 	case UPGRADE_NOT_FOUND:

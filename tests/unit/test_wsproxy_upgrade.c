@@ -1,14 +1,17 @@
 /*
- * Unit tests for wsproxy/upgrade.c: the events path through route_parse
- * after lws's one decoding, Origin rules, and the upstream path (one
- * escaped segment, escaped cursor).
+ * Unit tests for wsproxy/upgrade.c: the raw events path through
+ * route_parse (as REST routes REQUEST_URI), Origin rules with the
+ * forwarded scheme, and the upstream path (one escaped segment, escaped
+ * cursor).
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -41,7 +44,18 @@ static enum upgrade_result
 check(struct registry *reg, const char *path, const char *origin,
     const char *host, struct route *rt)
 {
-	return upgrade_check(reg, path, strlen(path), origin, host, rt);
+	return upgrade_check(reg, path, strlen(path), origin, host, NULL, rt);
+}
+
+/* The host/port rule, with the browser's scheme as the front forwards it
+ * equal to the Origin's own (the scheme rule has its own test). */
+static bool
+allowed(struct registry *reg, const char *origin, const char *host)
+{
+	const char *proto = origin && strncasecmp(origin, "https:", 6) == 0 ?
+	    "https" : NULL;
+
+	return upgrade_origin_allowed(reg, origin, host, proto);
 }
 
 static void
@@ -55,12 +69,22 @@ test_path(void **state)
 	    "events/ws", NULL, NULL, &rt), UPGRADE_OK);
 	assert_string_equal(rt.runtime_id, "rt-a");
 	assert_string_equal(rt.worker_id, "worker-1");
-	/* lws already decoded %20 and %25: the id is what the browser
-	 * meant, decoded exactly once (REST decodes "a%20b%25" the same). */
-	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/a b%/"
+	/* The raw path, decoded once as in REST: '+' is a '+' (lws would
+	 * have made it a space), %20 a space, %2B a '+'. */
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/w%201+x%2By%25/"
 	    "events/ws", NULL, NULL, &rt), UPGRADE_OK);
-	assert_string_equal(rt.worker_id, "a b%");
-	assert_int_equal(rt.worker_id_len, 4);
+	assert_string_equal(rt.worker_id, "w 1+x+y%");
+	assert_int_equal(rt.worker_id_len, 8);
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/a;b&c=d/"
+	    "events/ws", NULL, NULL, &rt), UPGRADE_OK);
+	assert_string_equal(rt.worker_id, "a;b&c=d");
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/%C3%A9/"
+	    "events/ws", NULL, NULL, &rt), UPGRADE_OK);
+	assert_string_equal(rt.worker_id, "\xc3\xa9");
+	/* An escaped '/' stays inside its segment (and fails the id
+	 * rules only if they say so). */
+	assert_int_not_equal(check(reg, "/api/runtimes/rt-a/workers/a%2Fb/"
+	    "events/ws", NULL, NULL, &rt), UPGRADE_NOT_FOUND);
 	/* An unknown runtime passes here (diagnostic later). */
 	assert_int_equal(check(reg, "/api/runtimes/nope/workers/w/events/ws",
 	    NULL, NULL, &rt), UPGRADE_OK);
@@ -71,15 +95,18 @@ test_path(void **state)
 	    UPGRADE_NOT_FOUND);
 	assert_int_equal(check(reg, "/other/runtimes/rt-a/workers/w/events/ws",
 	    NULL, NULL, &rt), UPGRADE_NOT_FOUND);
-	/* A decoded '/' inside an id makes extra segments: no route. */
+	/* A raw '/' inside an id makes extra segments: no route; dot
+	 * segments are not folded. */
 	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/a/b/events/ws",
 	    NULL, NULL, &rt), UPGRADE_NOT_FOUND);
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/w/../w/"
+	    "events/ws", NULL, NULL, &rt), UPGRADE_NOT_FOUND);
 	/* Ids the id rules refuse. */
-	assert_int_equal(check(reg, "/api/runtimes/rt a/workers/w/events/ws",
+	assert_int_equal(check(reg, "/api/runtimes/rt%20a/workers/w/events/ws",
 	    NULL, NULL, &rt), UPGRADE_BAD_ID);
-	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/a\x01/"
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/a%01/"
 	    "events/ws", NULL, NULL, &rt), UPGRADE_BAD_ID);
-	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/\xff\xfe/"
+	assert_int_equal(check(reg, "/api/runtimes/rt-a/workers/%FF%FE/"
 	    "events/ws", NULL, NULL, &rt), UPGRADE_BAD_ID);
 	registry_free(reg);
 }
@@ -90,57 +117,57 @@ test_origin_same_host(void **state)
 	struct registry *reg = load(conf_plain);
 
 	(void)state;
-	assert_true(upgrade_origin_allowed(reg, NULL, "x"));
-	assert_true(upgrade_origin_allowed(reg, "http://gw.example:8080",
+	assert_true(allowed(reg, NULL, "x"));
+	assert_true(allowed(reg, "http://gw.example:8080",
 	    "gw.example:8080"));
-	assert_true(upgrade_origin_allowed(reg, "HTTP://GW.example",
+	assert_true(allowed(reg, "HTTP://GW.example",
 	    "gw.example"));
-	assert_true(upgrade_origin_allowed(reg, "http://gw.example",
+	assert_true(allowed(reg, "http://gw.example",
 	    "gw.example:80"));
-	assert_true(upgrade_origin_allowed(reg, "https://gw.example:443",
+	assert_true(allowed(reg, "https://gw.example:443",
 	    "gw.example"));
-	assert_false(upgrade_origin_allowed(reg, "http://evil.example",
+	assert_false(allowed(reg, "http://evil.example",
 	    "gw.example"));
-	assert_false(upgrade_origin_allowed(reg, "http://gw.example:8081",
+	assert_false(allowed(reg, "http://gw.example:8081",
 	    "gw.example:8080"));
-	assert_false(upgrade_origin_allowed(reg, "http://gw.example",
+	assert_false(allowed(reg, "http://gw.example",
 	    NULL));
-	assert_false(upgrade_origin_allowed(reg, "null", "gw.example"));
-	assert_false(upgrade_origin_allowed(reg, "http://gw.example/x",
+	assert_false(allowed(reg, "null", "gw.example"));
+	assert_false(allowed(reg, "http://gw.example/x",
 	    "gw.example"));
 	/* Same host AND port: the scheme's default port counts. */
-	assert_false(upgrade_origin_allowed(reg, "https://127.0.0.1",
+	assert_false(allowed(reg, "https://127.0.0.1",
 	    "127.0.0.1:80"));
-	assert_false(upgrade_origin_allowed(reg, "http://127.0.0.1",
+	assert_false(allowed(reg, "http://127.0.0.1",
 	    "127.0.0.1:443"));
-	assert_false(upgrade_origin_allowed(reg, "https://gw.example",
+	assert_false(allowed(reg, "https://gw.example",
 	    "gw.example:8080"));
-	assert_false(upgrade_origin_allowed(reg, "http://gw.example:8080",
+	assert_false(allowed(reg, "http://gw.example:8080",
 	    "gw.example"));
-	assert_false(upgrade_origin_allowed(reg, "http://gw.example",
+	assert_false(allowed(reg, "http://gw.example",
 	    "gw.example:8080"));
-	assert_true(upgrade_origin_allowed(reg, "https://gw.example",
+	assert_true(allowed(reg, "https://gw.example",
 	    "gw.example:443"));
-	assert_true(upgrade_origin_allowed(reg, "https://gw.example",
+	assert_true(allowed(reg, "https://gw.example",
 	    "gw.example"));
-	assert_true(upgrade_origin_allowed(reg, "https://gw.example:8443",
+	assert_true(allowed(reg, "https://gw.example:8443",
 	    "GW.example:8443"));
 	/* IPv6 literals, malformed ports and hosts. */
-	assert_true(upgrade_origin_allowed(reg, "http://[::1]:8080",
+	assert_true(allowed(reg, "http://[::1]:8080",
 	    "[::1]:8080"));
-	assert_true(upgrade_origin_allowed(reg, "http://[::1]", "[::1]:80"));
-	assert_false(upgrade_origin_allowed(reg, "http://[::1]:8080",
+	assert_true(allowed(reg, "http://[::1]", "[::1]:80"));
+	assert_false(allowed(reg, "http://[::1]:8080",
 	    "[::1]:8081"));
-	assert_false(upgrade_origin_allowed(reg, "http://gw.example:080x",
+	assert_false(allowed(reg, "http://gw.example:080x",
 	    "gw.example:080x"));
-	assert_false(upgrade_origin_allowed(reg, "http://gw.example:",
+	assert_false(allowed(reg, "http://gw.example:",
 	    "gw.example:"));
-	assert_false(upgrade_origin_allowed(reg, "http://gw.example:99999",
+	assert_false(allowed(reg, "http://gw.example:99999",
 	    "gw.example:99999"));
-	assert_false(upgrade_origin_allowed(reg, "http://:80", ":80"));
-	assert_false(upgrade_origin_allowed(reg, "ftp://gw.example",
+	assert_false(allowed(reg, "http://:80", ":80"));
+	assert_false(allowed(reg, "ftp://gw.example",
 	    "gw.example"));
-	assert_true(upgrade_origin_allowed(reg, "http://gw.example:80",
+	assert_true(allowed(reg, "http://gw.example:80",
 	    "gw.example:0080"));
 	registry_free(reg);
 }
@@ -152,13 +179,13 @@ test_origin_list(void **state)
 	struct route rt;
 
 	(void)state;
-	assert_true(upgrade_origin_allowed(reg, "https://panel.example",
+	assert_true(allowed(reg, "https://panel.example",
 	    "whatever"));
-	assert_true(upgrade_origin_allowed(reg, "http://localhost:8080",
+	assert_true(allowed(reg, "http://localhost:8080",
 	    "localhost:8080"));
-	assert_false(upgrade_origin_allowed(reg, "http://panel.example",
+	assert_false(allowed(reg, "http://panel.example",
 	    "panel.example"));
-	assert_false(upgrade_origin_allowed(reg, "https://evil.example",
+	assert_false(allowed(reg, "https://evil.example",
 	    "evil.example"));
 	assert_int_equal(check(reg, "/gw/api/runtimes/rt-a/workers/w/events/ws",
 	    "https://evil.example", "evil.example", &rt), UPGRADE_FORBIDDEN);
@@ -192,15 +219,33 @@ test_upstream_path(void **state)
 	free(p);
 }
 
+/* Without allowed_origins the Origin's scheme must be the one the
+ * browser used, as forwarded by the web server (none: plain http). */
 static void
-test_path_encode(void **state)
+test_origin_scheme(void **state)
 {
-	char *e;
+	struct registry *reg = load(conf_plain);
 
 	(void)state;
-	e = upgrade_path_encode("/a b/%/\xc3\xa9/x-y_z.~", 17);
-	assert_string_equal(e, "/a%20b/%25/%C3%A9/x-y_z.~");
-	free(e);
+	assert_true(upgrade_origin_allowed(reg, "http://gw.example",
+	    "gw.example", NULL));
+	assert_true(upgrade_origin_allowed(reg, "http://gw.example",
+	    "gw.example", ""));
+	assert_false(upgrade_origin_allowed(reg, "https://gw.example",
+	    "gw.example", NULL));
+	assert_false(upgrade_origin_allowed(reg, "https://gw.example:8443",
+	    "gw.example:8443", NULL));
+	assert_true(upgrade_origin_allowed(reg, "https://gw.example:8443",
+	    "gw.example:8443", "https"));
+	assert_true(upgrade_origin_allowed(reg, "HTTPS://gw.example",
+	    "gw.example", "https"));
+	assert_false(upgrade_origin_allowed(reg, "http://gw.example",
+	    "gw.example", "https"));
+	assert_false(upgrade_origin_allowed(reg, "http://gw.example",
+	    "gw.example", "-"));
+	assert_false(upgrade_origin_allowed(reg, "https://gw.example",
+	    "gw.example", "-"));
+	registry_free(reg);
 }
 
 int
@@ -211,7 +256,7 @@ main(void)
 		cmocka_unit_test(test_origin_same_host),
 		cmocka_unit_test(test_origin_list),
 		cmocka_unit_test(test_upstream_path),
-		cmocka_unit_test(test_path_encode),
+		cmocka_unit_test(test_origin_scheme),
 	};
 
 	wlog_init("test_wsproxy_upgrade", WLOG_ERR);
