@@ -207,6 +207,21 @@ apierr_scrub(const struct registry *reg, const char *msg)
 	return xstrdup(msg);
 }
 
+/* The runtime's error code as a browser may see it. A code is runtime
+ * text just like a message: "127.0.0.1" or a host name is a perfectly
+ * good [a-z0-9_.] identifier. So it must be a short identifier AND pass
+ * the message scrub (addresses, hosts, ports, tokens, URL markers);
+ * anything else is "unknown". Owned by the caller. */
+static char *
+apierr_runtime_code(const struct registry *reg, const char *code)
+{
+	char *s;
+
+	if (!apierr_code_ok(code) || (s = apierr_scrub(reg, code)) == NULL)
+		return xstrdup("unknown");
+	return s;
+}
+
 /* The runtime's {"error": {"code", "message"}} if the body is one;
  * returns the parsed root (owned by the caller) or NULL. */
 static struct json_object *
@@ -302,8 +317,7 @@ apierr_upstream(const struct registry *reg,
 	} else if ((c->status == 400 || c->status == 409) && root != NULL) {
 		out->err = APIERR_RUNTIME_REJECTED;
 		out->status = (int)c->status;
-		out->runtime_code = xstrdup(apierr_code_ok(code) ? code :
-		    "unknown");
+		out->runtime_code = apierr_runtime_code(reg, code);
 		out->message = apierr_scrub(reg, message);
 		if (out->message == NULL)
 			out->message = xstrdup(

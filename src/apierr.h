@@ -3,7 +3,8 @@
  * of browser-api.md (status, code, wrg-written message), the one mapping
  * from an upstream outcome (curl result, runtime HTTP status and error
  * body) to that table, and the scrubbing of the only runtime text that is
- * ever passed to a browser (a runtime_rejected message).
+ * ever passed to a browser (a runtime_rejected code and message, a
+ * runtime's own display name).
  *
  * Nothing in this table comes from libcurl's error buffer or a runtime's
  * 5xx message: those go to the log only.
@@ -56,8 +57,9 @@ const char *apierr_runtime_status(enum apierr e);
 struct apierr_upstream {
 	enum apierr err;	/* APIERR_OK: a 2xx answer with a body */
 	int status;		/* browser status for err (400/409 rejections) */
-	/* runtime_rejected only: the runtime's code (validated token) and
-	 * its message, scrubbed; owned by this struct. */
+	/* runtime_rejected only: the runtime's code and its message, both
+	 * scrubbed (a code passes only as [a-z0-9_.]{1,64} that also passes
+	 * apierr_scrub, else "unknown"); owned by this struct. */
 	char *runtime_code;
 	char *message;
 	/* true when the runtime answered a plain router miss (404/405

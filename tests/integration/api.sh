@@ -350,6 +350,21 @@ t_check "bad runtime as diagnostic" is "$(j '[x["code"] for x in d["diagnostics"
 fault gamma '{"oversize_bytes": 0}'
 api GET /api/runtimes/gamma/workers
 t_check "gamma recovered" is "$STATUS" 200
+# A rejection's code is runtime text too: one naming the runtime's address
+# or port is not passed on.
+fault gamma '{"reject_code": "127.0.0.1", "reject_message": "see 127.0.0.1"}'
+api GET /api/runtimes/gamma/workers
+t_check "rejection with an address as code" err_is 400 runtime_rejected
+t_check "address code replaced" is "$(j 'd["error"]["runtime_code"]')" unknown
+t_check "address not sent" not grep -q '127\.0\.0\.1' "$T_DIR/body"
+fault gamma "{\"reject_code\": \"port_$PORT_gamma\", \"reject_message\": \"m\"}"
+api GET /api/runtimes/gamma/workers
+t_check "port code replaced" is "$(j 'd["error"]["runtime_code"]')" unknown
+t_check "port not sent" not grep -q "port_$PORT_gamma" "$T_DIR/body"
+fault gamma '{"reject_code": "limit_too_large", "reject_message": "m"}'
+api GET /api/runtimes/gamma/workers
+t_check "plain code passed on" is "$(j 'd["error"]["runtime_code"]')" limit_too_large
+fault gamma '{"reject_code": ""}'
 
 # ---- parallel fan-out ---------------------------------------------------
 fault alpha '{"delay_ms": 300}'

@@ -683,6 +683,40 @@ test_runtime_rejected(void **state)
 	done(&res);
 }
 
+/* The runtime's error code is runtime text too: a code that is a valid
+ * identifier but names the runtime's address, port, host or token must
+ * not reach the browser, in the body or anywhere else. */
+static void
+test_runtime_code_scrubbed(void **state)
+{
+	static const char *const codes[] = { "127.0.0.1", "45678",
+	    "port_45678", "localhost", "10.1.2.3", "x.127.0.0.1.y" };
+	struct result res;
+	char body[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\","
+		    "\"message\":\"no\"}}", codes[i]);
+		fake_set("tcp-a", UPSTREAM_OK, 400, body);
+		run(&res, "GET", "/api/runtimes/tcp-a/workers/w");
+		assert_error(&res, 400, "runtime_rejected");
+		if (strcmp(jstr(res.json, "error.runtime_code"), "unknown"))
+			fail_msg("code %s passed as %s", codes[i],
+			    res.r.body);
+		assert_no_secrets(&res);
+		done(&res);
+	}
+	/* Ordinary codes, dots included, still pass. */
+	fake_set("tcp-a", UPSTREAM_OK, 409, "{\"error\":{\"code\":"
+	    "\"runtime.stopped_2\",\"message\":\"no\"}}");
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/w");
+	assert_error(&res, 409, "runtime_rejected");
+	assert_string_equal(jstr(res.json, "error.runtime_code"),
+	    "runtime.stopped_2");
+	done(&res);
+}
+
 static const char list_a[] = "{\"workers\": [{\"worker_ref\": "
     "{\"runtime_id\": \"x\", \"worker_id\": \"w1\"}, \"runtime_id\": \"x\","
     " \"worker_id\": \"w1\", \"status\": \"running\"}, {\"worker_ref\": "
@@ -1058,6 +1092,7 @@ main(void)
 		cmocka_unit_test_setup(test_transcript_query, each),
 		cmocka_unit_test_setup(test_upstream_errors, each),
 		cmocka_unit_test_setup(test_runtime_rejected, each),
+		cmocka_unit_test_setup(test_runtime_code_scrubbed, each),
 		cmocka_unit_test_setup(test_workers_fanout, each),
 		cmocka_unit_test_setup(test_runtimes_view, each),
 		cmocka_unit_test_setup(test_request_id, each),
