@@ -37,14 +37,35 @@ struct handler_run {
 typedef struct json_object *(*handler_rewrite_fn)(struct json_object *,
     const char *);
 
-void
-handler_request_id(const char *from_browser, char *out)
+bool
+handler_request_id(bool trusted, const char *from_browser, char *out)
 {
-	if (from_browser != NULL && ids_request_id_valid(from_browser)) {
+	if (trusted && from_browser != NULL &&
+	    ids_request_id_valid(from_browser)) {
 		snprintf(out, IDS_REQUEST_ID_MAX + 1, "%s", from_browser);
-		return;
+		return true;
 	}
 	ids_request_id_generate(out);
+	return false;
+}
+
+/* An X-Request-Id wrg did not use is still worth a log line, so an
+ * operator can find wrg's lines from the id a client knows — as its own
+ * field (offered_req=), never as req=, and only when it is a valid id:
+ * anything else is reduced to its length, so nothing a client sends can
+ * shape the log. */
+static void
+handler_log_offered(const char *used, const char *offered, bool trusted)
+{
+	if (ids_request_id_valid(offered))
+		wlog(WLOG_INFO, used, NULL, "X-Request-Id not used "
+		    "(fcgi.trust_request_id is false): offered_req=%s",
+		    offered);
+	else
+		wlog(WLOG_INFO, used, NULL, "X-Request-Id not used%s: "
+		    "offered_req=(invalid, %zu bytes)",
+		    trusted ? "" : " (fcgi.trust_request_id is false)",
+		    strlen(offered));
 }
 
 /* Sets an error response and logs the browser's mistake at INFO. */
@@ -574,7 +595,10 @@ handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
 	h.req = req;
 	h.out = out;
 	h.query = q ? q + 1 : NULL;
-	handler_request_id(req->request_id, out->request_id);
+	if (!handler_request_id(ctx->reg->fcgi_trust_request_id,
+	    req->request_id, out->request_id) && req->request_id != NULL)
+		handler_log_offered(out->request_id, req->request_id,
+		    ctx->reg->fcgi_trust_request_id);
 	out->head = req->method != NULL && strcmp(req->method, "HEAD") == 0;
 
 	rerr = route_parse(ctx->reg->api_prefix, uri, plen, &h.route);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "handler.h"
 #include "test_fcgi_fake_upstream.h"
@@ -840,42 +841,121 @@ test_runtimes_view(void **state)
 	done(&res);
 }
 
+/* Runs one request with wrg's log (stderr) captured into log. */
+static void
+run_logged(struct result *res, const char *uri, const char *request_id,
+    char *log, size_t logsize)
+{
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	wlog_init("test", WLOG_INFO);
+	run_full(res, "GET", uri, NULL, NULL, NULL, request_id);
+	wlog_init("test", WLOG_ERR);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	rewind(f);
+	n = fread(log, 1, logsize - 1, f);
+	log[n] = '\0';
+	fclose(f);
+}
+
+/* The same handler with another registry: fcgi.trust_request_id on. */
+static const char conf_trusted[] =
+    "{\"fcgi\": {\"trust_request_id\": true},"
+    " \"runtimes\": ["
+    "  {\"id\": \"tcp-a\", \"base_url\": \"http://127.0.0.1:45678\"},"
+    "  {\"id\": \"sock-b\", \"base_url\": \"unix:/run/secret-dir/b.sock\"}]}";
+
 static void
 test_request_id(void **state)
 {
 	static const char *const bad[] = { "", "a b", "a\nb", "x/y",
-	    "é", "0123456789012345678901234567890123456789012345678901234"
+	    "\xc3\xa9", "0123456789012345678901234567890123456789012345678901234"
 	    "5678901234" };
 	char id[IDS_REQUEST_ID_MAX + 1], id2[IDS_REQUEST_ID_MAX + 1];
+	char log[8192];
+	struct registry *untrusted = reg, *trusted;
 	struct result res;
+	char *err = NULL;
 
 	(void)state;
-	handler_request_id("abc-DEF_1.2", id);
+	/* The rule itself. */
+	assert_true(handler_request_id(true, "abc-DEF_1.2", id));
 	assert_string_equal(id, "abc-DEF_1.2");
-	handler_request_id("0123456789012345678901234567890123456789012345"
-	    "678901234567890123", id);
+	assert_true(handler_request_id(true, "0123456789012345678901234567"
+	    "890123456789012345678901234567890123", id));
 	assert_int_equal(strlen(id), 64);
+	assert_false(handler_request_id(false, "abc-DEF_1.2", id));
+	assert_string_not_equal(id, "abc-DEF_1.2");
+	assert_int_equal(strlen(id), 22);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		handler_request_id(bad[i], id);
+		assert_false(handler_request_id(true, bad[i], id));
 		assert_true(ids_request_id_valid(id));
 		assert_string_not_equal(id, bad[i]);
 	}
-	handler_request_id(NULL, id);
-	handler_request_id(NULL, id2);
+	assert_false(handler_request_id(true, NULL, id));
+	assert_false(handler_request_id(true, NULL, id2));
 	assert_true(ids_request_id_valid(id));
 	assert_string_not_equal(id, id2);
 
+	/* Default (untrusted front end): the browser's id is neither
+	 * answered, nor sent to the runtime, nor logged as req=; it is
+	 * logged as a separate field next to the id wrg chose. */
 	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
-	run_full(&res, "GET", "/api/runtimes/tcp-a/workers", NULL, NULL,
-	    NULL, "trace.42");
+	run_logged(&res, "/api/runtimes/tcp-a/workers", "trace.42", log,
+	    sizeof(log));
+	assert_string_not_equal(res.r.request_id, "trace.42");
+	assert_int_equal(strlen(res.r.request_id), 22);
+	assert_true(ids_request_id_valid(res.r.request_id));
+	assert_string_equal(fake_calls[0].request_id, res.r.request_id);
+	assert_string_equal(jstr(res.json, "error.request_id"),
+	    res.r.request_id);
+	assert_null(strstr(log, " req=trace.42"));
+	snprintf(id, sizeof(id), " req=%s", res.r.request_id);
+	assert_non_null(strstr(log, id));
+	assert_non_null(strstr(log, "offered_req=trace.42"));
+	done(&res);
+	/* An invalid offer is never logged, only that there was one. */
+	run_logged(&res, "/api/health", "evil\nreq=forged x", log,
+	    sizeof(log));
+	assert_true(ids_request_id_valid(res.r.request_id));
+	assert_null(strstr(log, "evil"));
+	assert_null(strstr(log, "forged"));
+	assert_non_null(strstr(log, "offered_req=(invalid, 17 bytes)"));
+	done(&res);
+	/* No offer, nothing to say. */
+	run_logged(&res, "/api/health", NULL, log, sizeof(log));
+	assert_null(strstr(log, "offered_req"));
+	done(&res);
+
+	/* fcgi.trust_request_id: the front end's id is used everywhere. */
+	trusted = registry_load_buffer("trusted.conf", conf_trusted,
+	    strlen(conf_trusted), &err);
+	assert_non_null(trusted);
+	reg = trusted;
+	fake_reset();
+	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
+	run_logged(&res, "/api/runtimes/tcp-a/workers", "trace.42", log,
+	    sizeof(log));
 	assert_string_equal(res.r.request_id, "trace.42");
 	assert_string_equal(fake_calls[0].request_id, "trace.42");
 	assert_string_equal(jstr(res.json, "error.request_id"), "trace.42");
+	assert_non_null(strstr(log, "req=trace.42"));
+	assert_null(strstr(log, "offered_req"));
 	done(&res);
-	run_full(&res, "GET", "/api/nope", NULL, NULL, NULL, "bad id!");
+	run_logged(&res, "/api/nope", "bad id!", log, sizeof(log));
 	assert_string_not_equal(res.r.request_id, "bad id!");
 	assert_true(ids_request_id_valid(res.r.request_id));
+	assert_non_null(strstr(log, "offered_req=(invalid, 7 bytes)"));
 	done(&res);
+	reg = untrusted;
+	registry_free(trusted);
 }
 
 static void
