@@ -33,7 +33,7 @@ static const char conf[] =
     "  {\"id\": \"sock-b\", \"display_name\": \"Local B\","
     "   \"base_url\": \"unix:/run/secret-dir/b.sock\"}]}";
 
-static struct registry *reg;
+static struct registry *reg, *reg_main;	/* tests may swap reg */
 static struct rtstate *rts;
 static struct upstream *up;
 
@@ -171,7 +171,8 @@ setup(void **state)
 
 	(void)state;
 	wlog_init("test", WLOG_ERR);
-	reg = registry_load_buffer("unit.conf", conf, strlen(conf), &err);
+	reg = reg_main = registry_load_buffer("unit.conf", conf, strlen(conf),
+	    &err);
 	if (reg == NULL)
 		fail_msg("config: %s", err);
 	rts = rtstate_new(reg->runtime_count);
@@ -186,7 +187,7 @@ teardown(void **state)
 	fake_reset();
 	upstream_free(up);
 	rtstate_free(rts);
-	registry_free(reg);
+	registry_free(reg_main);
 	return 0;
 }
 
@@ -195,6 +196,7 @@ each(void **state)
 {
 	(void)state;
 	fake_reset();
+	reg = reg_main;		/* even after a test failed while swapped */
 	return 0;
 }
 
@@ -764,6 +766,112 @@ test_workers_fanout(void **state)
 	run(&res, "GET", "/api/runtimes/sock-b/workers");
 	assert_error(&res, 502, "runtime_bad_response");
 	done(&res);
+
+	/* Lists of several runtimes are joined in registry order, byte for
+	 * byte what one JSON object would serialize to. */
+	fake_set("sock-b", UPSTREAM_OK, 200, list_a);
+	run(&res, "GET", "/api/workers");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(res.r.body, "{\"items\":["
+	    "{\"worker_ref\":{\"runtime_id\":\"tcp-a\",\"worker_id\":\"w1\"},"
+	    "\"runtime_id\":\"tcp-a\",\"worker_id\":\"w1\",\"status\":\"running\"},"
+	    "{\"worker_ref\":{\"runtime_id\":\"tcp-a\",\"worker_id\":\"w2\"},"
+	    "\"runtime_id\":\"tcp-a\",\"worker_id\":\"w2\",\"status\":\"stopped\"},"
+	    "{\"worker_ref\":{\"runtime_id\":\"sock-b\",\"worker_id\":\"w1\"},"
+	    "\"runtime_id\":\"sock-b\",\"worker_id\":\"w1\",\"status\":\"running\"},"
+	    "{\"worker_ref\":{\"runtime_id\":\"sock-b\",\"worker_id\":\"w2\"},"
+	    "\"runtime_id\":\"sock-b\",\"worker_id\":\"w2\",\"status\":\"stopped\"}"
+	    "],\"diagnostics\":[]}");
+	assert_int_equal(res.r.body_len, strlen(res.r.body));
+	done(&res);
+	fake_set("tcp-a", UPSTREAM_ERR_TIMEOUT, 0, NULL);
+	fake_set("sock-b", UPSTREAM_OK, 200, "{\"workers\":[]}");
+	run(&res, "GET", "/api/workers");
+	assert_string_equal(res.r.body, "{\"items\":[],\"diagnostics\":"
+	    "[{\"runtime_id\":\"tcp-a\",\"code\":\"runtime_timeout\","
+	    "\"severity\":\"error\",\"message\":\"the runtime did not "
+	    "answer in time\"}]}");
+	done(&res);
+}
+
+/* The same runtimes with a 1 KiB answer cap: a parse budget of 8 KiB of
+ * json-c tree (APIERR_PARSE_FACTOR). */
+static const char conf_small[] =
+    "{\"limits\": {\"max_upstream_body_bytes\": 1024},"
+    " \"runtimes\": ["
+    "  {\"id\": \"tcp-a\", \"base_url\": \"http://127.0.0.1:45678\"},"
+    "  {\"id\": \"sock-b\", \"base_url\": \"unix:/run/secret-dir/b.sock\"}]}";
+
+/* An answer under the byte cap whose tree would cost more than the parse
+ * budget is refused before json-c builds it, on every path: a list, the
+ * aggregate, an error body (neither a rejection nor a router miss). */
+static void
+test_parse_budget(void **state)
+{
+	static const char w[] = "{\"worker_id\":\"w\",\"status\":\"s\","
+	    "\"worker_ref\":{\"worker_id\":\"w\"}}";
+	struct registry *saved = reg, *small;
+	char body[1024], err404[1024];
+	struct result res;
+	char *err = NULL;
+	size_t n;
+
+	(void)state;
+	small = registry_load_buffer("small.conf", conf_small,
+	    strlen(conf_small), &err);
+	assert_non_null(small);
+	reg = small;
+	/* 2 workers: well within the budget. */
+	snprintf(body, sizeof(body), "{\"workers\":[%s,%s]}", w, w);
+	assert_true(wjson_cost(body, strlen(body)) <= 8 * 1024);
+	fake_set("tcp-a", UPSTREAM_OK, 200, body);
+	run(&res, "GET", "/api/runtimes/tcp-a/workers");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(jstr(res.json, "items.1.runtime_id"), "tcp-a");
+	done(&res);
+	/* 6 workers: ~330 bytes, but over 8 KiB of tree. */
+	n = (size_t)snprintf(body, sizeof(body), "{\"workers\":[%s", w);
+	for (int i = 1; i < 6; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, ",%s", w);
+	snprintf(body + n, sizeof(body) - n, "]}");
+	assert_true(strlen(body) < 1024);
+	assert_true(wjson_cost(body, strlen(body)) > 8 * 1024);
+	fake_set("tcp-a", UPSTREAM_OK, 200, body);
+	run(&res, "GET", "/api/runtimes/tcp-a/workers");
+	assert_error(&res, 502, "runtime_bad_response");
+	done(&res);
+	fake_set("sock-b", UPSTREAM_OK, 200, "{\"workers\":[]}");
+	run(&res, "GET", "/api/workers");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(jstr(res.json, "diagnostics.0.runtime_id"),
+	    "tcp-a");
+	assert_string_equal(jstr(res.json, "diagnostics.0.code"),
+	    "runtime_bad_response");
+	assert_null(jstr(res.json, "diagnostics.1"));
+	done(&res);
+	/* A 404 with such a body: not read, so not "unsupported". */
+	snprintf(err404, sizeof(err404), "{\"error\":{\"code\":\"x\"},"
+	    "\"pad\":[{},{},{},{},{},{},{},{},{},{},{}]}");
+	assert_true(wjson_cost(err404, strlen(err404)) > 8 * 1024);
+	fake_set("tcp-a", UPSTREAM_OK, 404, err404);
+	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
+	assert_error(&res, 502, "runtime_bad_response");
+	done(&res);
+	fake_set("tcp-a", UPSTREAM_OK, 400, err404);
+	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
+	assert_error(&res, 502, "runtime_bad_response");
+	done(&res);
+	fake_set("tcp-a", UPSTREAM_OK, 500, err404);
+	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
+	assert_error(&res, 502, "runtime_error");
+	done(&res);
+	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
+	run(&res, "GET", "/api/runtimes/tcp-a");
+	assert_string_equal(jstr(res.json,
+	    "runtime.capabilities.stop_worker"), "true");
+	done(&res);
+	reg = saved;
+	registry_free(small);
 }
 
 static void
@@ -1174,6 +1282,7 @@ main(void)
 		cmocka_unit_test_setup(test_runtime_rejected, each),
 		cmocka_unit_test_setup(test_runtime_code_scrubbed, each),
 		cmocka_unit_test_setup(test_workers_fanout, each),
+		cmocka_unit_test_setup(test_parse_budget, each),
 		cmocka_unit_test_setup(test_runtimes_view, each),
 		cmocka_unit_test_setup(test_request_id, each),
 		cmocka_unit_test_setup(test_events_route, each),
