@@ -376,12 +376,16 @@ static int
 registry_parse_fcgi(struct registry_ctx *ctx, struct registry *reg,
     struct json_object *root)
 {
-	static const char *const keys[] = { "threads", NULL };
+	static const char *const keys[] = { "threads", "trust_request_id",
+		NULL };
 	struct json_object *o;
 	int64_t v;
 	int r;
 
 	reg->fcgi_threads = 4;
+	/* Off: a browser must not choose the id wrg logs and sends to
+	 * runtimes (log forging, correlation spoofing). */
+	reg->fcgi_trust_request_id = false;
 	if ((r = registry_get(ctx, root, "", "fcgi", json_type_object, &o)) <= 0)
 		return r;
 	if (registry_check_keys(ctx, o, "fcgi", keys) < 0)
@@ -390,6 +394,9 @@ registry_parse_fcgi(struct registry_ctx *ctx, struct registry *reg,
 		return -1;
 	if (r)
 		reg->fcgi_threads = (unsigned)v;
+	if (registry_get_bool(ctx, o, "fcgi", "trust_request_id",
+	    &reg->fcgi_trust_request_id) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1089,6 +1096,8 @@ registry_print(const struct registry *reg, FILE *out)
 	o = json_object_new_object();
 	json_object_object_add(o, "threads",
 	    json_object_new_int64(reg->fcgi_threads));
+	json_object_object_add(o, "trust_request_id",
+	    json_object_new_boolean(reg->fcgi_trust_request_id));
 	json_object_object_add(root, "fcgi", o);
 	o = json_object_new_object();
 	json_object_object_add(o, "listen",

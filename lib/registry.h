@@ -71,6 +71,9 @@ struct registry {
 	size_t max_request_body_bytes;	/* default 1 MiB */
 	size_t max_upstream_body_bytes;	/* default 8 MiB */
 	unsigned fcgi_threads;		/* default 4 */
+	/* Use a valid X-Request-Id from the request (the front end is
+	 * trusted to set or vet it); default false: always generate. */
+	bool fcgi_trust_request_id;
 	struct registry_wsproxy wsproxy;
 	struct registry_runtime *runtimes;
 	size_t runtime_count;

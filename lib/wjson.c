@@ -124,6 +124,68 @@ out:
 	return obj;
 }
 
+/* What one token costs in a json-c 0.16 tree, as peak RSS on x86_64
+ * glibc, measured on 1 MiB documents of that token alone (rounded up):
+ * an object ~790 B (a 16-entry hash table from the start), an array
+ * 150 B, up to ~270 B when arrays nest, a member name ~64 B more than a
+ * string, a string ~88 B plus its bytes, a number or literal 72 B (a
+ * double ~104 B). */
+#define WJSON_COST_OBJECT 800
+#define WJSON_COST_ARRAY 288
+#define WJSON_COST_MEMBER 64
+#define WJSON_COST_STRING 96
+#define WJSON_COST_SCALAR 112
+
+size_t
+wjson_cost(const char *buf, size_t len)
+{
+	size_t cost = 0;
+	char prev = '\0';	/* the last byte outside strings and space */
+
+	/* No byte adds more than an object does: the sum cannot wrap. */
+	if (len > SIZE_MAX / WJSON_COST_OBJECT)
+		return SIZE_MAX;
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		switch (c) {
+		case '"':
+			/* A string: its bytes, an escape counted once. */
+			cost += WJSON_COST_STRING;
+			for (i++; i < len && buf[i] != '"'; i++) {
+				if (buf[i] == '\\')
+					i++;
+				cost++;
+			}
+			prev = '"';
+			continue;
+		case ' ': case '\t': case '\r': case '\n':
+			continue;
+		case '{':
+			cost += WJSON_COST_OBJECT;
+			break;
+		case '[':
+			cost += WJSON_COST_ARRAY;
+			break;
+		case ':':
+			cost += WJSON_COST_MEMBER;
+			break;
+		case ',': case ']': case '}':
+			break;
+		default:
+			/* A number or literal (NaN too: json-c builds it
+			 * before wjson_parse refuses it) begins where a
+			 * value may. */
+			if (prev == '\0' || prev == ',' || prev == '[' ||
+			    prev == ':')
+				cost += WJSON_COST_SCALAR;
+			break;
+		}
+		prev = c;
+	}
+	return cost;
+}
+
 struct json_object *
 wjson_parse(const char *buf, size_t len, int max_depth)
 {

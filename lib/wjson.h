@@ -25,6 +25,15 @@ struct json_object *wjson_parse(const char *buf, size_t len, int max_depth);
 struct json_object *wjson_parse_config(const char *buf, size_t len,
     char *errbuf, size_t errlen);
 
+/* An upper estimate, in bytes, of the memory json-c (0.16, x86_64 glibc)
+ * takes for the tree of the JSON text buf[0..len): a linear scan of the
+ * structural bytes outside strings, with no allocation, meant to refuse
+ * a document before json-c builds it. Not a validator: it assumes valid
+ * JSON and never undercounts what json-c would build from it (garbage
+ * may be overcounted; wjson_parse refuses it anyway). The per-token
+ * figures are in wjson.c and docs/fcgi.md. */
+size_t wjson_cost(const char *buf, size_t len);
+
 /* Compact serialization (no spaces, '/' unescaped). The string is owned
  * by obj and lives until obj is freed or changed. */
 const char *wjson_str(struct json_object *obj, size_t *len);

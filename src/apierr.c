@@ -6,6 +6,7 @@
 #include "apierr.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,50 +208,60 @@ apierr_scrub(const struct registry *reg, const char *msg)
 	return xstrdup(msg);
 }
 
-/* The runtime's {"error": {"code", "message"}} if the body is one;
- * returns the parsed root (owned by the caller) or NULL. */
-static struct json_object *
-apierr_parse_error(const struct upstream_call *c, const char **code,
-    const char **message)
+/* The runtime's error code as a browser may see it. A code is runtime
+ * text just like a message: "127.0.0.1" or a host name is a perfectly
+ * good [a-z0-9_.] identifier. So it must be a short identifier AND pass
+ * the message scrub (addresses, hosts, ports, tokens, URL markers);
+ * anything else is "unknown". Owned by the caller. */
+static char *
+apierr_runtime_code(const struct registry *reg, const char *code)
 {
-	struct json_object *root, *err;
+	char *s;
 
-	*code = *message = NULL;
-	if (c->resp == NULL || c->resp_len == 0)
-		return NULL;
-	root = wjson_parse(c->resp, c->resp_len, WJSON_MAX_DEPTH);
-	if (root == NULL)
-		return NULL;
-	if (!json_object_object_get_ex(root, "error", &err) ||
-	    !json_object_is_type(err, json_type_object)) {
-		json_object_put(root);
-		return NULL;
-	}
-	*code = wjson_get_string(err, "code");
-	*message = wjson_get_string(err, "message");
-	if (*code == NULL) {
-		json_object_put(root);
-		return NULL;
-	}
-	return root;
+	if (!apierr_code_ok(code) || (s = apierr_scrub(reg, code)) == NULL)
+		return xstrdup("unknown");
+	return s;
 }
 
-/* A plain router miss (runtime-api.md: "404 or 405 with no JSON body")
- * means the runtime lacks the operation. Any JSON answer, even one
- * without an error object, is the runtime speaking about this request,
- * so it must not mark the operation unsupported for every browser. */
-static bool
-apierr_router_miss(const struct upstream_call *c)
+size_t
+apierr_parse_budget(const struct registry *reg)
 {
-	struct json_object *root;
+	size_t cap = reg->max_upstream_body_bytes;
 
+	return cap > SIZE_MAX / APIERR_PARSE_FACTOR ? SIZE_MAX :
+	    cap * APIERR_PARSE_FACTOR;
+}
+
+enum apierr_body
+apierr_parse_body(const struct registry *reg, const struct upstream_call *c,
+    struct json_object **root)
+{
+	*root = NULL;
 	if (c->resp == NULL || c->resp_len == 0)
-		return true;
-	root = wjson_parse(c->resp, c->resp_len, WJSON_MAX_DEPTH);
-	if (root == NULL)
-		return true;
-	json_object_put(root);
-	return false;
+		return APIERR_BODY_EMPTY;
+	/* Count before json-c builds anything: a 1 MiB body of "{}"s
+	 * would otherwise become a quarter of a GiB of hash tables. */
+	if (wjson_cost(c->resp, c->resp_len) > apierr_parse_budget(reg))
+		return APIERR_BODY_TOO_COSTLY;
+	*root = wjson_parse(c->resp, c->resp_len, WJSON_MAX_DEPTH);
+	return *root != NULL ? APIERR_BODY_JSON : APIERR_BODY_NOT_JSON;
+}
+
+/* The code and message of a runtime's {"error": {"code", "message"}}
+ * body, borrowed from root; *code is NULL if root is not one. */
+static void
+apierr_error_fields(struct json_object *root, const char **code,
+    const char **message)
+{
+	struct json_object *err;
+
+	*code = *message = NULL;
+	if (root == NULL || !json_object_object_get_ex(root, "error", &err) ||
+	    !json_object_is_type(err, json_type_object))
+		return;
+	*code = wjson_get_string(err, "code");
+	if (*code != NULL)
+		*message = wjson_get_string(err, "message");
 }
 
 void
@@ -260,6 +271,7 @@ apierr_upstream(const struct registry *reg,
 {
 	struct json_object *root = NULL;
 	const char *code = NULL, *message = NULL;
+	enum apierr_body body;
 
 	memset(out, 0, sizeof(*out));
 	switch (c->err) {
@@ -284,26 +296,40 @@ apierr_upstream(const struct registry *reg,
 		out->err = APIERR_OK;
 		goto out;
 	}
-	root = apierr_parse_error(c, &code, &message);
+	/* Parsed once, whatever the status asks of it. */
+	body = apierr_parse_body(reg, c, &root);
+	apierr_error_fields(root, &code, &message);
 	if (c->status == 401) {
 		out->err = APIERR_RUNTIME_AUTH_FAILED;
 		wlog(WLOG_WARN, request_id, rt->id,
 		    "runtime refused the token (HTTP 401) for %s", c->path);
-	} else if (c->status == 404 && root != NULL &&
+	} else if (body == APIERR_BODY_TOO_COSTLY &&
+	    !(c->status >= 500 && c->status < 600)) {
+		/* Not read, so neither a rejection nor a router miss. */
+		out->err = APIERR_RUNTIME_BAD_RESPONSE;
+		wlog(WLOG_WARN, request_id, rt->id,
+		    "runtime answered %s with HTTP %ld and a body over the "
+		    "parse budget (%zu bytes)", c->path, c->status,
+		    c->resp_len);
+	} else if (c->status == 404 && code != NULL &&
 	    strcmp(code, "worker_not_found") == 0) {
 		out->err = APIERR_WORKER_NOT_FOUND;
 	} else if ((c->status == 404 || c->status == 405) &&
-	    apierr_router_miss(c)) {
+	    (body == APIERR_BODY_EMPTY || body == APIERR_BODY_NOT_JSON)) {
+		/* A plain router miss (runtime-api.md: "404 or 405 with no
+		 * JSON body"): the runtime lacks the operation. Any JSON
+		 * answer, even one without an error object, is the runtime
+		 * speaking about this request, so it must not mark the
+		 * operation unsupported for every browser. */
 		out->err = APIERR_RUNTIME_UNSUPPORTED;
 		out->unsupported = true;
 		wlog(WLOG_WARN, request_id, rt->id,
 		    "runtime does not implement %s (HTTP %ld)", c->path,
 		    c->status);
-	} else if ((c->status == 400 || c->status == 409) && root != NULL) {
+	} else if ((c->status == 400 || c->status == 409) && code != NULL) {
 		out->err = APIERR_RUNTIME_REJECTED;
 		out->status = (int)c->status;
-		out->runtime_code = xstrdup(apierr_code_ok(code) ? code :
-		    "unknown");
+		out->runtime_code = apierr_runtime_code(reg, code);
 		out->message = apierr_scrub(reg, message);
 		if (out->message == NULL)
 			out->message = xstrdup(
@@ -315,7 +341,9 @@ apierr_upstream(const struct registry *reg,
 		out->err = APIERR_RUNTIME_ERROR;
 		wlog(WLOG_WARN, request_id, rt->id,
 		    "runtime failed %s: HTTP %ld %s: %s", c->path, c->status,
-		    code ? code : "-", message ? message : "-");
+		    code ? code : "-", message ? message :
+		    body == APIERR_BODY_TOO_COSTLY ? "(body over the parse "
+		    "budget)" : "-");
 	} else if (c->status >= 400 && c->status < 500) {
 		out->err = APIERR_RUNTIME_ERROR;
 		wlog(WLOG_WARN, request_id, rt->id,

@@ -37,14 +37,35 @@ struct handler_run {
 typedef struct json_object *(*handler_rewrite_fn)(struct json_object *,
     const char *);
 
-void
-handler_request_id(const char *from_browser, char *out)
+bool
+handler_request_id(bool trusted, const char *from_browser, char *out)
 {
-	if (from_browser != NULL && ids_request_id_valid(from_browser)) {
+	if (trusted && from_browser != NULL &&
+	    ids_request_id_valid(from_browser)) {
 		snprintf(out, IDS_REQUEST_ID_MAX + 1, "%s", from_browser);
-		return;
+		return true;
 	}
 	ids_request_id_generate(out);
+	return false;
+}
+
+/* An X-Request-Id wrg did not use is still worth a log line, so an
+ * operator can find wrg's lines from the id a client knows — as its own
+ * field (offered_req=), never as req=, and only when it is a valid id:
+ * anything else is reduced to its length, so nothing a client sends can
+ * shape the log. */
+static void
+handler_log_offered(const char *used, const char *offered, bool trusted)
+{
+	if (ids_request_id_valid(offered))
+		wlog(WLOG_INFO, used, NULL, "X-Request-Id not used "
+		    "(fcgi.trust_request_id is false): offered_req=%s",
+		    offered);
+	else
+		wlog(WLOG_INFO, used, NULL, "X-Request-Id not used%s: "
+		    "offered_req=(invalid, %zu bytes)",
+		    trusted ? "" : " (fcgi.trust_request_id is false)",
+		    strlen(offered));
 }
 
 /* Sets an error response and logs the browser's mistake at INFO. */
@@ -237,33 +258,46 @@ handler_check_fields(enum route_kind kind, struct json_object *b)
 	}
 }
 
-/* Classifies a finished call and, for 2xx, parses and rewrites its body
- * with fn (fn NULL: returns the parsed root as is). Returns new JSON owned
- * by the caller, or NULL with u->err set; either way *u is filled (clear
- * it with apierr_upstream_clear). op >= 0 is the rtstate operation to
- * mark unsupported on a router miss. */
+/* Classifies a finished call and, for 2xx, parses (within the parse
+ * budget) and rewrites its body with fn (fn NULL: returns the parsed root
+ * as is). Returns new JSON owned by the caller, or NULL with u->err set;
+ * either way *u is filled (clear it with apierr_upstream_clear). op >= 0
+ * is the rtstate operation to mark unsupported on a router miss. The
+ * call's answer buffer is released here: once parsed, the tree replaces
+ * it, and holding both while the response is built is what a memory
+ * bound must not count twice. */
 static struct json_object *
 handler_result(struct handler_ctx *ctx, const struct registry_runtime *rt,
     int op, struct upstream_call *c, handler_rewrite_fn fn,
     const char *request_id, struct apierr_upstream *u)
 {
 	struct json_object *root = NULL, *res = NULL;
+	enum apierr_body body;
 
 	apierr_upstream(ctx->reg, rt, c, request_id, u);
 	if (u->err != APIERR_OK) {
 		if (u->unsupported && op >= 0)
 			rtstate_mark_unsupported(ctx->rts, rt->index,
 			    (enum rtstate_op)op);
-		return NULL;
+		goto drop;
 	}
-	root = wjson_parse(c->resp ? c->resp : "", c->resp_len,
-	    WJSON_MAX_DEPTH);
+	body = apierr_parse_body(ctx->reg, c, &root);
+	if (body == APIERR_BODY_TOO_COSTLY) {
+		wlog(WLOG_WARN, request_id, rt->id,
+		    "runtime answered %s with a body over the parse budget "
+		    "(%zu bytes, more than %zu bytes of JSON tree)", c->path,
+		    c->resp_len, apierr_parse_budget(ctx->reg));
+		goto bad;
+	}
 	if (root == NULL) {
 		wlog(WLOG_WARN, request_id, rt->id,
 		    "runtime answered %s with invalid JSON (%zu bytes)",
 		    c->path, c->resp_len);
 		goto bad;
 	}
+	free(c->resp);
+	c->resp = NULL;
+	c->resp_len = 0;
 	if (fn == NULL)		/* the caller rewrites from the root */
 		return root;
 	res = fn(root, rt->id);
@@ -278,6 +312,10 @@ handler_result(struct handler_ctx *ctx, const struct registry_runtime *rt,
 bad:
 	u->err = APIERR_RUNTIME_BAD_RESPONSE;
 	u->status = apierr_status(u->err);
+drop:
+	free(c->resp);
+	c->resp = NULL;
+	c->resp_len = 0;
 	return NULL;
 }
 
@@ -397,10 +435,10 @@ handler_runtime_view(struct handler_ctx *ctx, const struct
 	return view;
 }
 
-/* GET /api/runtimes, /api/runtimes/{r}, /api/workers: one call per
- * runtime, all in parallel. */
+/* GET /api/runtimes, /api/runtimes/{r}: one call per runtime, all in
+ * parallel. */
 static void
-handler_fanout(struct handler_run *h, bool runtimes, bool one)
+handler_runtimes(struct handler_run *h, bool one)
 {
 	const struct registry *reg = h->ctx->reg;
 	size_t n = one ? 1 : reg->runtime_count;
@@ -411,35 +449,14 @@ handler_fanout(struct handler_run *h, bool runtimes, bool one)
 
 	for (size_t i = 0; i < n; i++) {
 		calls[i].rt = one ? h->rt : &reg->runtimes[i];
-		calls[i].path = xstrdup(runtimes ? "/v1/runtime" :
-		    "/v1/workers");
+		calls[i].path = xstrdup("/v1/runtime");
 	}
 	upstream_perform(h->ctx->up, calls, n, h->out->request_id);
-	for (size_t i = 0; i < n; i++) {
-		const struct registry_runtime *rt = calls[i].rt;
-		struct apierr_upstream u;
-		struct json_object *list;
-
-		if (runtimes) {
-			json_object_array_add(items, handler_runtime_view(
-			    h->ctx, rt, &calls[i], h->out->request_id,
-			    diags));
-			continue;
-		}
-		list = handler_result(h->ctx, rt, RTSTATE_OP_LIST_WORKERS,
-		    &calls[i], rewrite_worker_list, h->out->request_id, &u);
-		if (list == NULL) {
-			json_object_array_add(diags,
-			    handler_diag(rt->id, u.err));
-		} else {
-			for (size_t k = 0; k < json_object_array_length(list);
-			    k++)
-				json_object_array_add(items, json_object_get(
-				    json_object_array_get_idx(list, k)));
-			json_object_put(list);
-		}
-		apierr_upstream_clear(&u);
-	}
+	/* A view keeps only counts and words: each runtime's parsed answer
+	 * is dropped inside handler_runtime_view, before the next. */
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(items, handler_runtime_view(h->ctx,
+		    calls[i].rt, &calls[i], h->out->request_id, diags));
 	if (one) {
 		json_object_object_add(root, "runtime", json_object_get(
 		    json_object_array_get_idx(items, 0)));
@@ -452,6 +469,44 @@ handler_fanout(struct handler_run *h, bool runtimes, bool one)
 	resp_json(h->out, 200, root);
 	for (size_t i = 0; i < n; i++)
 		upstream_call_clear(&calls[i]);
+	free(calls);
+}
+
+/* GET /api/workers: every runtime's list, queried in parallel. Each
+ * runtime's answer is parsed, rewritten, serialized into the response and
+ * dropped before the next one is parsed, so the request holds at most one
+ * parsed list (plus the raw answers still waiting), not all of them. */
+static void
+handler_workers_all(struct handler_run *h)
+{
+	const struct registry *reg = h->ctx->reg;
+	size_t n = reg->runtime_count;
+	struct upstream_call *calls = xcalloc(n ? n : 1, sizeof(*calls));
+	struct json_object *diags = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		calls[i].rt = &reg->runtimes[i];
+		calls[i].path = xstrdup("/v1/workers");
+	}
+	upstream_perform(h->ctx->up, calls, n, h->out->request_id);
+	resp_items_begin(h->out);
+	for (size_t i = 0; i < n; i++) {
+		const struct registry_runtime *rt = calls[i].rt;
+		struct apierr_upstream u;
+		struct json_object *list;
+
+		list = handler_result(h->ctx, rt, RTSTATE_OP_LIST_WORKERS,
+		    &calls[i], rewrite_worker_list, h->out->request_id, &u);
+		if (list == NULL)
+			json_object_array_add(diags,
+			    handler_diag(rt->id, u.err));
+		else
+			resp_items_add(h->out, list);
+		json_object_put(list);
+		apierr_upstream_clear(&u);
+		upstream_call_clear(&calls[i]);
+	}
+	resp_items_end(h->out, diags);
 	free(calls);
 }
 
@@ -574,7 +629,10 @@ handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
 	h.req = req;
 	h.out = out;
 	h.query = q ? q + 1 : NULL;
-	handler_request_id(req->request_id, out->request_id);
+	if (!handler_request_id(ctx->reg->fcgi_trust_request_id,
+	    req->request_id, out->request_id) && req->request_id != NULL)
+		handler_log_offered(out->request_id, req->request_id,
+		    ctx->reg->fcgi_trust_request_id);
 	out->head = req->method != NULL && strcmp(req->method, "HEAD") == 0;
 
 	rerr = route_parse(ctx->reg->api_prefix, uri, plen, &h.route);
@@ -616,13 +674,13 @@ handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
 		handler_health(&h);
 		break;
 	case ROUTE_RUNTIMES:
-		handler_fanout(&h, true, false);
+		handler_runtimes(&h, false);
 		break;
 	case ROUTE_RUNTIME:
-		handler_fanout(&h, true, true);
+		handler_runtimes(&h, true);
 		break;
 	case ROUTE_WORKERS_ALL:
-		handler_fanout(&h, false, false);
+		handler_workers_all(&h);
 		break;
 	case ROUTE_RUNTIME_WORKERS:
 		handler_single(&h, RTSTATE_OP_LIST_WORKERS,

@@ -13,6 +13,7 @@
 #ifndef WRG_HANDLER_H
 #define WRG_HANDLER_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "registry.h"
@@ -46,9 +47,12 @@ struct handler_req {
 void handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
     struct resp *out);
 
-/* Request id rule: copies the browser's id into out if it is 1..64 of
- * [A-Za-z0-9._-], else writes a fresh one. out holds
- * IDS_REQUEST_ID_MAX + 1 bytes. */
-void handler_request_id(const char *from_browser, char *out);
+/* Request id rule: when trusted (registry fcgi.trust_request_id: the
+ * front end sets or vets X-Request-Id) and the request's id is 1..64 of
+ * [A-Za-z0-9._-], copies it into out and returns true; otherwise writes a
+ * fresh id and returns false. A browser never chooses the id by default:
+ * it is logged and sent to runtimes. out holds IDS_REQUEST_ID_MAX + 1
+ * bytes. */
+bool handler_request_id(bool trusted, const char *from_browser, char *out);
 
 #endif

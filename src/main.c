@@ -79,6 +79,23 @@ main_read_body(void *arg, char *buf, size_t cap)
 	return n < 0 ? -1 : n;
 }
 
+/* Writes len bytes to a FastCGI stream. FCGX_PutStr takes an int count:
+ * a body is written in chunks well below INT_MAX, so no length is ever
+ * truncated by a cast. Stops at the first error (the web server went
+ * away; nothing to tell it). */
+static void
+main_put(FCGX_Stream *s, const char *buf, size_t len)
+{
+	while (len > 0) {
+		int n = (int)(len > 65536 ? 65536 : len);
+
+		if (FCGX_PutStr(buf, n, s) != n)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
 /* One FastCGI request: environment in, handler, response out. */
 static void
 main_serve(struct handler_ctx *ctx, FCGX_Request *r)
@@ -112,9 +129,9 @@ main_serve(struct handler_ctx *ctx, FCGX_Request *r)
 	handler_handle(ctx, &req, &out);
 
 	head = resp_headers(&out);
-	FCGX_PutStr(head, (int)strlen(head), r->out);
-	if (!out.head && out.body_len > 0)
-		FCGX_PutStr(out.body, (int)out.body_len, r->out);
+	main_put(r->out, head, strlen(head));
+	if (!out.head)
+		main_put(r->out, out.body, out.body_len);
 	free(head);
 	free(uri);
 	resp_clear(&out);

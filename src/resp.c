@@ -39,7 +39,64 @@ resp_json(struct resp *r, int status, struct json_object *obj)
 	r->status = status;
 	r->body = xstrndup(s, len);
 	r->body_len = len;
+	r->body_cap = len + 1;
 	json_object_put(obj);
+}
+
+/* Appends n bytes to the body being built, growing it geometrically. */
+static void
+resp_append(struct resp *r, const char *s, size_t n)
+{
+	if (r->body_len + n + 1 > r->body_cap) {
+		size_t cap = r->body_cap ? r->body_cap : 4096;
+
+		while (cap < r->body_len + n + 1)
+			cap = cap / 2 * 3;
+		r->body = xrealloc(r->body, cap);
+		r->body_cap = cap;
+	}
+	memcpy(r->body + r->body_len, s, n);
+	r->body_len += n;
+	r->body[r->body_len] = '\0';
+}
+
+void
+resp_items_begin(struct resp *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->body_len = r->body_cap = 0;
+	r->items = 0;
+	resp_append(r, "{\"items\":[", 10);
+}
+
+void
+resp_items_add(struct resp *r, struct json_object *arr)
+{
+	size_t n = json_object_array_length(arr);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 0;
+		const char *s = wjson_str(json_object_array_get_idx(arr, i),
+		    &len);
+
+		if (r->items++ > 0)
+			resp_append(r, ",", 1);
+		resp_append(r, s, len);
+	}
+}
+
+void
+resp_items_end(struct resp *r, struct json_object *diags)
+{
+	size_t len = 0;
+	const char *s = wjson_str(diags, &len);
+
+	resp_append(r, "],\"diagnostics\":", 16);
+	resp_append(r, s, len);
+	resp_append(r, "}", 1);
+	r->status = 200;
+	json_object_put(diags);
 }
 
 static void
@@ -108,5 +165,5 @@ resp_clear(struct resp *r)
 		return;
 	free(r->body);
 	r->body = NULL;
-	r->body_len = 0;
+	r->body_len = r->body_cap = 0;
 }

@@ -23,6 +23,8 @@ struct resp {
 	bool head;		/* HEAD request: headers only */
 	char *body;		/* owned; compact JSON */
 	size_t body_len;
+	size_t body_cap;	/* bytes allocated for body */
+	size_t items;		/* resp_items_*: items added so far */
 };
 
 /* Sets status and body to the compact serialization of obj. Takes the
@@ -39,6 +41,17 @@ void resp_error(struct resp *r, enum apierr e, const char *runtime_id,
  * the runtime's status, runtime_code and scrubbed message). */
 void resp_upstream_error(struct resp *r, const struct apierr_upstream *u,
     const char *runtime_id);
+
+/* A list answer {"items": [...], "diagnostics": [...]} built piece by
+ * piece, so that an aggregate over many runtimes holds one runtime's
+ * parsed answer at a time rather than all of them: begin, then add the
+ * items of each runtime (the members of array arr, serialized compactly
+ * at once; arr is borrowed and may be freed right after), then end with
+ * the diagnostics (the reference to diags is taken) and status 200. The
+ * bytes are what resp_json would write for the same object. */
+void resp_items_begin(struct resp *r);
+void resp_items_add(struct resp *r, struct json_object *arr);
+void resp_items_end(struct resp *r, struct json_object *diags);
 
 /* Returns the header block ("Status: ...\r\n...\r\n\r\n") for r, owned
  * by the caller. */

@@ -195,6 +195,11 @@ fuzz_apierr(const uint8_t *data, size_t size)
 	if (u.err == APIERR_RUNTIME_REJECTED) {
 		FUZZ_CHECK(code_ok(u.runtime_code), "runtime_code %s",
 		    u.runtime_code ? u.runtime_code : "(null)");
+		/* A code is runtime text too: scrubbed like the message. */
+		for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]);
+		    i++)
+			FUZZ_CHECK(strstr(u.runtime_code, secrets[i]) == NULL,
+			    "runtime_code has '%s'", secrets[i]);
 		FUZZ_CHECK(u.message != NULL && strlen(u.message) <= 300,
 		    "rejected message");
 		for (const char *p = u.message; *p; p++)

@@ -171,11 +171,16 @@ api HEAD /api/health -I
 t_check "HEAD health" is "$STATUS" 200
 
 # ---- request ids --------------------------------------------------------
+# fcgi.trust_request_id is off (the default): a browser's X-Request-Id is
+# never used, only logged as its own field next to the id wrg chose.
 api GET /api/runtimes/alpha/workers -H 'X-Request-Id: trace.abc-123'
-t_check "request id passed through" is "$(hdr X-Request-Id)" trace.abc-123
+t_check "browser request id not echoed" matches "$(hdr X-Request-Id)" '^[A-Za-z0-9_-]{22}$'
 api GET /api/runtimes/dead/workers -H 'X-Request-Id: trace.def-456'
-t_check "request id in error body" is "$(j 'd["error"]["request_id"]')" trace.def-456
-t_check "request id in wrg log" grep -q 'req=trace.def-456 rt=dead' "$T_DIR/fcgi.log"
+RID=$(hdr X-Request-Id)
+t_check "generated request id in error body" is "$(j 'd["error"]["request_id"]')" "$RID"
+t_check "generated request id in wrg log" grep -q "req=$RID rt=dead" "$T_DIR/fcgi.log"
+t_check "offered id logged as its own field" grep -q "req=$RID: .*offered_req=trace.def-456" "$T_DIR/fcgi.log"
+t_check "offered id never logged as req=" not grep -q ' req=trace.def-456' "$T_DIR/fcgi.log"
 api GET /api/health -H 'X-Request-Id: bad id with spaces'
 t_check "bad request id replaced" matches "$(hdr X-Request-Id)" '^[A-Za-z0-9_-]{22}$'
 api GET /api/health -H "X-Request-Id: $(printf 'a%.0s' $(seq 1 65))"
@@ -350,6 +355,21 @@ t_check "bad runtime as diagnostic" is "$(j '[x["code"] for x in d["diagnostics"
 fault gamma '{"oversize_bytes": 0}'
 api GET /api/runtimes/gamma/workers
 t_check "gamma recovered" is "$STATUS" 200
+# A rejection's code is runtime text too: one naming the runtime's address
+# or port is not passed on.
+fault gamma '{"reject_code": "127.0.0.1", "reject_message": "see 127.0.0.1"}'
+api GET /api/runtimes/gamma/workers
+t_check "rejection with an address as code" err_is 400 runtime_rejected
+t_check "address code replaced" is "$(j 'd["error"]["runtime_code"]')" unknown
+t_check "address not sent" not grep -q '127\.0\.0\.1' "$T_DIR/body"
+fault gamma "{\"reject_code\": \"port_$PORT_gamma\", \"reject_message\": \"m\"}"
+api GET /api/runtimes/gamma/workers
+t_check "port code replaced" is "$(j 'd["error"]["runtime_code"]')" unknown
+t_check "port not sent" not grep -q "port_$PORT_gamma" "$T_DIR/body"
+fault gamma '{"reject_code": "limit_too_large", "reject_message": "m"}'
+api GET /api/runtimes/gamma/workers
+t_check "plain code passed on" is "$(j 'd["error"]["runtime_code"]')" limit_too_large
+fault gamma '{"reject_code": ""}'
 
 # ---- parallel fan-out ---------------------------------------------------
 fault alpha '{"delay_ms": 300}'
@@ -397,6 +417,27 @@ if command -v ss >/dev/null; then
 else
 	echo "ss not installed: keep-alive check skipped"
 fi
+
+# ---- fcgi.trust_request_id: a front end that vets X-Request-Id ---------
+# The same config with the key set, on the same socket behind the same
+# web server.
+t_stop_pid "$FPID"
+for i in $(seq 1 50); do [ -S "$FSOCK" ] || break; sleep 0.1; done
+sed 's/"threads": 4}/"threads": 4, "trust_request_id": true}/' \
+    "$T_DIR/wrg.conf" >"$T_DIR/wrg-trusted.conf"
+t_check "trusted config written" grep -q '"trust_request_id": true' "$T_DIR/wrg-trusted.conf"
+"$FCGI" -c "$T_DIR/wrg-trusted.conf" -s "unix:$FSOCK" --socket-mode 0666 \
+    --log-level info 2>>"$T_DIR/fcgi.log" &
+FPID=$!
+t_track "$FPID"
+t_wait_unix "$FSOCK" || { cat "$T_DIR/fcgi.log" >&2; exit 1; }
+api GET /api/runtimes/alpha/workers -H 'X-Request-Id: trace.abc-123'
+t_check "trusted: request id passed through" is "$(hdr X-Request-Id)" trace.abc-123
+api GET /api/runtimes/dead/workers -H 'X-Request-Id: trace.ghi-789'
+t_check "trusted: request id in error body" is "$(j 'd["error"]["request_id"]')" trace.ghi-789
+t_check "trusted: request id in wrg log" grep -q 'req=trace.ghi-789 rt=dead' "$T_DIR/fcgi.log"
+api GET /api/health -H 'X-Request-Id: bad id with spaces'
+t_check "trusted: bad request id replaced" matches "$(hdr X-Request-Id)" '^[A-Za-z0-9_-]{22}$'
 
 # ---- nothing secret reached a browser, nothing secret was logged --------
 t_check "wrg log has no token" t_leak_scan "$T_DIR/fcgi.log" "$TOK_A" "$TOK_C" "$TOK_BAD"

@@ -697,6 +697,10 @@ fault_obj(const struct api_faults *f)
 	    json_object_new_int64((int64_t)f->oversize_bytes));
 	json_object_object_add(o, "refuse_token",
 	    json_object_new_boolean(f->refuse_token));
+	json_object_object_add(o, "reject_code",
+	    json_object_new_string(f->reject_code));
+	json_object_object_add(o, "reject_message",
+	    json_object_new_string(f->reject_message));
 	return o;
 }
 
@@ -733,6 +737,24 @@ get_bool(struct json_object *o, const char *key, bool *out, bool *bad)
 	return true;
 }
 
+/* A string member copied into buf (size bytes with its NUL). */
+static void
+get_str(struct json_object *o, const char *key, char *buf, size_t size,
+    bool *bad)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return;
+	if (!json_object_is_type(v, json_type_string) ||
+	    (size_t)json_object_get_string_len(v) >= size) {
+		*bad = true;
+		return;
+	}
+	memcpy(buf, json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v) + 1);
+}
+
 static void
 do_ctl_fault(struct api_ctx *ctx, const struct api_request *req,
     struct api_response *resp)
@@ -756,6 +778,10 @@ do_ctl_fault(struct api_ctx *ctx, const struct api_request *req,
 		get_bool(body, "fail_500", &f.fail_500, &bad);
 		get_bool(body, "invalid_json", &f.invalid_json, &bad);
 		get_bool(body, "refuse_token", &f.refuse_token, &bad);
+		get_str(body, "reject_code", f.reject_code,
+		    sizeof(f.reject_code), &bad);
+		get_str(body, "reject_message", f.reject_message,
+		    sizeof(f.reject_message), &bad);
 	}
 out:
 	if (bad) {
@@ -855,6 +881,11 @@ api_handle(struct api_ctx *ctx, const struct api_request *req,
 	}
 	if (v1 && ctx->faults.fail_500) {
 		store_failed(ctx, resp);
+		goto faults;
+	}
+	if (v1 && ctx->faults.reject_code[0] != '\0') {
+		set_error(resp, 400, ctx->faults.reject_code,
+		    ctx->faults.reject_message);
 		goto faults;
 	}
 	if (v1 && ctx->faults.invalid_json) {

@@ -20,6 +20,10 @@ struct api_faults {
 	bool invalid_json;
 	size_t oversize_bytes;
 	bool refuse_token;
+	/* Non-empty: every /v1/ request is rejected with 400 and this
+	 * error code and message (a runtime saying anything it likes). */
+	char reject_code[128];
+	char reject_message[512];
 };
 
 struct api_ctx {

@@ -243,6 +243,17 @@ test_fault_precedence(void **state)
 	assert_int_equal(call(f, "POST", "/_control/fault", NULL,
 	    "{\"fail_500\":1}", NULL), 400);
 	assert_false(f->ctx.faults.fail_500);
+	/* reject_code: any error code and message the test wants. */
+	assert_int_equal(call(f, "POST", "/_control/fault", NULL,
+	    "{\"reject_code\":\"127.0.0.1\",\"reject_message\":\"m\"}",
+	    NULL), 200);
+	assert_int_equal(call(f, "GET", "/v1/workers", NULL, NULL, NULL), 400);
+	assert_string_equal(err_code(f), "127.0.0.1");
+	assert_int_equal(call(f, "POST", "/_control/fault", NULL,
+	    "{\"reject_code\":7}", NULL), 400);
+	assert_int_equal(call(f, "POST", "/_control/fault", NULL,
+	    "{\"reject_code\":\"\"}", NULL), 200);
+	assert_int_equal(call(f, "GET", "/v1/workers", NULL, NULL, NULL), 200);
 }
 
 static void

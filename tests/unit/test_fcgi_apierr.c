@@ -224,6 +224,57 @@ test_scrub(void **state)
 	}
 }
 
+/* A rejection's code passes only as a short [a-z0-9_.] identifier that
+ * also passes the message scrub; anything else becomes "unknown". */
+static void
+test_runtime_code(void **state)
+{
+	static const char lc[] = "{\"runtimes\": [{\"id\": \"l\", "
+	    "\"base_url\": \"http://rt.example:8443\", \"token\": "
+	    "\"0123456789abcdefghij\"}]}";
+	static const char *const refused[] = { "127.0.0.1", "10.0.0.7",
+	    "x.192.168.1.20", "rt.example", "bad.rt.example.x", "8443",
+	    "e8443", "localhost", "x6789abcdy", "",
+	    "Upper", "with space", "dash-ed", "colon:1", "slash/x",
+	    "a_really_long_code_of_more_than_sixty_four_bytes_is_not_a_code_"
+	    "at_all" };
+	struct apierr_upstream u;
+	struct upstream_call c;
+	struct registry *lr;
+	char *err = NULL, body[256];
+
+	(void)state;
+	lr = registry_load_buffer("l.conf", lc, strlen(lc), &err);
+	assert_non_null(lr);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		memset(&c, 0, sizeof(c));
+		c.rt = &lr->runtimes[0];
+		c.path = strdup("/v1/workers");
+		c.status = 400;
+		snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\","
+		    "\"message\":\"m\"}}", refused[i]);
+		c.resp = strdup(body);
+		c.resp_len = strlen(body);
+		apierr_upstream(lr, c.rt, &c, "rid", &u);
+		assert_int_equal(u.err, APIERR_RUNTIME_REJECTED);
+		if (strcmp(u.runtime_code, "unknown") != 0)
+			fail_msg("code '%s' passed as '%s'", refused[i],
+			    u.runtime_code);
+		apierr_upstream_clear(&u);
+		upstream_call_clear(&c);
+	}
+	registry_free(lr);
+
+	classify(UPSTREAM_OK, 400, "{\"error\":{\"code\":\"limit_too_large\","
+	    "\"message\":\"m\"}}", &u);
+	assert_string_equal(u.runtime_code, "limit_too_large");
+	apierr_upstream_clear(&u);
+	classify(UPSTREAM_OK, 409, "{\"error\":{\"code\":\"v1.runtime_stopped\","
+	    "\"message\":\"m\"}}", &u);
+	assert_string_equal(u.runtime_code, "v1.runtime_stopped");
+	apierr_upstream_clear(&u);
+}
+
 static void
 test_resp(void **state)
 {
@@ -284,6 +335,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_mapping),
 		cmocka_unit_test(test_scrub),
+		cmocka_unit_test(test_runtime_code),
 		cmocka_unit_test(test_resp),
 	};
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "handler.h"
 #include "test_fcgi_fake_upstream.h"
@@ -32,7 +33,7 @@ static const char conf[] =
     "  {\"id\": \"sock-b\", \"display_name\": \"Local B\","
     "   \"base_url\": \"unix:/run/secret-dir/b.sock\"}]}";
 
-static struct registry *reg;
+static struct registry *reg, *reg_main;	/* tests may swap reg */
 static struct rtstate *rts;
 static struct upstream *up;
 
@@ -170,7 +171,8 @@ setup(void **state)
 
 	(void)state;
 	wlog_init("test", WLOG_ERR);
-	reg = registry_load_buffer("unit.conf", conf, strlen(conf), &err);
+	reg = reg_main = registry_load_buffer("unit.conf", conf, strlen(conf),
+	    &err);
 	if (reg == NULL)
 		fail_msg("config: %s", err);
 	rts = rtstate_new(reg->runtime_count);
@@ -185,7 +187,7 @@ teardown(void **state)
 	fake_reset();
 	upstream_free(up);
 	rtstate_free(rts);
-	registry_free(reg);
+	registry_free(reg_main);
 	return 0;
 }
 
@@ -194,6 +196,7 @@ each(void **state)
 {
 	(void)state;
 	fake_reset();
+	reg = reg_main;		/* even after a test failed while swapped */
 	return 0;
 }
 
@@ -683,6 +686,40 @@ test_runtime_rejected(void **state)
 	done(&res);
 }
 
+/* The runtime's error code is runtime text too: a code that is a valid
+ * identifier but names the runtime's address, port, host or token must
+ * not reach the browser, in the body or anywhere else. */
+static void
+test_runtime_code_scrubbed(void **state)
+{
+	static const char *const codes[] = { "127.0.0.1", "45678",
+	    "port_45678", "localhost", "10.1.2.3", "x.127.0.0.1.y" };
+	struct result res;
+	char body[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\","
+		    "\"message\":\"no\"}}", codes[i]);
+		fake_set("tcp-a", UPSTREAM_OK, 400, body);
+		run(&res, "GET", "/api/runtimes/tcp-a/workers/w");
+		assert_error(&res, 400, "runtime_rejected");
+		if (strcmp(jstr(res.json, "error.runtime_code"), "unknown"))
+			fail_msg("code %s passed as %s", codes[i],
+			    res.r.body);
+		assert_no_secrets(&res);
+		done(&res);
+	}
+	/* Ordinary codes, dots included, still pass. */
+	fake_set("tcp-a", UPSTREAM_OK, 409, "{\"error\":{\"code\":"
+	    "\"runtime.stopped_2\",\"message\":\"no\"}}");
+	run(&res, "GET", "/api/runtimes/tcp-a/workers/w");
+	assert_error(&res, 409, "runtime_rejected");
+	assert_string_equal(jstr(res.json, "error.runtime_code"),
+	    "runtime.stopped_2");
+	done(&res);
+}
+
 static const char list_a[] = "{\"workers\": [{\"worker_ref\": "
     "{\"runtime_id\": \"x\", \"worker_id\": \"w1\"}, \"runtime_id\": \"x\","
     " \"worker_id\": \"w1\", \"status\": \"running\"}, {\"worker_ref\": "
@@ -729,6 +766,112 @@ test_workers_fanout(void **state)
 	run(&res, "GET", "/api/runtimes/sock-b/workers");
 	assert_error(&res, 502, "runtime_bad_response");
 	done(&res);
+
+	/* Lists of several runtimes are joined in registry order, byte for
+	 * byte what one JSON object would serialize to. */
+	fake_set("sock-b", UPSTREAM_OK, 200, list_a);
+	run(&res, "GET", "/api/workers");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(res.r.body, "{\"items\":["
+	    "{\"worker_ref\":{\"runtime_id\":\"tcp-a\",\"worker_id\":\"w1\"},"
+	    "\"runtime_id\":\"tcp-a\",\"worker_id\":\"w1\",\"status\":\"running\"},"
+	    "{\"worker_ref\":{\"runtime_id\":\"tcp-a\",\"worker_id\":\"w2\"},"
+	    "\"runtime_id\":\"tcp-a\",\"worker_id\":\"w2\",\"status\":\"stopped\"},"
+	    "{\"worker_ref\":{\"runtime_id\":\"sock-b\",\"worker_id\":\"w1\"},"
+	    "\"runtime_id\":\"sock-b\",\"worker_id\":\"w1\",\"status\":\"running\"},"
+	    "{\"worker_ref\":{\"runtime_id\":\"sock-b\",\"worker_id\":\"w2\"},"
+	    "\"runtime_id\":\"sock-b\",\"worker_id\":\"w2\",\"status\":\"stopped\"}"
+	    "],\"diagnostics\":[]}");
+	assert_int_equal(res.r.body_len, strlen(res.r.body));
+	done(&res);
+	fake_set("tcp-a", UPSTREAM_ERR_TIMEOUT, 0, NULL);
+	fake_set("sock-b", UPSTREAM_OK, 200, "{\"workers\":[]}");
+	run(&res, "GET", "/api/workers");
+	assert_string_equal(res.r.body, "{\"items\":[],\"diagnostics\":"
+	    "[{\"runtime_id\":\"tcp-a\",\"code\":\"runtime_timeout\","
+	    "\"severity\":\"error\",\"message\":\"the runtime did not "
+	    "answer in time\"}]}");
+	done(&res);
+}
+
+/* The same runtimes with a 1 KiB answer cap: a parse budget of 8 KiB of
+ * json-c tree (APIERR_PARSE_FACTOR). */
+static const char conf_small[] =
+    "{\"limits\": {\"max_upstream_body_bytes\": 1024},"
+    " \"runtimes\": ["
+    "  {\"id\": \"tcp-a\", \"base_url\": \"http://127.0.0.1:45678\"},"
+    "  {\"id\": \"sock-b\", \"base_url\": \"unix:/run/secret-dir/b.sock\"}]}";
+
+/* An answer under the byte cap whose tree would cost more than the parse
+ * budget is refused before json-c builds it, on every path: a list, the
+ * aggregate, an error body (neither a rejection nor a router miss). */
+static void
+test_parse_budget(void **state)
+{
+	static const char w[] = "{\"worker_id\":\"w\",\"status\":\"s\","
+	    "\"worker_ref\":{\"worker_id\":\"w\"}}";
+	struct registry *saved = reg, *small;
+	char body[1024], err404[1024];
+	struct result res;
+	char *err = NULL;
+	size_t n;
+
+	(void)state;
+	small = registry_load_buffer("small.conf", conf_small,
+	    strlen(conf_small), &err);
+	assert_non_null(small);
+	reg = small;
+	/* 2 workers: well within the budget. */
+	snprintf(body, sizeof(body), "{\"workers\":[%s,%s]}", w, w);
+	assert_true(wjson_cost(body, strlen(body)) <= 8 * 1024);
+	fake_set("tcp-a", UPSTREAM_OK, 200, body);
+	run(&res, "GET", "/api/runtimes/tcp-a/workers");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(jstr(res.json, "items.1.runtime_id"), "tcp-a");
+	done(&res);
+	/* 6 workers: ~330 bytes, but over 8 KiB of tree. */
+	n = (size_t)snprintf(body, sizeof(body), "{\"workers\":[%s", w);
+	for (int i = 1; i < 6; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, ",%s", w);
+	snprintf(body + n, sizeof(body) - n, "]}");
+	assert_true(strlen(body) < 1024);
+	assert_true(wjson_cost(body, strlen(body)) > 8 * 1024);
+	fake_set("tcp-a", UPSTREAM_OK, 200, body);
+	run(&res, "GET", "/api/runtimes/tcp-a/workers");
+	assert_error(&res, 502, "runtime_bad_response");
+	done(&res);
+	fake_set("sock-b", UPSTREAM_OK, 200, "{\"workers\":[]}");
+	run(&res, "GET", "/api/workers");
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(jstr(res.json, "diagnostics.0.runtime_id"),
+	    "tcp-a");
+	assert_string_equal(jstr(res.json, "diagnostics.0.code"),
+	    "runtime_bad_response");
+	assert_null(jstr(res.json, "diagnostics.1"));
+	done(&res);
+	/* A 404 with such a body: not read, so not "unsupported". */
+	snprintf(err404, sizeof(err404), "{\"error\":{\"code\":\"x\"},"
+	    "\"pad\":[{},{},{},{},{},{},{},{},{},{},{}]}");
+	assert_true(wjson_cost(err404, strlen(err404)) > 8 * 1024);
+	fake_set("tcp-a", UPSTREAM_OK, 404, err404);
+	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
+	assert_error(&res, 502, "runtime_bad_response");
+	done(&res);
+	fake_set("tcp-a", UPSTREAM_OK, 400, err404);
+	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
+	assert_error(&res, 502, "runtime_bad_response");
+	done(&res);
+	fake_set("tcp-a", UPSTREAM_OK, 500, err404);
+	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
+	assert_error(&res, 502, "runtime_error");
+	done(&res);
+	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
+	run(&res, "GET", "/api/runtimes/tcp-a");
+	assert_string_equal(jstr(res.json,
+	    "runtime.capabilities.stop_worker"), "true");
+	done(&res);
+	reg = saved;
+	registry_free(small);
 }
 
 static void
@@ -806,42 +949,121 @@ test_runtimes_view(void **state)
 	done(&res);
 }
 
+/* Runs one request with wrg's log (stderr) captured into log. */
+static void
+run_logged(struct result *res, const char *uri, const char *request_id,
+    char *log, size_t logsize)
+{
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	wlog_init("test", WLOG_INFO);
+	run_full(res, "GET", uri, NULL, NULL, NULL, request_id);
+	wlog_init("test", WLOG_ERR);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	rewind(f);
+	n = fread(log, 1, logsize - 1, f);
+	log[n] = '\0';
+	fclose(f);
+}
+
+/* The same handler with another registry: fcgi.trust_request_id on. */
+static const char conf_trusted[] =
+    "{\"fcgi\": {\"trust_request_id\": true},"
+    " \"runtimes\": ["
+    "  {\"id\": \"tcp-a\", \"base_url\": \"http://127.0.0.1:45678\"},"
+    "  {\"id\": \"sock-b\", \"base_url\": \"unix:/run/secret-dir/b.sock\"}]}";
+
 static void
 test_request_id(void **state)
 {
 	static const char *const bad[] = { "", "a b", "a\nb", "x/y",
-	    "é", "0123456789012345678901234567890123456789012345678901234"
+	    "\xc3\xa9", "0123456789012345678901234567890123456789012345678901234"
 	    "5678901234" };
 	char id[IDS_REQUEST_ID_MAX + 1], id2[IDS_REQUEST_ID_MAX + 1];
+	char log[8192];
+	struct registry *untrusted = reg, *trusted;
 	struct result res;
+	char *err = NULL;
 
 	(void)state;
-	handler_request_id("abc-DEF_1.2", id);
+	/* The rule itself. */
+	assert_true(handler_request_id(true, "abc-DEF_1.2", id));
 	assert_string_equal(id, "abc-DEF_1.2");
-	handler_request_id("0123456789012345678901234567890123456789012345"
-	    "678901234567890123", id);
+	assert_true(handler_request_id(true, "0123456789012345678901234567"
+	    "890123456789012345678901234567890123", id));
 	assert_int_equal(strlen(id), 64);
+	assert_false(handler_request_id(false, "abc-DEF_1.2", id));
+	assert_string_not_equal(id, "abc-DEF_1.2");
+	assert_int_equal(strlen(id), 22);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		handler_request_id(bad[i], id);
+		assert_false(handler_request_id(true, bad[i], id));
 		assert_true(ids_request_id_valid(id));
 		assert_string_not_equal(id, bad[i]);
 	}
-	handler_request_id(NULL, id);
-	handler_request_id(NULL, id2);
+	assert_false(handler_request_id(true, NULL, id));
+	assert_false(handler_request_id(true, NULL, id2));
 	assert_true(ids_request_id_valid(id));
 	assert_string_not_equal(id, id2);
 
+	/* Default (untrusted front end): the browser's id is neither
+	 * answered, nor sent to the runtime, nor logged as req=; it is
+	 * logged as a separate field next to the id wrg chose. */
 	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
-	run_full(&res, "GET", "/api/runtimes/tcp-a/workers", NULL, NULL,
-	    NULL, "trace.42");
+	run_logged(&res, "/api/runtimes/tcp-a/workers", "trace.42", log,
+	    sizeof(log));
+	assert_string_not_equal(res.r.request_id, "trace.42");
+	assert_int_equal(strlen(res.r.request_id), 22);
+	assert_true(ids_request_id_valid(res.r.request_id));
+	assert_string_equal(fake_calls[0].request_id, res.r.request_id);
+	assert_string_equal(jstr(res.json, "error.request_id"),
+	    res.r.request_id);
+	assert_null(strstr(log, " req=trace.42"));
+	snprintf(id, sizeof(id), " req=%s", res.r.request_id);
+	assert_non_null(strstr(log, id));
+	assert_non_null(strstr(log, "offered_req=trace.42"));
+	done(&res);
+	/* An invalid offer is never logged, only that there was one. */
+	run_logged(&res, "/api/health", "evil\nreq=forged x", log,
+	    sizeof(log));
+	assert_true(ids_request_id_valid(res.r.request_id));
+	assert_null(strstr(log, "evil"));
+	assert_null(strstr(log, "forged"));
+	assert_non_null(strstr(log, "offered_req=(invalid, 17 bytes)"));
+	done(&res);
+	/* No offer, nothing to say. */
+	run_logged(&res, "/api/health", NULL, log, sizeof(log));
+	assert_null(strstr(log, "offered_req"));
+	done(&res);
+
+	/* fcgi.trust_request_id: the front end's id is used everywhere. */
+	trusted = registry_load_buffer("trusted.conf", conf_trusted,
+	    strlen(conf_trusted), &err);
+	assert_non_null(trusted);
+	reg = trusted;
+	fake_reset();
+	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
+	run_logged(&res, "/api/runtimes/tcp-a/workers", "trace.42", log,
+	    sizeof(log));
 	assert_string_equal(res.r.request_id, "trace.42");
 	assert_string_equal(fake_calls[0].request_id, "trace.42");
 	assert_string_equal(jstr(res.json, "error.request_id"), "trace.42");
+	assert_non_null(strstr(log, "req=trace.42"));
+	assert_null(strstr(log, "offered_req"));
 	done(&res);
-	run_full(&res, "GET", "/api/nope", NULL, NULL, NULL, "bad id!");
+	run_logged(&res, "/api/nope", "bad id!", log, sizeof(log));
 	assert_string_not_equal(res.r.request_id, "bad id!");
 	assert_true(ids_request_id_valid(res.r.request_id));
+	assert_non_null(strstr(log, "offered_req=(invalid, 7 bytes)"));
 	done(&res);
+	reg = untrusted;
+	registry_free(trusted);
 }
 
 static void
@@ -1058,7 +1280,9 @@ main(void)
 		cmocka_unit_test_setup(test_transcript_query, each),
 		cmocka_unit_test_setup(test_upstream_errors, each),
 		cmocka_unit_test_setup(test_runtime_rejected, each),
+		cmocka_unit_test_setup(test_runtime_code_scrubbed, each),
 		cmocka_unit_test_setup(test_workers_fanout, each),
+		cmocka_unit_test_setup(test_parse_budget, each),
 		cmocka_unit_test_setup(test_runtimes_view, each),
 		cmocka_unit_test_setup(test_request_id, each),
 		cmocka_unit_test_setup(test_events_route, each),

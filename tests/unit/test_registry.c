@@ -73,6 +73,7 @@ test_defaults(void **state)
 	assert_int_equal(reg->max_request_body_bytes, 1048576);
 	assert_int_equal(reg->max_upstream_body_bytes, 8388608);
 	assert_int_equal(reg->fcgi_threads, 4);
+	assert_false(reg->fcgi_trust_request_id);
 	assert_string_equal(reg->wsproxy.listen, "127.0.0.1:8792");
 	assert_string_equal(reg->wsproxy.listen_host, "127.0.0.1");
 	assert_int_equal(reg->wsproxy.listen_port, 8792);
@@ -125,7 +126,7 @@ test_every_key(void **state)
 	    "\"http://127.0.0.1:8080\"],\n"
 	    "  \"limits\": {\"max_request_body_bytes\": 4096,\n"
 	    "             \"max_upstream_body_bytes\": 65536},\n"
-	    "  \"fcgi\": {\"threads\": 8},\n"
+	    "  \"fcgi\": {\"threads\": 8, \"trust_request_id\": true},\n"
 	    "  \"wsproxy\": {\"listen\": \"unix:/run/wrg/ws.sock\",\n"
 	    "     \"max_connections\": 5, \"send_queue_max_bytes\": 8192,\n"
 	    "     \"ping_interval_s\": 0, \"reconnect_initial_ms\": 100,\n"
@@ -153,6 +154,7 @@ test_every_key(void **state)
 	assert_int_equal(reg->max_request_body_bytes, 4096);
 	assert_int_equal(reg->max_upstream_body_bytes, 65536);
 	assert_int_equal(reg->fcgi_threads, 8);
+	assert_true(reg->fcgi_trust_request_id);
 	assert_string_equal(reg->wsproxy.listen_unix, "/run/wrg/ws.sock");
 	assert_null(reg->wsproxy.listen_host);
 	assert_int_equal(reg->wsproxy.max_connections, 5);
@@ -259,6 +261,10 @@ test_errors(void **state)
 	    "t.conf: fcgi.threads: must be between 1 and 256");
 	expect_error("{\"fcgi\": {\"workers\": 2}}",
 	    "t.conf: fcgi.workers: unknown key");
+	expect_error("{\"fcgi\": {\"trust_request_id\": 1}}",
+	    "t.conf: fcgi.trust_request_id: must be a boolean");
+	expect_error("{\"fcgi\": {\"trust_request_id\": \"yes\"}}",
+	    "t.conf: fcgi.trust_request_id: must be a boolean");
 	expect_error("{\"wsproxy\": {\"listen\": \"8792\"}}",
 	    "t.conf: wsproxy.listen: must be HOST:PORT or unix:/path");
 	expect_error("{\"wsproxy\": {\"listen\": \"127.0.0.1:0\"}}",
@@ -461,6 +467,7 @@ test_print_redacts(void **state)
 	assert_non_null(strstr(out, "\"WRG_TEST_TOKEN2\""));
 	assert_non_null(strstr(out, "redacted"));
 	assert_non_null(strstr(out, "\"reconnect_max_ms\": 10000"));
+	assert_non_null(strstr(out, "\"trust_request_id\": false"));
 	assert_non_null(strstr(out, "\"base_url\": \"unix:/x.sock\""));
 	free(out);
 	registry_free(reg);

@@ -6,6 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -121,6 +124,92 @@ test_config(void **state)
 	assert_non_null(strstr(err, "trailing"));
 }
 
+static size_t
+c(const char *s)
+{
+	return wjson_cost(s, strlen(s));
+}
+
+/* The estimate token by token (figures in wjson.c). */
+static void
+test_cost_tokens(void **state)
+{
+	(void)state;
+	assert_int_equal(c(""), 0);
+	assert_int_equal(c("0"), 112);
+	assert_int_equal(c("{}"), 800);
+	assert_int_equal(c("[]"), 288);
+	assert_int_equal(c(" [ true , null ] "), 288 + 2 * 112);
+	assert_int_equal(c("[0,-1.5e3]"), 288 + 2 * 112);
+	/* key "ab" + ':' + value "c\"d" (an escape counts once) */
+	assert_int_equal(c("{\"ab\":\"c\\\"d\"}"), 800 + 98 + 64 + 99);
+	/* brackets and commas inside strings are bytes, not tokens */
+	assert_int_equal(c("\"{[,:]}\""), 96 + 6);
+	/* NaN is built by json-c before wjson_parse refuses it */
+	assert_int_equal(c("[NaN]"), 288 + 112);
+	/* an unterminated string or a trailing backslash stays in bounds */
+	assert_int_equal(c("\"abc"), 96 + 3);
+	assert_int_equal(wjson_cost("\"a\\", 3), 96 + 2);
+}
+
+/* Builds "[" ITEM "," ITEM ... "]" of about size bytes. */
+static char *
+repeat(const char *item, size_t size, size_t *len)
+{
+	size_t n = strlen(item), l = 0;
+	char *b = malloc(size + n + 3);
+
+	assert_non_null(b);
+	b[l++] = '[';
+	while (l + n + 2 < size) {
+		if (l > 1)
+			b[l++] = ',';
+		memcpy(b + l, item, n);
+		l += n;
+	}
+	b[l++] = ']';
+	b[l] = '\0';
+	*len = l;
+	return b;
+}
+
+/* The estimate never undercounts what json-c really allocates for the
+ * shapes that cost it most per byte (json-c's own allocations, as glibc
+ * counts them; under a sanitizer's allocator there is nothing to count
+ * and this only checks that parsing works). */
+static void
+test_cost_bounds_jsonc(void **state)
+{
+	static const char *const items[] = { "0", "1.5", "true", "\"\"",
+	    "\"abcdefgh\"", "{}", "[]", "[0]", "[[[[[[[[[[]]]]]]]]]]",
+	    "{\"a\":{\"a\":{\"a\":{\"a\":{}}}}}", "{\"a\":0}",
+	    "{\"a\":0,\"b\":0,\"c\":0,\"d\":0,\"e\":0,\"f\":0,\"g\":0,"
+	    "\"h\":0,\"i\":0,\"j\":0,\"k\":0,\"l\":0}",
+	    "{\"worker_id\":\"w\",\"status\":\"s\",\"worker_ref\":"
+	    "{\"worker_id\":\"w\"}}", "\"\\u00e9\\n\"" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		size_t len, est, used;
+		char *b = repeat(items[i], 256 * 1024, &len);
+		struct mallinfo2 m0, m1;
+		struct json_object *o;
+
+		m0 = mallinfo2();
+		o = wjson_parse(b, len, WJSON_MAX_DEPTH);
+		m1 = mallinfo2();
+		assert_non_null(o);
+		used = m1.uordblks + m1.hblkhd > m0.uordblks + m0.hblkhd ?
+		    m1.uordblks + m1.hblkhd - m0.uordblks - m0.hblkhd : 0;
+		est = wjson_cost(b, len);
+		if (used > est)
+			fail_msg("%s: json-c took %zu bytes, estimate %zu",
+			    items[i], used, est);
+		json_object_put(o);
+		free(b);
+	}
+}
+
 int
 main(void)
 {
@@ -130,6 +219,8 @@ main(void)
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_length_bounded),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_cost_tokens),
+		cmocka_unit_test(test_cost_bounds_jsonc),
 	};
 
 	return cmocka_run_group_tests_name("wjson", tests, NULL, NULL);

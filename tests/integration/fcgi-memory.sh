@@ -1,0 +1,135 @@
+#!/bin/bash
+# tests/integration/fcgi-memory.sh — what a hostile runtime answer costs
+# wrg.fcgi in memory. A loopback runtime (hostile_runtime.py) answers
+# GET /v1/workers with bodies built to blow up a JSON tree: tiny values,
+# empty objects/arrays, deep nesting, many keys, long strings, minimal
+# valid workers, valid workers with long strings (the largest answer passed
+# on), and a 404 with a JSON error body. Each shape comes in two
+# sizes: the full limits.max_upstream_body_bytes ("cap"), and the largest
+# body whose estimated parse cost still fits wrg's parse budget ("fit", the
+# worst case wrg accepts). Each case runs against a freshly started
+# wrg.fcgi (one FastCGI thread, so warm-up and measurement share a thread
+# and no earlier request's freed memory hides the cost), through lighttpd,
+# once as a single-runtime GET and once as the GET /api/workers aggregate
+# over three such runtimes. The peak RSS increase (VmHWM after the request
+# minus VmHWM after warm-up) must stay within 16 MiB.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/webserver.sh"
+
+FCGI="$top_builddir/src/wrg.fcgi"
+PY=${PYTHON3_SYS:-/usr/bin/python3}
+# limits.max_upstream_body_bytes in this test (WRG_MEMTEST_CAP to try
+# another; the bound scales with it: 16 MiB per MiB of cap).
+CAP=${WRG_MEMTEST_CAP:-1048576}
+BUDGET=$((CAP * 8 * 98 / 100))	# "fit": just under the 8 x cap budget
+LIMIT_KB=$((CAP / 64))		# the documented bound: 16 x cap
+[ -x "$FCGI" ] || t_skip "wrg.fcgi not built"
+command -v curl >/dev/null || t_skip "curl not installed"
+[ -r /proc/self/status ] || t_skip "no /proc"
+
+"$PY" "$top_srcdir/tests/integration/hostile_runtime.py" "$T_DIR/hostile.ready" \
+    2>"$T_DIR/hostile.log" &
+t_track $!
+for i in $(seq 1 100); do
+	[ -s "$T_DIR/hostile.ready" ] && break
+	sleep 0.1
+done
+[ -s "$T_DIR/hostile.ready" ] || { echo "hostile runtime did not start" >&2; exit 1; }
+HPORT=$(cat "$T_DIR/hostile.ready")
+
+FSOCK="$T_DIR/fcgi.sock"
+mkdir -p "$T_DIR/panel"
+echo ok >"$T_DIR/panel/index.html"
+WPORT=$(t_free_port)
+t_webserver_start lighttpd "$WPORT" "$FSOCK" "127.0.0.1:$(t_free_port)" \
+    "$T_DIR/panel"
+rc=$?
+[ "$rc" -eq 77 ] && t_skip "lighttpd not installed"
+[ "$rc" -eq 0 ] || { echo "lighttpd did not start" >&2; exit 1; }
+BASE="http://127.0.0.1:$WPORT"
+
+matches() { [[ $1 =~ $2 ]]; }
+# Under ASan the allocator's quarantine and shadow memory are what RSS
+# shows: the cases still run (answers, sanitizer reports), the bound not.
+ASAN=
+if grep -aq __asan_init "$FCGI" 2>/dev/null; then
+	ASAN=1
+	echo "# peak RSS bound not checked under ASan (quarantine)"
+fi
+hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+# measure SHAPE BUDGET MODE — starts wrg.fcgi with three runtimes of this
+# shape (BUDGET 0: bodies of the full cap), warms it up, makes one request
+# (MODE single or aggregate) and prints "STATUS CODE DELTA_KB"; CODE is
+# the error code, or "items=N" and the codes of the diagnostics.
+measure() {
+	local shape=$1 budget=$2 mode=$3 pid h0 h1 path out code n
+	{
+		echo "{\"limits\": {\"max_upstream_body_bytes\": $CAP},"
+		echo " \"fcgi\": {\"threads\": 1}, \"runtimes\": ["
+		for n in 1 2 3; do
+			[ "$n" = 1 ] || echo ","
+			echo "{\"id\": \"r$n\", \"base_url\":" \
+			    "\"http://127.0.0.1:$HPORT/$shape/$CAP/$budget\"}"
+		done
+		echo "]}"
+	} >"$T_DIR/wrg.conf"
+	"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
+	    --log-level error 2>>"$T_DIR/fcgi.log" &
+	pid=$!
+	t_track "$pid"
+	t_wait_unix "$FSOCK" || return 1
+	# Warm-up: every runtime's connection and easy handle exist.
+	curl -s -m 10 -o /dev/null "$BASE/api/runtimes"
+	curl -s -m 10 -o /dev/null "$BASE/api/runtimes"
+	h0=$(hwm "$pid")
+	if [ "$mode" = single ]; then
+		path=/api/runtimes/r1/workers
+	else
+		path=/api/workers
+	fi
+	out=$(curl -s -m 120 -o "$T_DIR/body" -w '%{http_code}' "$BASE$path")
+	h1=$(hwm "$pid")
+	code=$("$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+if "error" in d:
+    print(d["error"]["code"])
+else:
+    print(",".join(["items=%d" % len(d["items"])] +
+                   [x["code"] for x in d.get("diagnostics", [])]))' \
+	    "$T_DIR/body" 2>/dev/null)
+	t_stop_pid "$pid"
+	# The next wrg.fcgi binds the same path once this one removed it.
+	for n in $(seq 1 50); do [ -S "$FSOCK" ] || break; sleep 0.1; done
+	echo "$out ${code:-?} $((h1 - h0))"
+}
+
+printf '%-8s %-4s %-9s %6s %-40s %s\n' shape size mode status code \
+    "peak RSS increase (KiB)"
+for shape in zeros objs arrs nest keys strs workers bigwork e404; do
+	for size in cap fit; do
+		budget=0
+		[ "$size" = fit ] && budget=$BUDGET
+		for mode in single aggregate; do
+			set -- $(measure "$shape" "$budget" "$mode")
+			printf '%-8s %-4s %-9s %6s %-40s %s\n' "$shape" "$size" \
+			    "$mode" "$1" "${2:0:40}" "$3"
+			[ -n "$ASAN" ] ||
+			    t_check "$shape/$size/$mode: peak +$3 KiB <= $LIMIT_KB KiB" \
+			    [ "${3:-999999}" -le "$LIMIT_KB" ]
+			t_check "$shape/$size/$mode: answered ($1)" \
+			    matches "$1" '^(200|502)$'
+			# What fits the budget is served in full: every
+			# worker of every runtime, as one JSON body.
+			if [ "$shape/$size" = workers/fit ] ||
+			    [ "$shape" = bigwork ]; then
+				t_check "$shape/$size/$mode: all workers served" \
+				    matches "$2" '^items=[0-9]{2,}$'
+			fi
+		done
+	done
+done
+
+t_check "no sanitizer reports in the wrg.fcgi log" \
+    sh -c "! grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' -e 'LeakSanitizer' '$T_DIR/fcgi.log'"
+t_done
