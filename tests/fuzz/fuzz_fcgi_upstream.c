@@ -178,8 +178,11 @@ check_code_clean(const char *code)
 		skip = getenv("WRG_FUZZ_SKIP_PENDING") != NULL;
 	if (skip)
 		return;
+	/* "Bearer" is no secret in a code ("invalid_bearer"); the rest
+	 * are a runtime's host, port, token, paths and URL markers. */
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
-		FUZZ_CHECK(strcasestr(code, secrets[i]) == NULL,
+		FUZZ_CHECK(strcmp(secrets[i], "Bearer") == 0 ||
+		    strcasestr(code, secrets[i]) == NULL,
 		    "runtime_code has '%s': %s", secrets[i], code);
 	FUZZ_CHECK(!has_ipv4(code), "runtime_code is an address: %s", code);
 }
