@@ -133,6 +133,24 @@ apierr_has_token_part(const char *msg, const char *token)
 	return false;
 }
 
+/* Runtime text (an error code or message) as it may go to the operator
+ * log: at most APIERR_LOG_TEXT bytes of it, in buf, or a fixed notice if
+ * those hold a run of the runtime's token (a hostile runtime echoing the
+ * token must not put it in the logs; STYLE: tokens are never logged).
+ * Hosts and paths may stay: the log is the operator's. */
+#define APIERR_LOG_TEXT 200
+static const char *
+apierr_log_text(const struct registry *reg, const struct registry_runtime *rt,
+    const char *text, char *buf, size_t cap)
+{
+	if (text == NULL)
+		return "-";
+	snprintf(buf, cap, "%.*s", APIERR_LOG_TEXT, text);
+	if (apierr_has_token_part(buf, registry_token(reg, rt)))
+		return "(withheld: it holds part of the runtime's token)";
+	return buf;
+}
+
 /* Whether msg looks like it names a network address: a dotted quad
  * (any spelling of an IPv4 address resolved from a runtime host) or
  * an IPv6-ish run of hex groups and ':' with at least two colons. */
@@ -271,6 +289,7 @@ apierr_upstream(const struct registry *reg,
 {
 	struct json_object *root = NULL;
 	const char *code = NULL, *message = NULL;
+	char lcode[APIERR_LOG_TEXT + 1], lmsg[APIERR_LOG_TEXT + 1];
 	enum apierr_body body;
 
 	memset(out, 0, sizeof(*out));
@@ -336,19 +355,21 @@ apierr_upstream(const struct registry *reg,
 			    apierr_message(APIERR_RUNTIME_REJECTED));
 		wlog(WLOG_INFO, request_id, rt->id,
 		    "runtime rejected %s: HTTP %ld %s", c->path, c->status,
-		    code);
+		    apierr_log_text(reg, rt, code, lcode, sizeof(lcode)));
 	} else if (c->status >= 500 && c->status < 600) {
 		out->err = APIERR_RUNTIME_ERROR;
 		wlog(WLOG_WARN, request_id, rt->id,
 		    "runtime failed %s: HTTP %ld %s: %s", c->path, c->status,
-		    code ? code : "-", message ? message :
-		    body == APIERR_BODY_TOO_COSTLY ? "(body over the parse "
-		    "budget)" : "-");
+		    apierr_log_text(reg, rt, code, lcode, sizeof(lcode)),
+		    message ? apierr_log_text(reg, rt, message, lmsg,
+		    sizeof(lmsg)) : body == APIERR_BODY_TOO_COSTLY ?
+		    "(body over the parse budget)" : "-");
 	} else if (c->status >= 400 && c->status < 500) {
 		out->err = APIERR_RUNTIME_ERROR;
 		wlog(WLOG_WARN, request_id, rt->id,
 		    "runtime answered %s with HTTP %ld %s", c->path,
-		    c->status, code ? code : "(no error body)");
+		    c->status, code ? apierr_log_text(reg, rt, code, lcode,
+		    sizeof(lcode)) : "(no error body)");
 	} else {
 		out->err = APIERR_RUNTIME_BAD_RESPONSE;
 		wlog(WLOG_WARN, request_id, rt->id,

@@ -196,14 +196,18 @@ frame_parse_event(struct json_object *root, const char *runtime_id,
 	cursor = frame_short_string(env, "cursor");
 	event_id = frame_short_string(env, "event_id");
 	worker_id = wjson_get_string(env, "worker_id");
-	if (!cursor || !event_id || !worker_id || !*worker_id ||
-	    strlen(worker_id) > 256)
+	/* A cursor the browser could not send back (?cursor= accepts only
+	 * frame_cursor_valid ones) would break resume: not an event. */
+	if (!cursor || !frame_cursor_valid(cursor) || !event_id ||
+	    !worker_id || !*worker_id ||
+	    strlen(worker_id) >= sizeof(in->worker_id))
 		goto out;
 	if (!json_object_object_get_ex(env, "payload", &payload))
 		goto out;
 
 	in->kind = FRAME_EVENT;
 	snprintf(in->cursor, sizeof(in->cursor), "%s", cursor);
+	snprintf(in->worker_id, sizeof(in->worker_id), "%s", worker_id);
 	ev = json_object_is_type(payload, json_type_object) ?
 	    wjson_get_string(payload, "event") : NULL;
 	in->snapshot = strncmp(event_id, "snapshot:", 9) == 0 ||
@@ -234,7 +238,7 @@ frame_parse_diag(struct json_object *root, struct frame_in *in)
 {
 	struct json_object *d;
 	const char *code;
-	size_t i, o = 0;
+	size_t i;
 
 	if (!json_object_object_get_ex(root, "diagnostic", &d) ||
 	    !json_object_is_type(d, json_type_object))
@@ -244,13 +248,14 @@ frame_parse_diag(struct json_object *root, struct frame_in *in)
 		return FRAME_ERR_SHAPE;
 	in->kind = FRAME_DIAGNOSTIC;
 	in->action = frame_map_runtime_diag(code, &in->diag);
-	/* Keep a short printable copy for the operator log. */
-	for (i = 0; code[i] && o + 1 < sizeof(in->runtime_code); i++) {
-		unsigned char c = (unsigned char)code[i];
-
-		in->runtime_code[o++] = (c >= 0x21 && c < 0x7f) ? (char)c : '?';
-	}
-	in->runtime_code[o] = '\0';
+	/* For the operator log: a contract code, else "unknown" (a hostile
+	 * runtime's text, the token for one, is never logged). */
+	snprintf(in->runtime_code, sizeof(in->runtime_code), "unknown");
+	for (i = 0; i < sizeof(frame_runtime_map) /
+	    sizeof(frame_runtime_map[0]); i++)
+		if (strcmp(code, frame_runtime_map[i].code) == 0)
+			snprintf(in->runtime_code, sizeof(in->runtime_code),
+			    "%s", code);
 	return FRAME_OK;
 }
 

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ids.h"
+
 /* Longest cursor or event id the proxy keeps or forwards. */
 #define FRAME_CURSOR_MAX 128
 
@@ -58,10 +60,11 @@ struct frame_in {
 	char *out;
 	size_t out_len;
 	char cursor[FRAME_CURSOR_MAX + 1];
+	char worker_id[IDS_WORKER_ID_MAX + 1];	/* the envelope's */
 	bool snapshot;
 	/* FRAME_DIAGNOSTIC: what to do, and for FRAME_ACT_CLOSE which
-	 * browser diagnostic to send. runtime_code is a sanitized copy for
-	 * operator logs only. */
+	 * browser diagnostic to send. runtime_code is the runtime's code if
+	 * the contract knows it, else "unknown" (for operator logs). */
 	enum frame_action action;
 	enum frame_diag diag;
 	char runtime_code[64];

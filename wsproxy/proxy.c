@@ -541,6 +541,18 @@ session_upstream_message(struct session *s)
 		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
 		return -1;
 	}
+	if (in.kind == FRAME_EVENT && (strlen(in.worker_id) !=
+	    s->worker_id_len || memcmp(in.worker_id, s->worker_id,
+	    s->worker_id_len) != 0)) {
+		/* Another worker's event on this worker's stream: a
+		 * confused or hostile runtime; nothing of it is passed. */
+		wlog(WLOG_WARN, s->id, s->runtime_id, "runtime sent an event "
+		    "of another worker on this stream");
+		free(in.out);
+		session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
+		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
+		return -1;
+	}
 	if (in.kind == FRAME_EVENT) {
 		if (resume_on_event(&s->res, in.cursor, in.snapshot) ==
 		    RESUME_FORWARD)

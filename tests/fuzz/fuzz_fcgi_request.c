@@ -28,10 +28,8 @@
  *    request to a configured runtime calls anything;
  *  - every runtime_id / worker_ref.runtime_id of a 2xx body is the
  *    registry id;
- *  - pending (crashers-pending/fcgi_request-code-*): a runtime_rejected's
- *    runtime_code holds none of the secrets either. Set
- *    WRG_FUZZ_SKIP_PENDING=1 to skip this check until the runtime_code
- *    scrub lands, so a run can look past it.
+ *  - a runtime_rejected's runtime_code holds none of the secrets either
+ *    (corpus/fcgi_request/code-*).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -600,9 +598,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(rc && strlen(rc) >= 1 && strlen(rc) <= 64 &&
 			    strspn(rc, "abcdefghijklmnopqrstuvwxyz"
 			    "0123456789_.") == strlen(rc), "runtime_code");
-			if (getenv("WRG_FUZZ_SKIP_PENDING") == NULL)
-				check_no_secret("runtime_code", rc,
-				    ALL_SECRETS);
+			check_no_secret("runtime_code", rc, ALL_SECRETS);
 			FUZZ_CHECK(strlen(fuzz_member_str(err, "message"))
 			    <= 300,
 			    "rejected message length");

@@ -44,6 +44,7 @@ test_event_rewrapped(void **state)
 	assert_int_equal(f.kind, FRAME_EVENT);
 	assert_false(f.snapshot);
 	assert_string_equal(f.cursor, "wo_000000000000002a");
+	assert_string_equal(f.worker_id, "worker-1");
 	assert_int_equal(strlen(f.out), f.out_len);
 	o = wjson_parse(f.out, f.out_len, 64);
 	assert_non_null(o);
@@ -105,6 +106,13 @@ test_bad_frames(void **state)
 		"{\"kind\":\"event\",\"envelope\":{\"cursor\":\"c\","
 		    "\"event_id\":\"e\",\"worker_id\":\"w\"}}",
 		"{\"kind\":\"event\",\"envelope\":{\"cursor\":\"\","
+		    "\"event_id\":\"e\",\"worker_id\":\"w\",\"payload\":{}}}",
+		/* Cursors a browser could not send back as ?cursor=. */
+		"{\"kind\":\"event\",\"envelope\":{\"cursor\":\"a b\","
+		    "\"event_id\":\"e\",\"worker_id\":\"w\",\"payload\":{}}}",
+		"{\"kind\":\"event\",\"envelope\":{\"cursor\":\"a/c?d#e&f\","
+		    "\"event_id\":\"e\",\"worker_id\":\"w\",\"payload\":{}}}",
+		"{\"kind\":\"event\",\"envelope\":{\"cursor\":\"\\u00e9\","
 		    "\"event_id\":\"e\",\"worker_id\":\"w\",\"payload\":{}}}",
 		"{\"kind\":\"diagnostic\",\"diagnostic\":{\"message\":\"x\"}}",
 		"{\"kind\":\"diagnostic\",\"diagnostic\":\"x\"}",
@@ -188,6 +196,11 @@ test_runtime_diag_mapping(void **state)
 	assert_int_equal(f.diag, FRAME_DIAG_WORKER_NOT_FOUND);
 	assert_string_equal(f.runtime_code, "runtime.worker_not_found");
 	assert_null(f.out);
+	/* Codes outside the contract are never copied to the log (a
+	 * hostile runtime could put the token there). */
+	assert_int_equal(frame_parse("{\"kind\":\"diagnostic\",\"diagnostic\":"
+	    "{\"code\":\"secret-token-123\"}}", 62, "r", &f), FRAME_OK);
+	assert_string_equal(f.runtime_code, "unknown");
 }
 
 static void
