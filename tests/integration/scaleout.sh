@@ -48,6 +48,10 @@ W=$(rt POST /v1/workers '{"intent":{"kind":"task","objective":"scale"},"profile"
     "$PY" -c 'import json,sys; print(json.load(sys.stdin)["worker"]["worker_id"])')
 t_check "worker created" test -n "$W"
 emit() { rt POST /_control/emit "{\"worker_id\":\"$W\",\"count\":$1}" >/dev/null; }
+# The same as a command line for the client's --on-snapshot.
+emit_cmd() {
+	echo "curl -sS -m 5 -o /dev/null -X POST -H 'Authorization: Bearer $TOKEN' -H 'Content-Type: application/json' -d '{\"worker_id\":\"$W\",\"count\":$1}' http://127.0.0.1:$RT_PORT/_control/emit"
+}
 
 # ---- two wrg-wsproxy instances ---------------------------------------------
 PORT_A=$(t_free_port)
@@ -78,9 +82,11 @@ PID_B=$!; t_track $PID_B
 t_wait_port "$PORT_A" && t_wait_port "$PORT_B" ||
 	{ t_check "both instances listen" false; t_done; exit 1; }
 
-# The client: reads a stream until it has seen tick number --until, or
-# until --emit-after frames then asks for more events (so "live" is
-# exercised), writes every frame to --out, prints the last event cursor.
+# The client: reads a stream until it has seen tick number --until, runs
+# --live-cmd when tick --live-after arrives and --on-snapshot when the
+# stream's snapshot arrives (so events emitted then are live, however
+# slowly the stream was set up), writes every frame to --out, prints the
+# last event cursor.
 cat >"$T_DIR/client.py" <<'PY'
 import argparse, asyncio, json, subprocess, sys
 import websockets
@@ -91,6 +97,7 @@ ap.add_argument("--out", required=True)
 ap.add_argument("--capture", required=True)
 ap.add_argument("--live-cmd", default="")
 ap.add_argument("--live-after", type=int, default=-1)
+ap.add_argument("--on-snapshot", default="")
 ap.add_argument("--origin", default=None)
 a = ap.parse_args()
 async def main():
@@ -108,6 +115,10 @@ async def main():
                 env = f["envelope"]
                 if not env["event_id"].startswith("snapshot:"):
                     last = env["cursor"]
+                elif a.on_snapshot:
+                    # The stream is live: whatever happens now arrives.
+                    subprocess.run(a.on_snapshot, shell=True, check=True)
+                    a.on_snapshot = ""
                 p = env.get("payload", {})
                 if p.get("event") != "tick":
                     continue
@@ -145,8 +156,8 @@ PY
 
 # A: ticks 1..5 live, then disconnect.
 F1=$T_DIR/a1.txt
-( sleep 0.5; emit 5 ) &
-C1=$(client "$(ws_url "$PORT_A")" --until 5 --out "$F1")
+C1=$(client "$(ws_url "$PORT_A")" --until 5 --out "$F1" \
+    --on-snapshot "$(emit_cmd 5)")
 t_check "instance A streams ticks 1..5" ticks "$F1" 1 5
 t_check "A gave a cursor" eval "[ -n '$C1' ] && [ '$C1' != None ]"
 
@@ -212,8 +223,8 @@ CONF
 	api_all() { local i; for i in 1 2 3 4 5 6; do api_ok || return 1; done; }
 	t_check "API through nginx, two wrg.fcgi" api_all
 	F4=$T_DIR/nginx1.txt
-	( sleep 0.5; emit 2 ) &
-	C4=$(client "$(ws_url "$WEB")" --until 21 --out "$F4")
+	C4=$(client "$(ws_url "$WEB")" --until 21 --out "$F4" \
+	    --on-snapshot "$(emit_cmd 2)")
 	t_check "stream through nginx: ticks 20..21" ticks "$F4" 20 21
 
 	# Stop instance A and one wrg.fcgi: nginx fails over.
@@ -264,8 +275,8 @@ if [ -x "$APACHE_BIN" ] && [ -n "${FCGI2:-}" ]; then
 	spread() {
 		local i
 		for i in 1 2 3 4; do
-			( sleep 0.3; emit 1 ) &
 			client "$(ws_url "$WEB2")" --until 0 \
+			    --on-snapshot "$(emit_cmd 1)" \
 			    --out "$T_DIR/apache-spread.txt" >/dev/null || return 1
 		done
 		[ "$(opened "$T_DIR/px-a.log")" -gt "$A0" ] &&
@@ -273,9 +284,9 @@ if [ -x "$APACHE_BIN" ] && [ -n "${FCGI2:-}" ]; then
 	}
 	t_check "Apache balancer spreads streams over A and B" spread
 	LAST=$(grep -o '"n":[0-9]*' "$T_DIR/apache-spread.txt" | tail -n 1 | cut -d: -f2)
-	( sleep 0.5; emit 2 ) &
 	F6=$T_DIR/apache1.txt
-	C6=$(client "$(ws_url "$WEB2")" --until $((LAST + 2)) --out "$F6")
+	C6=$(client "$(ws_url "$WEB2")" --until $((LAST + 2)) --out "$F6" \
+	    --on-snapshot "$(emit_cmd 2)")
 	t_check "stream through Apache" ticks "$F6" $((LAST + 1)) $((LAST + 2))
 	t_stop_pid "$PID_A"
 	emit 3
