@@ -737,6 +737,14 @@ async def ev_oversize(ctx, st):
     yield ws_text(e)
 
 
+async def ev_huge_objects(ctx, st):
+    # 200 KB of {}s in one valid event, under the frame caps: ~70k json-c
+    # objects (~55 MB) if parsed.
+    yield ws_text(snapshot(ctx.worker, 10))
+    yield ws_text(event(ctx.worker, 11, {"event": "x",
+                                         "data": [{}] * 66000}))
+
+
 async def ev_oversize_header(ctx, st):
     # A frame header claiming 2^62 bytes, then a trickle.
     yield ws_text(snapshot(ctx.worker, 10))
@@ -1065,6 +1073,8 @@ MODES = {
         "101 with a wrong Sec-WebSocket-Accept"),
     "ws-binary": (ws_mode(ev_binary), "snapshot, then a binary frame"),
     "ws-oversize": (ws_mode(ev_oversize), "snapshot, then a 1.5 MiB frame"),
+    "ws-huge-objects": (ws_mode(ev_huge_objects),
+                        "snapshot, then 200 KB of {} in one event"),
     "ws-oversize-header": (ws_mode(ev_oversize_header),
                            "a frame header claiming 2^62 bytes"),
     "ws-fragments-forever": (ws_mode(ev_fragments_forever),

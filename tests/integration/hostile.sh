@@ -642,6 +642,7 @@ ws_group "ws-ok~len(events) >= 6 and status == '#done'~10~until_ticks=5" \
 t_check "ws-redirect: Location never followed (token kept)" \
     is "$(hstat 's["stolen"]')" 0
 ws_group "ws-binary~snap-unavail~5" "ws-oversize~snap-unavail~8" \
+    "ws-huge-objects~snap-unavail~8" \
     "ws-fragments-forever~snap-unavail~8" "ws-invalid-json~snap-unavail~5" \
     "ws-bad-utf8~snap-unavail~5" "ws-no-cursor~snap-unavail~5" \
     "ws-empty-cursor~snap-unavail~5" "ws-long-cursor~snap-unavail~5" \
