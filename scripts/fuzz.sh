@@ -9,6 +9,7 @@
 #   fcgi_upstream                   rewrite.c + apierr.c on runtime bodies
 #   wsproxy_frame                   wsproxy/frame.c on runtime WS frames
 #   wsproxy_upgrade                 wsproxy/upgrade.c on browser upgrades
+#   hdrscan                         lib/hdrscan.c on raw request heads
 # Builds lib/, the sources the target needs and the target with
 # -fsanitize=fuzzer,address,undefined (UBSan fatal) in build-fuzz/ (or
 # $WRG_FUZZ_OUT), runs it for SECONDS (default 60) on a copy of the seed
@@ -22,7 +23,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 targets="route wjson registry fcgi_request fcgi_upstream wsproxy_frame
-    wsproxy_upgrade"
+    wsproxy_upgrade hdrscan"
 if [ "${1:-}" = --list ]; then
 	for t in $targets; do
 		echo "$t"
@@ -46,7 +47,7 @@ extra=
 incs=
 pkgs="json-c libcurl libwebsockets"
 case $target in
-route|wjson|registry)
+route|wjson|registry|hdrscan)
 	;;
 fcgi_request)
 	extra="src/apierr.c src/handler.c src/resp.c src/rewrite.c
