@@ -36,6 +36,7 @@
 #include <libwebsockets.h>
 
 #include "frame.h"
+#include "hdrgate.h"
 #include "ids.h"
 #include "resolve.h"
 #include "resume.h"
@@ -77,7 +78,8 @@ struct proxy_client_vh {
 
 struct proxy {
 	struct lws_context *ctx;
-	struct lws_vhost *server;
+	struct lws_vhost *server;	/* serves what the gate passes */
+	struct hdrgate *gate;		/* owns the listening socket */
 	struct proxy_cfg *cfg;
 	const char *config_path;
 	struct proxy_client_vh *client_vhs;
@@ -1033,12 +1035,15 @@ proxy_reload(struct proxy *p)
 	    p->config_path, reg->runtime_count);
 }
 
-/* Creates the browser-facing vhost on wsproxy.listen. */
+/* Creates the browser-facing vhosts: "browser" serves the upgrades but
+ * listens nowhere; "browser-gate" listens on wsproxy.listen and passes
+ * it only request heads that lws 4.1 parses correctly (lib/hdrgate.h). */
 static int
 proxy_listen(struct proxy *p)
 {
 	const struct registry_wsproxy *w = &p->cfg->reg->wsproxy;
 	struct lws_context_creation_info info;
+	struct lws_vhost *vh;
 	struct stat st;
 	mode_t um = 0;
 
@@ -1046,6 +1051,19 @@ proxy_listen(struct proxy *p)
 	info.vhost_name = "browser";
 	info.protocols = proxy_server_protocols;
 	info.retry_and_idle_policy = p->policy;
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+	info.timeout_secs_ah_idle = HDRGATE_AH_IDLE_S;
+	p->server = lws_create_vhost(p->ctx, &info);
+	if (!p->server) {
+		wlog(WLOG_ERR, NULL, NULL, "cannot create the browser vhost");
+		return -1;
+	}
+	p->gate = hdrgate_new();
+	hdrgate_set_target(p->gate, p->server);
+
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "browser-gate";
+	hdrgate_listen_info(p->gate, &info);
 	if (w->listen_unix) {
 		/* Replace a stale socket from an earlier run, nothing
 		 * else. */
@@ -1068,10 +1086,10 @@ proxy_listen(struct proxy *p)
 	 * process-wide umask change is seen by nothing else. */
 	if (w->listen_unix)
 		um = umask(0117);
-	p->server = lws_create_vhost(p->ctx, &info);
+	vh = lws_create_vhost(p->ctx, &info);
 	if (w->listen_unix)
 		umask(um);
-	if (!p->server) {
+	if (!vh) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s", w->listen);
 		return -1;
 	}
@@ -1106,6 +1124,7 @@ proxy_run(struct registry *reg, const char *config_path)
 	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.user = &p;
+	info.max_http_header_data = HDRGATE_HEADER_DATA;
 	p.ctx = lws_create_context(&info);
 	if (!p.ctx) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot create the lws context");
@@ -1152,6 +1171,7 @@ out:
 		} lws_end_foreach_dll_safe(d, d1);
 		lws_context_destroy(p.ctx);
 	}
+	hdrgate_free(p.gate);
 	/* Sessions whose close callback did not run during destroy. */
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
 	    lws_dll2_get_head(&p.sessions)) {
