@@ -90,12 +90,7 @@ wlog_lws_emit(int lws_level, const char *line)
 	char buf[1024];
 	size_t len;
 
-	/* lws 4.1 logs its normal path for a socket adopted with bytes
-	 * already read (wrg-wsproxy's front door does that for every
-	 * browser) at error level. */
-	if (strstr(line, "adopt_socket_readbuf: "))
-		level = WLOG_DEBUG;
-	else if (lws_level & LLL_ERR)
+	if (lws_level & LLL_ERR)
 		level = WLOG_ERR;
 	else if (lws_level & LLL_WARN)
 		level = WLOG_WARN;

@@ -10,6 +10,7 @@
 #   wsproxy_frame                   wsproxy/frame.c on runtime WS frames
 #   wsproxy_upgrade                 wsproxy/upgrade.c on browser upgrades
 #   wsproxy_head                    wsproxy/head.c on raw request heads
+#   hdrscan                         lib/hdrscan.c on raw request heads
 # Builds lib/, the sources the target needs and the target with
 # -fsanitize=fuzzer,address,undefined (UBSan fatal) in build-fuzz/ (or
 # $WRG_FUZZ_OUT), runs it for SECONDS (default 60) on a copy of the seed
@@ -24,6 +25,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 targets="route wjson registry fcgi_request fcgi_upstream wsproxy_frame
     wsproxy_upgrade wsproxy_head"
+    wsproxy_upgrade hdrscan"
 if [ "${1:-}" = --list ]; then
 	for t in $targets; do
 		echo "$t"
@@ -47,7 +49,7 @@ extra=
 incs=
 pkgs="json-c libcurl libwebsockets"
 case $target in
-route|wjson|registry)
+route|wjson|registry|hdrscan)
 	;;
 fcgi_request)
 	extra="src/apierr.c src/handler.c src/resp.c src/rewrite.c

@@ -1,22 +1,16 @@
 /*
- * front — wrg-wsproxy's front door. The listening vhost accepts every
- * connection as a raw socket (protocol "wrg-head"); front reads the HTTP
- * request head (head.h) under a size cap and a deadline, refuses what lws
- * 4.1 would misread, and hands the socket, with the bytes read so far, to
- * the non-listening browser vhost, where lws parses the request as usual.
- * The raw request-target travels along as a struct front_req, because
- * lws' own copy of the path is decoded lossily.
+ * front — what wrg-wsproxy keeps of a browser's raw request head. The
+ * header gate (lib/hdrgate.h) owns the listening socket and passes lws
+ * only heads its 4.1 lexer reads correctly; for each head it passes,
+ * front_req_new makes a struct front_req from the raw bytes, and the
+ * adopted browser wsi carries it as its opaque user data. lws' own copy
+ * of the path is decoded lossily ('+' as a space, ';' and '&' as
+ * separators, dot-segments folded), so the upgrade routes on this raw
+ * target instead — exactly as wrg.fcgi routes REQUEST_URI.
  *
- * Ownership:
- *  - struct front is owned by the proxy (front_new / front_free), which
- *    makes it the listening vhost's user (lws_vhost_user).
- *  - A raw connection's read buffer belongs to its pss, freed at
- *    LWS_CALLBACK_RAW_CLOSE.
- *  - A struct front_req is made at handoff. While lws services the adopted
- *    socket inside the handoff call, it is found in front's table under
- *    the new fd; after the call it moves to the adopted wsi's opaque user
- *    data, and front_req_release() frees it when that wsi is destroyed.
- *    If adoption fails it is freed at once.
+ * Ownership: a struct front_req belongs to the browser wsi it is
+ * attached to; front_req_release() frees it at that wsi's
+ * LWS_CALLBACK_WSI_DESTROY (the gate frees it if the adoption fails).
  */
 #ifndef WRG_WSPROXY_FRONT_H
 #define WRG_WSPROXY_FRONT_H
@@ -25,26 +19,22 @@
 
 #include <libwebsockets.h>
 
-struct front;
-
 struct front_req {
 	char *target;		/* raw request-target, NUL-ended */
 	size_t path_len;	/* bytes of target before '?' */
-	char proto[6];		/* as struct head's proto */
+	char proto[6];		/* as struct head's proto (head.h) */
 };
 
-/* A front that hands connections to browser_vh (a vhost made with
- * CONTEXT_PORT_NO_LISTEN_SERVER). */
-struct front *front_new(void);
-void front_set_browser_vhost(struct front *f, struct lws_vhost *browser_vh);
-void front_free(struct front *f);
+/* An hdrgate_pass_fn: the front_req of head[0..len), or NULL when the
+ * head has no origin-form target (the upgrade is then refused 404).
+ * arg is unused. */
+void *front_req_new(void *arg, const char *head, size_t len);
 
-/* The protocol list for the listening vhost (raw sockets). */
-extern const struct lws_protocols front_protocols[];
+/* Frees a front_req (void * for hdrgate); NULL is a no-op. */
+void front_req_free(void *req);
 
-/* The request behind a browser wsi (NULL if none: a connection that did
- * not come through the front). Borrowed. */
-const struct front_req *front_req_of(struct front *f, struct lws *wsi);
+/* The request behind a browser wsi, or NULL. Borrowed. */
+const struct front_req *front_req_of(struct lws *wsi);
 
 /* Frees the front_req of a browser wsi; call at its WSI_DESTROY. */
 void front_req_release(struct lws *wsi);

@@ -24,30 +24,6 @@ head_vchar(unsigned char c)
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
-/* Whether name[0..n) is a proper prefix of a known name that is not
- * itself known. */
-static bool
-head_name_misparsed(const struct head_names *known, const char *name,
-    size_t n)
-{
-	bool prefix = false;
-	size_t i;
-
-	if (!known)
-		return false;
-	for (i = 0; i < known->count; i++) {
-		const char *k = known->names[i];
-		size_t kl = strlen(k);
-
-		if (kl < n || strncasecmp(k, name, n) != 0)
-			continue;
-		if (kl == n)
-			return false;
-		prefix = true;
-	}
-	return prefix;
-}
-
 /* Skips optional whitespace at *p (< end). */
 static const char *
 head_ows(const char *p, const char *end)
@@ -143,8 +119,7 @@ head_request_line(const char *buf, const char *eol, struct head *out)
 
 /* One field line at p[0..eol). */
 static enum head_err
-head_field(const char *p, const char *eol, const struct head_names *known,
-    bool *seen_xfp, struct head *out)
+head_field(const char *p, const char *eol, bool *seen_xfp, struct head *out)
 {
 	const char *name = p, *v;
 	size_t n;
@@ -157,8 +132,6 @@ head_field(const char *p, const char *eol, const struct head_names *known,
 	for (v = p + 1; v < eol; v++)
 		if (!head_vchar((unsigned char)*v))
 			return HEAD_MALFORMED;
-	if (head_name_misparsed(known, name, n))
-		return HEAD_FIELD_NAME;
 	if (n == 17 && strncasecmp(name, "x-forwarded-proto", 17) == 0) {
 		if (!*seen_xfp)
 			head_xfp(out, p + 1, eol);
@@ -171,8 +144,7 @@ head_field(const char *p, const char *eol, const struct head_names *known,
 }
 
 enum head_err
-head_parse(const char *buf, size_t len, const struct head_names *known,
-    struct head *out)
+head_parse(const char *buf, size_t len, struct head *out)
 {
 	const char *p = buf, *end, *lf;
 	bool first = true, seen_xfp = false;
@@ -181,20 +153,21 @@ head_parse(const char *buf, size_t len, const struct head_names *known,
 	memset(out, 0, sizeof(*out));
 	end = buf + (len < HEAD_MAX ? len : HEAD_MAX);
 	while ((lf = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		if (lf == p || lf[-1] != '\r')
-			return HEAD_MALFORMED;	/* bare LF */
-		if (memchr(p, '\r', (size_t)(lf - 1 - p)))
+		/* A line ends in CRLF or, as lws and RFC 9112 allow, LF. */
+		const char *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
+
+		if (memchr(p, '\r', (size_t)(eol - p)))
 			return HEAD_MALFORMED;	/* bare CR */
 		if (first) {
-			e = head_request_line(p, lf - 1, out);
+			e = head_request_line(p, eol, out);
 			first = false;
-		} else if (lf - 1 == p) {
+		} else if (eol == p) {
 			out->len = (size_t)(lf + 1 - buf);
 			return HEAD_OK;
 		} else if (*p == ' ' || *p == '\t') {
 			e = HEAD_MALFORMED;	/* obs-fold */
 		} else {
-			e = head_field(p, lf - 1, known, &seen_xfp, out);
+			e = head_field(p, eol, &seen_xfp, out);
 		}
 		if (e != HEAD_OK)
 			return e;
@@ -221,8 +194,6 @@ head_strerror(enum head_err e)
 		return "request head too large";
 	case HEAD_MALFORMED:
 		return "malformed request head";
-	case HEAD_FIELD_NAME:
-		return "a header name libwebsockets would misparse";
 	}
 	return "?";
 }

@@ -1,21 +1,21 @@
 /*
- * head — a browser's HTTP request head (request line and field lines),
- * read by wrg-wsproxy before libwebsockets parses it (see
- * docs/wsproxy.md, "The request head"). Two lws 4.1 behaviours make that
- * necessary:
+ * head — what wrg-wsproxy reads itself from a browser's HTTP request head
+ * (request line and field lines), as the header gate (lib/hdrgate.h)
+ * passes it, before lws parses it (docs/wsproxy.md, "The request head"):
  *
- *  - lws percent-decodes the path before any callback sees it, and lossily:
- *    an unescaped '+' becomes a space (as "%20" does), ';' and '&' split
- *    it, "//" and dot-segments fold. The raw request-target kept here is
- *    routed exactly as wrg.fcgi routes REQUEST_URI, so both address the
- *    same worker for every id.
- *  - lws' header lexer drops every field after one whose name is a proper
- *    prefix of a name it knows ("Ho", "Authorizatio", "X-A"): the upgrade
- *    then fails or hangs. Such a head is refused here with a clear 400.
+ *  - the raw request-target. lws percent-decodes the path before any
+ *    callback sees it, and lossily: an unescaped '+' becomes a space (as
+ *    "%20" does), ';' and '&' split it, "//" and dot-segments fold. The
+ *    raw target is routed exactly as wrg.fcgi routes REQUEST_URI, so both
+ *    address the same worker for every id;
+ *  - the scheme the browser used, as the web server in front forwards it
+ *    (X-Forwarded-Proto, else Forwarded: proto=), for the same-origin
+ *    rule.
  *
  * Pure functions over a buffer; no I/O, no allocation. Strict on purpose:
- * what lws would misread, or what a web server in front never sends
- * (obs-fold, bare CR or LF, a non-origin-form target), is refused.
+ * what a web server in front never sends (obs-fold, a bare CR, a
+ * non-origin-form target) is refused; lines may end in LF alone. The lws-specific traps (header
+ * names its lexer misreads, too many fields) are lib/hdrscan.h's.
  */
 #ifndef WRG_WSPROXY_HEAD_H
 #define WRG_WSPROXY_HEAD_H
@@ -31,8 +31,7 @@ enum head_err {
 	HEAD_OK = 0,
 	HEAD_INCOMPLETE,	/* no empty line yet: read more */
 	HEAD_TOO_LARGE,		/* over HEAD_MAX: 431 */
-	HEAD_MALFORMED,		/* request line or a field line: 400 */
-	HEAD_FIELD_NAME	/* a field name lws would misparse: 400 */
+	HEAD_MALFORMED		/* request line or a field line: 400 */
 };
 
 struct head {
@@ -46,20 +45,9 @@ struct head {
 	char proto[6];
 };
 
-/* A name lws knows (from lws_token_to_string), lower case, without the
- * ':' or ' ' that ends it in lws' table. */
-struct head_names {
-	const char *const *names;
-	size_t count;
-};
-
 /* Parses the head at buf[0..len). HEAD_INCOMPLETE while no empty line
- * was seen within HEAD_MAX bytes. On HEAD_OK, *out points into buf. A
- * field whose name is a proper prefix of one of known->names (case
- * insensitive) and not itself one of them is HEAD_FIELD_NAME; known may
- * be NULL (no such check). */
-enum head_err head_parse(const char *buf, size_t len,
-    const struct head_names *known, struct head *out);
+ * was seen within HEAD_MAX bytes. On HEAD_OK, *out points into buf. */
+enum head_err head_parse(const char *buf, size_t len, struct head *out);
 
 /* The HTTP status for an error (400 or 431), and a short reason. */
 unsigned head_http_status(enum head_err e);

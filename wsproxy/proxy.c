@@ -38,7 +38,7 @@
 
 #include "frame.h"
 #include "front.h"
-#include "head.h"
+#include "hdrgate.h"
 #include "ids.h"
 #include "resolve.h"
 #include "resume.h"
@@ -87,9 +87,8 @@ struct proxy_client_vh {
 
 struct proxy {
 	struct lws_context *ctx;
-	struct lws_vhost *server;	/* browser requests, handed over */
-	struct lws_vhost *listener;	/* raw accepts (front.h) */
-	struct front *front;
+	struct lws_vhost *server;	/* serves what the gate passes */
+	struct hdrgate *gate;		/* owns the listening socket */
 	struct proxy_cfg *cfg;
 	const char *config_path;
 	struct proxy_client_vh *client_vhs;
@@ -804,7 +803,7 @@ proxy_hdr(struct lws *wsi, enum lws_token_indexes h)
 static enum upgrade_result
 proxy_check(struct proxy *p, struct lws *wsi, struct route *rt)
 {
-	const struct front_req *req = front_req_of(p->front, wsi);
+	const struct front_req *req = front_req_of(wsi);
 	char *origin = proxy_hdr(wsi, WSI_TOKEN_ORIGIN);
 	char *host = proxy_hdr(wsi, WSI_TOKEN_HOST);
 	enum upgrade_result r = UPGRADE_NOT_FOUND;
@@ -825,7 +824,7 @@ proxy_check(struct proxy *p, struct lws *wsi, struct route *rt)
 static int
 proxy_cursor_arg(struct proxy *p, struct lws *wsi, char *out, size_t cap)
 {
-	const struct front_req *req = front_req_of(p->front, wsi);
+	const struct front_req *req = front_req_of(wsi);
 	const char *q, *end;
 	char *v;
 	int vlen, rc = -1;
@@ -1117,13 +1116,15 @@ proxy_reload(struct proxy *p)
 	    p->config_path, reg->runtime_count);
 }
 
-/* Creates the listening vhost on wsproxy.listen, which accepts raw
- * sockets for front.c, and the browser vhost front.c hands requests to. */
+/* Creates the browser-facing vhosts: "browser" serves the upgrades but
+ * listens nowhere; "browser-gate" listens on wsproxy.listen and passes
+ * it only request heads that lws 4.1 parses correctly (lib/hdrgate.h). */
 static int
 proxy_listen(struct proxy *p)
 {
 	const struct registry_wsproxy *w = &p->cfg->reg->wsproxy;
 	struct lws_context_creation_info info;
+	struct lws_vhost *vh;
 	struct stat st;
 	mode_t um = 0;
 
@@ -1132,20 +1133,20 @@ proxy_listen(struct proxy *p)
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = proxy_server_protocols;
 	info.retry_and_idle_policy = p->policy;
+	info.timeout_secs_ah_idle = HDRGATE_AH_IDLE_S;
 	p->server = lws_create_vhost(p->ctx, &info);
 	if (!p->server) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot create the browser vhost");
 		return -1;
 	}
-	front_set_browser_vhost(p->front, p->server);
+	p->gate = hdrgate_new();
+	hdrgate_set_target(p->gate, p->server);
+	/* The raw request-target travels with the socket (front.h). */
+	hdrgate_set_on_pass(p->gate, front_req_new, front_req_free, NULL);
 
 	memset(&info, 0, sizeof(info));
-	info.vhost_name = "listener";
-	info.protocols = front_protocols;
-	info.user = p->front;
-	info.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
-	info.listen_accept_role = "raw-skt";
-	info.listen_accept_protocol = "wrg-head";
+	info.vhost_name = "browser-gate";
+	hdrgate_listen_info(p->gate, &info);
 	if (w->listen_unix) {
 		/* Replace a stale socket from an earlier run, nothing
 		 * else. */
@@ -1168,10 +1169,10 @@ proxy_listen(struct proxy *p)
 	 * process-wide umask change is seen by nothing else. */
 	if (w->listen_unix)
 		um = umask(0117);
-	p->listener = lws_create_vhost(p->ctx, &info);
+	vh = lws_create_vhost(p->ctx, &info);
 	if (w->listen_unix)
 		umask(um);
-	if (!p->listener) {
+	if (!vh) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s", w->listen);
 		return -1;
 	}
@@ -1190,7 +1191,6 @@ proxy_run(struct registry *reg, const char *config_path)
 
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg_new(reg);
-	p.front = front_new();
 	p.config_path = config_path;
 	if (reg->wsproxy.ping_interval_s) {
 		unsigned ping = reg->wsproxy.ping_interval_s;
@@ -1208,9 +1208,7 @@ proxy_run(struct registry *reg, const char *config_path)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.user = &p;
 	info.pt_serv_buf_size = PROXY_SERV_BUF_SIZE;
-	/* Browser heads with big cookies: front.c caps them at HEAD_MAX
-	 * (431 beyond), lws must hold what front.c accepts. */
-	info.max_http_header_data = HEAD_MAX;
+	info.max_http_header_data = HDRGATE_HEADER_DATA;
 	p.ctx = lws_create_context(&info);
 	if (!p.ctx) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot create the lws context");
@@ -1257,6 +1255,7 @@ out:
 		} lws_end_foreach_dll_safe(d, d1);
 		lws_context_destroy(p.ctx);
 	}
+	hdrgate_free(p.gate);
 	/* Sessions whose close callback did not run during destroy. */
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
 	    lws_dll2_get_head(&p.sessions)) {
@@ -1273,7 +1272,6 @@ out:
 		free(c->key);
 		free(c);
 	}
-	front_free(p.front);
 	cfg_unref(p.cfg);
 	return rc;
 }

@@ -14,24 +14,15 @@
 # (VmHWM) of wrg.fcgi is measured around each ~1 MiB body (target: at
 # most 16 MiB over the warmed-up peak), of wrg-wsproxy around the floods.
 #
-# KNOWN-BAD: checks tagged [a]..[d] fail on today's code because of
-# defects being fixed in parallel; [n-*] are new findings of this test.
-#   [a] runtime_code of a runtime's 400/409 body reaches the browser
-#       unscrubbed (an address, port digits, a piece of the token)
-#   [b] a ~1 MiB body of tiny JSON elements costs wrg.fcgi far more than
-#       16 MiB of peak memory (and seconds of CPU)
-#   [c] wrg-wsproxy cannot use a ~4 KB token (lws fails to build the
-#       handshake; it crashed with SIGSEGV before)
-#   [d] wrg-sample-runtime refuses tokens of 3000+ bytes
-#   [n-log]    wrg.fcgi logs runtime-supplied text holding the token
-#   [n-cursor] wrg-wsproxy forwards cursors a browser cannot send back
-#   [n-worker] wrg-wsproxy forwards events naming another worker
-#   [n-reset]  wrg-wsproxy crashes now and then when upstream connects
-#              are reset and time out (SIGSEGV)
-# While WRG_HOSTILE_KNOWN_BAD=1 (the default until those fixes are
-# merged: then remove the default below) a failing tagged check prints
-# "not ok ... # KNOWN-BAD" and is not counted; a passing one says so.
-# WRG_HOSTILE_KNOWN_BAD=0 counts them like any other check.
+# Tags [a]..[d] and [n-*] name the defects this test found on ffc8605
+# (issue 9), all fixed since: [a] runtime_code passed unscrubbed, [b] a
+# ~1 MiB body of tiny elements cost far more than 16 MiB, [c] a ~4 KB
+# token crashed wrg-wsproxy (SIGSEGV), [d] the sample runtime refused
+# 3000+-byte tokens, [n-log] token text in wrg.fcgi's log, [n-cursor]
+# cursors a browser cannot send back, [n-worker] other workers' events
+# forwarded, [n-reset] SIGSEGV on resets mixed with connect timeouts.
+# WRG_HOSTILE_KNOWN_BAD=1 turns a failing tagged check into a
+# "not ok ... # KNOWN-BAD" line that is not counted (for bisecting).
 #
 # The machine may be busy: helpers avoid forks (bash regexes on wrg's
 # compact JSON, one grep -F -f per leak scan, one curl per liveness probe).
@@ -53,7 +44,7 @@ command -v curl >/dev/null || t_skip "curl not installed"
 "$PY" -c 'import websockets' 2>/dev/null ||
 	t_skip "python3-websockets not installed"
 
-KNOWN_BAD=${WRG_HOSTILE_KNOWN_BAD:-1}	# TODO: no default after the merge
+KNOWN_BAD=${WRG_HOSTILE_KNOWN_BAD:-0}
 KB_FAILED=""
 T_START=$SECONDS
 section() { echo "# [$((SECONDS - T_START)) s] $*"; }

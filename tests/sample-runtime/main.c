@@ -18,6 +18,7 @@
 #include <libwebsockets.h>
 
 #include "api.h"
+#include "hdrgate.h"
 #include "server.h"
 #include "store.h"
 #include "wlog.h"
@@ -70,7 +71,7 @@ num_arg(const char *opt, const char *s, unsigned long min, unsigned long max)
 static char *
 read_token_file(const char *path)
 {
-	char buf[1024];
+	char buf[8192];		/* wrg.conf(5) tokens: up to 4096 bytes */
 	size_t n;
 	FILE *f = fopen(path, "r");
 
@@ -80,6 +81,10 @@ read_token_file(const char *path)
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
+	if (n == sizeof(buf) - 1) {
+		fprintf(stderr, PROG ": %s: token too long\n", path);
+		exit(2);
+	}
 	buf[n] = '\0';
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
 	    buf[n - 1] == ' '))
@@ -143,7 +148,8 @@ main(int argc, char **argv)
 	};
 	struct server srv;
 	struct lws_context_creation_info info;
-	struct lws_vhost *vh;
+	struct lws_vhost *vh, *http_vh;
+	struct hdrgate *gate = NULL;
 	struct sigaction sa;
 	const char *listen_arg = NULL, *ready_file = NULL;
 	char *token = NULL, *host = NULL, *unix_path = NULL;
@@ -238,15 +244,49 @@ main(int argc, char **argv)
 	srv.queue_max_bytes = 64u << 20;
 	server_init(&srv);
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* One context, two vhosts: "default" serves REST and the WS but
+	 * listens nowhere; "listen" owns the socket and hands it only
+	 * request heads that lws 4.1 parses correctly (lib/hdrgate.h).
+	 * Header buffers hold the gate's 16 KiB heads: a 4096-byte token
+	 * (wrg.conf's maximum) plus the longest escaped worker id fit. */
 	memset(&info, 0, sizeof(info));
-	info.protocols = server_protocols();
 	info.user = &srv;
 	info.gid = -1;
 	info.uid = -1;
-	info.max_http_header_data = 8192;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.max_http_header_data = HDRGATE_HEADER_DATA;
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+	    LWS_SERVER_OPTION_VALIDATE_UTF8;
+	the_context = lws_create_context(&info);
+	if (the_context == NULL) {
+		wlog(WLOG_ERR, NULL, NULL, "cannot create the lws context");
+		goto out;
+	}
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "default";
+	info.protocols = server_protocols();
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+	info.timeout_secs_ah_idle = HDRGATE_AH_IDLE_S;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	http_vh = lws_create_vhost(the_context, &info);
+	if (http_vh == NULL) {
+		wlog(WLOG_ERR, NULL, NULL, "cannot create the http vhost");
+		goto out;
+	}
+	gate = hdrgate_new();
+	hdrgate_set_target(gate, http_vh);
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "listen";
+	hdrgate_listen_info(gate, &info);
 	/* fail at once rather than waiting for the address to appear */
-	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
-	    LWS_SERVER_OPTION_DISABLE_IPV6 |
+	info.options |= LWS_SERVER_OPTION_DISABLE_IPV6 |
 	    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	if (unix_path != NULL) {
 		unlink(unix_path);
@@ -257,34 +297,24 @@ main(int argc, char **argv)
 		info.iface = host;
 		info.port = (int)port;
 	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	the_context = lws_create_context(&info);
-	if (the_context == NULL) {
+	vh = lws_create_vhost(the_context, &info);
+	if (vh == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s", listen_arg);
 		goto out;
 	}
 	server_start(&srv, the_context);
-	vh = lws_get_vhost_by_name(the_context, "default");
-	if (vh == NULL || (unix_path == NULL &&
-	    lws_get_vhost_listen_port(vh) <= 0)) {
+	if (unix_path == NULL && lws_get_vhost_listen_port(vh) <= 0) {
 		wlog(WLOG_ERR, NULL, NULL, "not listening on %s", listen_arg);
 		goto out;
 	}
 	if (ready_file != NULL && write_ready_file(ready_file,
-	    unix_path ? 0 : (vh ? lws_get_vhost_listen_port(vh) : -1)) != 0) {
+	    unix_path ? 0 : lws_get_vhost_listen_port(vh)) != 0) {
 		wlog(WLOG_ERR, NULL, NULL, "%s: cannot write ready file",
 		    ready_file);
 		goto out;
 	}
 	wlog(WLOG_INFO, NULL, srv.api.runtime_id, "listening on %s (port %d)",
-	    listen_arg, vh ? lws_get_vhost_listen_port(vh) : -1);
+	    listen_arg, lws_get_vhost_listen_port(vh));
 	while (!stop_flag)
 		if (lws_service(the_context, 0) < 0)
 			break;
@@ -295,6 +325,7 @@ out:
 		lws_context_destroy(the_context);
 		the_context = NULL;
 	}
+	hdrgate_free(gate);
 	if (unix_path != NULL)
 		unlink(unix_path);
 	store_free(srv.st);

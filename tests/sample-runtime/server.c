@@ -18,12 +18,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "hdrgate.h"
 #include "wjson.h"
 #include "wlog.h"
 #include "xalloc.h"
 
-#define SRV_AUTH_MAX 1024
-#define SRV_URI_MAX 8192	/* = max_http_header_data: any URI lws holds */
+/* "Bearer " + a token of up to 4096 bytes (wrg.conf(5)), with room. */
+#define SRV_AUTH_MAX 8192
+#define SRV_URI_MAX HDRGATE_HEADER_DATA	/* any URI lws holds */
 #define SRV_CHUNK 32768
 
 struct msg {
