@@ -223,6 +223,8 @@ scan() {
 
 # ---- REST helpers --------------------------------------------------------
 BOUND_MS=2500	# request_timeout_ms 1000 + slack
+# ASan+UBSan builds run several times slower: the same bound, scaled.
+grep -aq __asan_init "$FCGI" 2>/dev/null && BOUND_MS=$((BOUND_MS * 3))
 # api METHOD PATH [curl args] — one browser request, X-Request-Id $RID
 # when set. Sets STATUS, TIME (s), MS, XRID (the response's X-Request-Id)
 # and, from wrg's compact error envelope, E_CODE E_RID E_RC E_MSG.

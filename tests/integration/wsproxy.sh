@@ -579,7 +579,13 @@ RTB_F=$T_DIR/rt-b-removed.txt
     --timeout 15 &
 RTB_CLIENT=$!
 t_track "$RTB_CLIENT"
-sleep 0.5
+# Both streams live (their snapshots arrived) before the reloads, however
+# slow the machine (ASan, load).
+for i in $(seq 1 100); do
+	grep -q '"kind":"event"' "$RTB_F" 2>/dev/null &&
+	    grep -q '"kind":"event"' "$F" 2>/dev/null && break
+	sleep 0.1
+done
 cp "$T_DIR/wrg.conf" "$T_DIR/wrg.conf.good"
 echo '{ "not": valid' >"$T_DIR/wrg.conf"
 kill -HUP "$PX_PID"
