@@ -222,3 +222,12 @@ wjson_get_string(struct json_object *obj, const char *key)
 		return NULL;
 	return json_object_get_string(v);
 }
+
+size_t
+wjson_cost_budget(size_t cap, size_t floor)
+{
+	size_t b = cap > SIZE_MAX / WJSON_COST_FACTOR ? SIZE_MAX :
+	    cap * WJSON_COST_FACTOR;
+
+	return b < floor ? floor : b;
+}

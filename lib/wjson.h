@@ -34,6 +34,16 @@ struct json_object *wjson_parse_config(const char *buf, size_t len,
  * figures are in wjson.c and docs/fcgi.md. */
 size_t wjson_cost(const char *buf, size_t len);
 
+/* The parse budget for a document of at most cap bytes: what wjson_cost
+ * may say before it is refused unparsed. WJSON_COST_FACTOR x cap
+ * (saturating), and never less than floor. wrg.fcgi's runtime answers use
+ * floor 0 (docs/fcgi.md, "Memory per request"); browser bodies and
+ * wrg-wsproxy's runtime frames use WJSON_COST_FLOOR, so a small cap still
+ * admits every real document (they cost ~20-25 times their bytes). */
+#define WJSON_COST_FACTOR 8
+#define WJSON_COST_FLOOR (1024 * 1024)
+size_t wjson_cost_budget(size_t cap, size_t floor);
+
 /* Compact serialization (no spaces, '/' unescaped). The string is owned
  * by obj and lives until obj is freed or changed. */
 const char *wjson_str(struct json_object *obj, size_t *len);

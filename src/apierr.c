@@ -244,10 +244,7 @@ apierr_runtime_code(const struct registry *reg, const char *code)
 size_t
 apierr_parse_budget(const struct registry *reg)
 {
-	size_t cap = reg->max_upstream_body_bytes;
-
-	return cap > SIZE_MAX / APIERR_PARSE_FACTOR ? SIZE_MAX :
-	    cap * APIERR_PARSE_FACTOR;
+	return wjson_cost_budget(reg->max_upstream_body_bytes, 0);
 }
 
 enum apierr_body

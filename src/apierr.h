@@ -19,6 +19,7 @@
 
 #include "registry.h"
 #include "upstream.h"
+#include "wjson.h"
 
 enum apierr {
 	APIERR_OK = 0,
@@ -61,7 +62,7 @@ const char *apierr_runtime_status(enum apierr e);
  * alone does not bound memory: json-c spends ~70 bytes on a "0" and ~800
  * on a "{}", so 1 MiB of "{}," would be a quarter of a GiB. See
  * docs/fcgi.md, "Memory per request". */
-#define APIERR_PARSE_FACTOR 8
+#define APIERR_PARSE_FACTOR WJSON_COST_FACTOR
 size_t apierr_parse_budget(const struct registry *reg);
 
 /* What a runtime's answer body turned out to be. */

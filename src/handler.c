@@ -129,19 +129,6 @@ handler_parse_count(const char *s, size_t len, unsigned long long *v)
 	return true;
 }
 
-/* What json-c may spend on a browser body: APIERR_PARSE_FACTOR times
- * its cap, and never less than 1 MiB, so a small cap still admits every
- * real request (a create-worker body costs ~25 times its bytes). */
-#define HANDLER_BODY_BUDGET_MIN (1024 * 1024)
-static size_t
-handler_body_budget(size_t cap)
-{
-	size_t b = cap > SIZE_MAX / APIERR_PARSE_FACTOR ? SIZE_MAX :
-	    cap * APIERR_PARSE_FACTOR;
-
-	return b < HANDLER_BODY_BUDGET_MIN ? HANDLER_BODY_BUDGET_MIN : b;
-}
-
 /* Reads and parses the POST body. Returns APIERR_OK with *obj set (a JSON
  * object owned by the caller) or the error to answer. An empty body is
  * an empty object when empty_ok. */
@@ -204,7 +191,7 @@ handler_body(struct handler_run *h, bool empty_ok, struct json_object **obj)
 	/* json-c can need hundreds of times a body's bytes (1 MiB of
 	 * "{}," is ~265 MiB of hash tables): cost it first, as runtime
 	 * answers are (docs/fcgi.md, "Memory per request"). */
-	if (wjson_cost(buf, len) > handler_body_budget(cap)) {
+	if (wjson_cost(buf, len) > wjson_cost_budget(cap, WJSON_COST_FLOOR)) {
 		e = APIERR_REQUEST_TOO_LARGE;
 		goto out;
 	}

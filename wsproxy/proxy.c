@@ -524,20 +524,6 @@ out:
 	free(host);
 }
 
-/* What json-c may spend on one runtime frame: PROXY_PARSE_FACTOR times
- * the largest frame accepted, never less than 1 MiB (a real event costs
- * ~20 times its bytes). */
-#define PROXY_PARSE_FACTOR 8
-#define PROXY_PARSE_BUDGET_MIN (1024 * 1024)
-static size_t
-proxy_parse_budget(size_t rx_max)
-{
-	size_t b = rx_max > SIZE_MAX / PROXY_PARSE_FACTOR ? SIZE_MAX :
-	    rx_max * PROXY_PARSE_FACTOR;
-
-	return b < PROXY_PARSE_BUDGET_MIN ? PROXY_PARSE_BUDGET_MIN : b;
-}
-
 /* Handles one complete runtime message. Returns -1 when the upstream leg
  * must be closed (already detached by then). */
 static int
@@ -549,7 +535,8 @@ session_upstream_message(struct session *s)
 	/* json-c can need hundreds of times a frame's bytes (a frame of
 	 * "{}," costs ~265 times its size): cost it before parsing, as
 	 * wrg.fcgi does runtime answers. */
-	if (wjson_cost(s->rx, s->rx_len) > proxy_parse_budget(s->rx_max)) {
+	if (wjson_cost(s->rx, s->rx_len) > wjson_cost_budget(s->rx_max,
+	    WJSON_COST_FLOOR)) {
 		wlog(WLOG_WARN, s->id, s->runtime_id, "runtime frame of %zu "
 		    "bytes is over the parse budget", s->rx_len);
 		session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
