@@ -15,8 +15,8 @@
  *    upstream callback ignores a wsi whose opaque pointer is NULL.
  *  - A session holds one reference on the config (struct proxy_cfg) it
  *    uses, so a SIGHUP reload never frees a registry a stream still needs.
- *  - Timers (reconnect, connect timeout) live in the session and are
- *    cancelled before it is freed.
+ *  - Timers (reconnect, connect timeout, healthy leg) live in the session
+ *    and are cancelled before it is freed.
  *
  * Everything runs on the one lws service thread; signal handlers only set
  * flags, which a PROXY_SIG_POLL_US timer looks at.
@@ -122,6 +122,7 @@ struct session {
 	char addr[RESOLVE_ADDR_LEN];		/* last one tried, for logs */
 	lws_sorted_usec_list_t sul_reconnect;
 	lws_sorted_usec_list_t sul_connect_to;
+	lws_sorted_usec_list_t sul_healthy;	/* the leg stayed up */
 	bool reconnect_scheduled;
 	bool announced;		/* upstream_reconnecting sent this outage */
 	bool immediate;		/* next reconnect without delay or notice */
@@ -207,6 +208,7 @@ session_drop_upstream(struct session *s)
 	struct lws *u = s->upstream;
 
 	lws_sul_cancel(&s->sul_connect_to);
+	lws_sul_cancel(&s->sul_healthy);
 	if (!u)
 		return;
 	s->upstream = NULL;
@@ -303,16 +305,50 @@ session_reconnect_cb(lws_sorted_usec_list_t *sul)
 	session_connect(s);
 }
 
+/* How loudly to log a step of the upstream leg: the first of an outage
+ * at level, the rest at debug (a runtime failing every attempt would
+ * otherwise fill the log at the backoff's pace). */
+static enum wlog_level
+session_log_level(const struct session *s, enum wlog_level level)
+{
+	return s->announced ? WLOG_DEBUG : level;
+}
+
+/* The upstream leg proved healthy: it delivered an event after its
+ * snapshot, or stayed up reconnect_max_ms. Only now does the backoff
+ * start over and does a later drop count as a new outage: a runtime
+ * that accepts the upgrade and closes at once gets the growing delay and
+ * the browser hears of it once, not at every attempt. */
+static void
+session_leg_healthy(struct session *s)
+{
+	lws_sul_cancel(&s->sul_healthy);
+	if (s->announced)
+		wlog(WLOG_INFO, s->id, s->runtime_id, "upstream back after "
+		    "%u attempts", s->res.attempt);
+	resume_on_healthy(&s->res);
+	s->announced = false;
+}
+
+static void
+session_healthy_cb(lws_sorted_usec_list_t *sul)
+{
+	session_leg_healthy(lws_container_of(sul, struct session,
+	    sul_healthy));
+}
+
 /* The upstream leg ended (already detached). Unless the stream is over,
  * tell the browser once per outage and reconnect after the backoff. */
 static void
 session_upstream_lost(struct session *s)
 {
 	const struct registry_wsproxy *w = &s->cfg->reg->wsproxy;
+	enum wlog_level level = session_log_level(s, WLOG_INFO);
 	unsigned delay;
 
 	s->upstream_gone_seen = true;
 	lws_sul_cancel(&s->sul_connect_to);
+	lws_sul_cancel(&s->sul_healthy);
 	if (s->final || !s->browser || s->closing || s->reconnect_scheduled)
 		return;
 	if (s->immediate) {
@@ -328,8 +364,8 @@ session_upstream_lost(struct session *s)
 		delay = resume_next_delay_ms(&s->res, w->reconnect_initial_ms,
 		    w->reconnect_max_ms);
 	}
-	wlog(WLOG_INFO, s->id, s->runtime_id,
-	    "upstream reconnect in %u ms", delay);
+	wlog(level, s->id, s->runtime_id, "upstream reconnect in %u ms",
+	    delay);
 	s->reconnect_scheduled = true;
 	lws_sul_schedule(s->p->ctx, 0, &s->sul_reconnect,
 	    session_reconnect_cb, (lws_usec_t)delay * LWS_US_PER_MS);
@@ -341,7 +377,7 @@ session_connect_timeout_cb(lws_sorted_usec_list_t *sul)
 	struct session *s = lws_container_of(sul, struct session,
 	    sul_connect_to);
 
-	wlog(WLOG_WARN, s->id, s->runtime_id,
+	wlog(session_log_level(s, WLOG_WARN), s->id, s->runtime_id,
 	    "connect to %s timed out after %ld ms", s->rt->base_url,
 	    s->rt->connect_timeout_ms);
 	s->addr_next++;
@@ -565,6 +601,8 @@ session_upstream_message(struct session *s)
 		return -1;
 	}
 	if (in.kind == FRAME_EVENT) {
+		if (!in.snapshot)
+			session_leg_healthy(s);
 		if (resume_on_event(&s->res, in.cursor, in.snapshot) ==
 		    RESUME_FORWARD)
 			session_send(s, in.out, in.out_len);
@@ -635,10 +673,11 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		if (!s)
 			return -1;
 		lws_sul_cancel(&s->sul_connect_to);
-		resume_on_connected(&s->res);
-		s->announced = false;
+		lws_sul_schedule(s->p->ctx, 0, &s->sul_healthy,
+		    session_healthy_cb, (lws_usec_t)
+		    s->cfg->reg->wsproxy.reconnect_max_ms * LWS_US_PER_MS);
 		s->rx_len = 0;
-		wlog(WLOG_INFO, s->id, s->runtime_id,
+		wlog(session_log_level(s, WLOG_INFO), s->id, s->runtime_id,
 		    "upstream connected to %s%s%s%s", s->rt->base_url,
 		    s->addr[0] ? " (" : "", s->addr, s->addr[0] ? ")" : "");
 		break;
@@ -646,7 +685,7 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		if (!s)
 			break;
 		status = lws_http_client_http_response(wsi);
-		wlog(WLOG_WARN, s->id, s->runtime_id,
+		wlog(session_log_level(s, WLOG_WARN), s->id, s->runtime_id,
 		    "upstream connect to %s failed: %s (HTTP %u)",
 		    s->rt->base_url, in ? (const char *)in : "-", status);
 		lws_set_opaque_user_data(wsi, NULL);
@@ -712,7 +751,8 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		if (!s)
 			break;
-		wlog(WLOG_INFO, s->id, s->runtime_id, "upstream closed");
+		wlog(session_log_level(s, WLOG_INFO), s->id, s->runtime_id,
+		    "upstream closed");
 		lws_set_opaque_user_data(wsi, NULL);
 		if (s->upstream == wsi)
 			s->upstream = NULL;
@@ -843,6 +883,7 @@ session_free(struct session *s)
 		return;
 	lws_sul_cancel(&s->sul_reconnect);
 	lws_sul_cancel(&s->sul_connect_to);
+	lws_sul_cancel(&s->sul_healthy);
 	session_drop_upstream(s);
 	lws_dll2_remove(&s->list);
 	sendq_free(s->q);
@@ -1235,6 +1276,7 @@ out:
 
 			lws_sul_cancel(&s->sul_reconnect);
 			lws_sul_cancel(&s->sul_connect_to);
+			lws_sul_cancel(&s->sul_healthy);
 			if (s->upstream) {
 				lws_set_opaque_user_data(s->upstream, NULL);
 				s->upstream = NULL;

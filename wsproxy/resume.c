@@ -49,7 +49,7 @@ resume_on_expired(struct resume *r)
 }
 
 void
-resume_on_connected(struct resume *r)
+resume_on_healthy(struct resume *r)
 {
 	r->attempt = 0;
 }

@@ -13,7 +13,10 @@
  *  - after runtime.cursor_unknown_or_expired the position is forgotten and
  *    the next snapshot is forwarded (after backend.resynced);
  *  - reconnect delays double from the initial value up to the maximum and
- *    start again after a connection succeeds.
+ *    start again only once a leg proved healthy (proxy.c: it delivered an
+ *    event after its snapshot, or stayed up for reconnect_max_ms); a
+ *    runtime that accepts the upgrade and closes at once is retried with
+ *    the growing delay, not at the initial one forever.
  */
 #ifndef WRG_WSPROXY_RESUME_H
 #define WRG_WSPROXY_RESUME_H
@@ -48,8 +51,8 @@ enum resume_verdict resume_on_event(struct resume *r, const char *cursor,
  * snapshot. */
 void resume_on_expired(struct resume *r);
 
-/* An upstream connection was established: the backoff starts over. */
-void resume_on_connected(struct resume *r);
+/* An upstream leg proved healthy: the backoff starts over. */
+void resume_on_healthy(struct resume *r);
 
 /* The delay before the next connect attempt, and counts the attempt. */
 unsigned resume_next_delay_ms(struct resume *r, unsigned initial_ms,

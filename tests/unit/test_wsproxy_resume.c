@@ -95,7 +95,7 @@ test_backoff_resets_on_success(void **state)
 	assert_int_equal(resume_next_delay_ms(&r, 100, 1000), 800);
 	assert_int_equal(resume_next_delay_ms(&r, 100, 1000), 1000);
 	assert_int_equal(resume_next_delay_ms(&r, 100, 1000), 1000);
-	resume_on_connected(&r);
+	resume_on_healthy(&r);
 	assert_int_equal(resume_next_delay_ms(&r, 100, 1000), 100);
 }
 
