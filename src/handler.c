@@ -184,6 +184,12 @@ handler_body(struct handler_run *h, bool empty_ok, struct json_object **obj)
 		e = APIERR_REQUEST_TOO_LARGE;
 		goto out;
 	}
+	/* Fewer bytes than declared: the body was cut (the client or the
+	 * connection went away), never a shorter request. */
+	if (have_declared && len != (size_t)declared) {
+		e = APIERR_INVALID_REQUEST;
+		goto out;
+	}
 	if (len == 0 && empty_ok) {
 		*obj = json_object_new_object();
 		goto out;

@@ -76,7 +76,11 @@ main_read_body(void *arg, char *buf, size_t cap)
 	int want = cap > 65536 ? 65536 : (int)cap;
 	int n = FCGX_GetStr(buf, want, r->in);
 
-	return n < 0 ? -1 : n;
+	/* A short count is the end of the body, or an error on the
+	 * connection: the latter must not pass for a shorter body. */
+	if (n < 0 || (n < want && FCGX_GetError(r->in) != 0))
+		return -1;
+	return n;
 }
 
 /* Writes len bytes to a FastCGI stream. FCGX_PutStr takes an int count:
@@ -145,10 +149,13 @@ main_worker_run(void *arg)
 	FCGX_Request r;
 	sigset_t set;
 
-	/* This thread takes SIGUSR1 (to leave accept) but not TERM/INT. */
+	/* This thread takes SIGUSR1 (to leave accept), only while it waits
+	 * in accept: a request in flight is never interrupted (libfcgi
+	 * does not retry EINTR: a body read would end short, a write
+	 * fail). A SIGUSR1 sent while serving stays pending until the
+	 * next accept, which it then ends. Never TERM/INT. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	ctx.reg = w->reg;
 	ctx.rts = w->rts;
@@ -158,7 +165,11 @@ main_worker_run(void *arg)
 		goto out;
 	}
 	while (!atomic_load(&main_stopping)) {
-		int rc = FCGX_Accept_r(&r);
+		int rc;
+
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+		rc = FCGX_Accept_r(&r);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 		if (rc < 0) {
 			if (atomic_load(&main_stopping))
