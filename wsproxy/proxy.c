@@ -76,20 +76,13 @@ struct proxy_cfg {
 };
 
 /* A client vhost per distinct TLS setting (CA file, client cert, key).
- * lws reads those files once, when the vhost is made; a SIGHUP marks
- * every client vhost stale, so the next connect makes a new one that
- * reads them again (certificates rotated in place: ACME, cert-manager),
- * and a stale one is destroyed once no upstream leg uses it (legs;
- * proxy_sweep_cb). lws keeps the vhost_name pointer for the vhost's
- * life, which lasts past lws_vhost_destroy: name lives here, and the
- * struct stays (on the retired list) until the context is gone. */
+ * lws keeps the vhost_name pointer for the vhost's life: name lives
+ * here, not on the stack of whoever created the vhost. */
 struct proxy_client_vh {
 	struct proxy_client_vh *next;
 	char *ca, *cert, *key;
 	char name[32];
 	struct lws_vhost *vh;
-	unsigned legs;		/* upstream legs bound to vh */
-	bool stale;		/* made before the last reload */
 };
 
 struct proxy {
@@ -99,8 +92,6 @@ struct proxy {
 	struct proxy_cfg *cfg;
 	const char *config_path;
 	struct proxy_client_vh *client_vhs;
-	struct proxy_client_vh *retired;	/* destroyed, names kept */
-	lws_sorted_usec_list_t sul_sweep;
 	unsigned vh_seq;
 	lws_dll2_owner_t sessions;
 	unsigned browsers;
@@ -123,7 +114,6 @@ struct session {
 	size_t worker_id_len;
 	struct lws *browser;
 	struct lws *upstream;
-	struct proxy_client_vh *cvh;		/* upstream's vhost */
 	struct sendq *q;
 	struct resume res;
 	char *rx;				/* upstream reassembly */
@@ -211,25 +201,6 @@ cfg_unref(struct proxy_cfg *c)
 
 /* ---- browser side: queue, diagnostics, close --------------------- */
 
-static void proxy_sweep_cb(lws_sorted_usec_list_t *sul);
-
-/* The session's upstream leg is over: its client vhost has one leg
- * less, and a stale one left without legs is swept (outside any
- * callback of its own wsi). */
-static void
-session_leg_done(struct session *s)
-{
-	struct proxy_client_vh *c = s->cvh;
-
-	s->upstream = NULL;
-	s->cvh = NULL;
-	if (!c || !c->legs)
-		return;
-	if (--c->legs == 0 && c->stale)
-		lws_sul_schedule(s->p->ctx, 0, &s->p->sul_sweep,
-		    proxy_sweep_cb, 1);
-}
-
 /* Detaches the upstream wsi from s and has lws kill it. */
 static void
 session_drop_upstream(struct session *s)
@@ -240,7 +211,7 @@ session_drop_upstream(struct session *s)
 	lws_sul_cancel(&s->sul_healthy);
 	if (!u)
 		return;
-	session_leg_done(s);
+	s->upstream = NULL;
 	lws_set_opaque_user_data(u, NULL);
 	lws_set_timeout(u, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
 }
@@ -414,7 +385,7 @@ session_connect_timeout_cb(lws_sorted_usec_list_t *sul)
 	session_upstream_lost(s);
 }
 
-static struct proxy_client_vh *
+static struct lws_vhost *
 proxy_client_vhost(struct proxy *p, const struct registry_runtime *rt)
 {
 	const struct registry_tls *t = &rt->tls;
@@ -424,9 +395,9 @@ proxy_client_vhost(struct proxy *p, const struct registry_runtime *rt)
 #define SAME(a, b) (((a) == NULL && (b) == NULL) || \
 	((a) && (b) && strcmp((a), (b)) == 0))
 	for (c = p->client_vhs; c; c = c->next)
-		if (!c->stale && SAME(c->ca, t->ca_file) &&
-		    SAME(c->cert, t->client_cert) && SAME(c->key, t->client_key))
-			return c;
+		if (SAME(c->ca, t->ca_file) && SAME(c->cert, t->client_cert) &&
+		    SAME(c->key, t->client_key))
+			return c->vh;
 #undef SAME
 	c = xcalloc(1, sizeof(*c));
 	c->ca = xstrdup(t->ca_file);
@@ -459,38 +430,7 @@ proxy_client_vhost(struct proxy *p, const struct registry_runtime *rt)
 	}
 	c->next = p->client_vhs;
 	p->client_vhs = c;
-	return c;
-}
-
-static void
-proxy_client_vh_free(struct proxy_client_vh *c)
-{
-	free(c->ca);
-	free(c->cert);
-	free(c->key);
-	free(c);
-}
-
-/* Destroys the stale client vhosts no leg uses any more. */
-static void
-proxy_sweep_cb(lws_sorted_usec_list_t *sul)
-{
-	struct proxy *p = lws_container_of(sul, struct proxy, sul_sweep);
-	struct proxy_client_vh **pc = &p->client_vhs, *c;
-
-	while ((c = *pc) != NULL) {
-		if (!c->stale || c->legs) {
-			pc = &c->next;
-			continue;
-		}
-		*pc = c->next;
-		lws_vhost_destroy(c->vh);
-		c->vh = NULL;
-		c->next = p->retired;
-		p->retired = c;
-		wlog(WLOG_DEBUG, NULL, NULL, "client TLS settings %s retired",
-		    c->name);
-	}
+	return c->vh;
 }
 
 /* Opens the upstream leg with the resume cursor. Any failure ends in
@@ -500,7 +440,6 @@ session_connect(struct session *s)
 {
 	struct proxy *p = s->p;
 	struct lws_client_connect_info ci;
-	struct proxy_client_vh *cvh;
 	const struct registry_runtime *rt;
 	char *path = NULL, *address = NULL, *host = NULL;
 	struct lws *wsi;
@@ -581,8 +520,7 @@ session_connect(struct session *s)
 			    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
 			    LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
 	}
-	cvh = proxy_client_vhost(p, rt);
-	ci.vhost = cvh ? cvh->vh : NULL;
+	ci.vhost = proxy_client_vhost(p, rt);
 	if (!ci.vhost) {
 		session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
 		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
@@ -615,8 +553,6 @@ session_connect(struct session *s)
 		session_upstream_lost(s);
 	} else {
 		s->upstream = wsi;
-		s->cvh = cvh;
-		cvh->legs++;
 	}
 out:
 	free(path);
@@ -755,7 +691,7 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		lws_set_opaque_user_data(wsi, NULL);
 		/* Not stored yet when this runs inside the connect call. */
 		if (s->upstream == wsi)
-			session_leg_done(s);
+			s->upstream = NULL;
 		if (status >= 300 && status < 500) {
 			/* Refused (token, route) or redirected (never
 			 * followed: the token would go along): retrying
@@ -819,7 +755,7 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		    "upstream closed");
 		lws_set_opaque_user_data(wsi, NULL);
 		if (s->upstream == wsi)
-			session_leg_done(s);
+			s->upstream = NULL;
 		s->rx_len = 0;
 		session_upstream_lost(s);
 		break;
@@ -836,7 +772,7 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 			break;
 		lws_set_opaque_user_data(wsi, NULL);
 		if (s->upstream == wsi)
-			session_leg_done(s);
+			s->upstream = NULL;
 		s->rx_len = 0;
 		if (s->handshake_unbuildable) {
 			s->upstream_gone_seen = true;
@@ -1183,18 +1119,6 @@ proxy_shutdown(struct proxy *p)
 		    proxy_shutdown_deadline, PROXY_SHUTDOWN_MAX_US);
 }
 
-/* After a reload: every client vhost is stale (TLS files are read again
- * by the next connect); those without legs go now. */
-static void
-proxy_client_vhs_stale(struct proxy *p)
-{
-	struct proxy_client_vh *c;
-
-	for (c = p->client_vhs; c; c = c->next)
-		c->stale = true;
-	lws_sul_schedule(p->ctx, 0, &p->sul_sweep, proxy_sweep_cb, 1);
-}
-
 static void
 proxy_reload(struct proxy *p)
 {
@@ -1216,7 +1140,6 @@ proxy_reload(struct proxy *p)
 		    "wsproxy.ping_interval_s take effect only after a restart");
 	cfg_unref(p->cfg);
 	p->cfg = cfg_new(reg);
-	proxy_client_vhs_stale(p);
 	wlog(WLOG_INFO, NULL, NULL, "config reloaded from %s (%zu runtimes)",
 	    p->config_path, reg->runtime_count);
 }
@@ -1342,7 +1265,6 @@ out:
 	if (p.ctx) {
 		lws_sul_cancel(&p.sul_shutdown);
 		lws_sul_cancel(&p.sul_sig);
-		lws_sul_cancel(&p.sul_sweep);
 		/* Streams left after the shutdown deadline: detach their
 		 * upstream legs first, so whatever order lws tears the
 		 * sockets down in, no callback meets a freed session and no
@@ -1358,7 +1280,6 @@ out:
 			if (s->upstream) {
 				lws_set_opaque_user_data(s->upstream, NULL);
 				s->upstream = NULL;
-				s->cvh = NULL;
 			}
 		} lws_end_foreach_dll_safe(d, d1);
 		lws_context_destroy(p.ctx);
@@ -1375,11 +1296,10 @@ out:
 	} lws_end_foreach_dll_safe(d, d1);
 	for (c = p.client_vhs; c; c = cn) {
 		cn = c->next;
-		proxy_client_vh_free(c);
-	}
-	for (c = p.retired; c; c = cn) {
-		cn = c->next;
-		proxy_client_vh_free(c);
+		free(c->ca);
+		free(c->cert);
+		free(c->key);
+		free(c);
 	}
 	cfg_unref(p.cfg);
 	return rc;

@@ -87,9 +87,6 @@ tls_runtimes() {
      "token": "$TOKEN", "tls": {"ca_file": "$T_DIR/tls/cert.pem"}},
     {"id": "rt-tls-noverify", "base_url": "https://127.0.0.1:$TLS_PORT",
      "token": "$TOKEN", "tls": {"verify": false}},
-    {"id": "rt-tls-rot", "base_url": "https://127.0.0.1:$TLS_PORT",
-     "token": "$TOKEN", "tls": {"ca_file": "$T_DIR/tls/rot.pem"},
-     "connect_timeout_ms": 500},
     {"id": "rt-tls-badca", "base_url": "https://127.0.0.1:$TLS_PORT",
      "token": "$TOKEN", "tls": {"ca_file": "$T_DIR/tls/other.pem"},
      "connect_timeout_ms": 500},
@@ -276,8 +273,6 @@ if command -v openssl >/dev/null 2>&1; then
 		    -keyout "$T_DIR/tls/$n.key" -out "$T_DIR/tls/$n.pem" \
 		    >/dev/null 2>&1 || HAVE_TLS=
 	done
-	# rt-tls-rot's CA file: the wrong CA until rotated in place.
-	cp "$T_DIR/tls/other.pem" "$T_DIR/tls/rot.pem" 2>/dev/null
 	# Mutual TLS: a client CA and a client certificate it issued (key
 	# apart, and both in one PEM) for the rt-mtls* runtimes.
 	EC="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
@@ -382,27 +377,6 @@ if [ -n "$HAVE_TLS" ]; then
 	t_check "mTLS runtime, no client certificate: refused by the runtime" \
 	    grep -q '^refused: PEER_DID_NOT_RETURN_A_CERTIFICATE$' \
 	    "$T_DIR/mtls-relay.log"
-	# A CA file rotated in place (ACME, cert-manager): rt-tls-rot's
-	# ca_file is the wrong CA until it is overwritten with the right
-	# one; SIGHUP then makes the stream's next connect read it again
-	# (lws reads a client vhost's files once; issue 12 item 2).
-	F=$T_DIR/live-tls-rot.txt
-	"$PY" "$CLIENT" read "$(url rt-tls-rot "$W1")" --out "$F" \
-	    --capture "$CAP" --until-ticks 2 --timeout 20 &
-	ROT_CLIENT=$!
-	t_track "$ROT_CLIENT"
-	sleep 1.5
-	t_check "rotated CA: before the rotation, no events" \
-	    eval "! grep -q '\"kind\":\"event\"' '$F'"
-	reloads=$(grep -c 'config reloaded' "$T_DIR/px.log")
-	cat "$T_DIR/tls/cert.pem" >"$T_DIR/tls/rot.pem"
-	kill -HUP "$PX_PID"
-	wait "$ROT_CLIENT"
-	t_check "rotated CA + SIGHUP: the stream connects, ticks arrive" \
-	    client ticks "$F" --min 2
-	t_check "rotated CA: reloaded once" \
-	    test "$(grep -c 'config reloaded' "$T_DIR/px.log")" = \
-	    "$((reloads + 1))"
 fi
 
 # A runtime configured by name: resolved once at load (no DNS on the
