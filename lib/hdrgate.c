@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,6 +50,11 @@
 /* Peek again this long after an incomplete head (ms), the last one
  * repeating until the deadline. */
 static const unsigned hdrgate_backoff_ms[] = { 1, 2, 4, 8, 16, 32, 64, 100 };
+/* Connections whose head is being looked at (or answered) at once: a
+ * quarter of the descriptor limit, at most this; past it new ones are
+ * closed at accept (each holds a descriptor for up to
+ * HDRGATE_TIMEOUT_MS + HDRGATE_LINGER_MS). */
+#define HDRGATE_MAX_PENDING 1024
 /* lws stores each known header and query argument in one of
  * WSI_TOKEN_COUNT fragments; keep a head well under that. */
 #define HDRGATE_MAX_FIELDS (WSI_TOKEN_COUNT - 8)
@@ -61,6 +67,8 @@ struct hdrgate {
 	struct lws_context *ctx;
 	char *peek;			/* lim.max_bytes + 1 */
 	lws_dll2_owner_t conns;
+	unsigned max_pending;
+	bool full_logged;		/* max_pending reached */
 };
 
 enum gate_state { GATE_PEEKING, GATE_DRAINING };
@@ -288,6 +296,15 @@ gate_accept(struct hdrgate *g, struct lws *wsi, int fd)
 
 	if (!g->target)
 		return 1;
+	if (g->conns.count >= g->max_pending) {
+		if (!g->full_logged)
+			wlog(WLOG_WARN, NULL, NULL, "%u connections wait for "
+			    "their request head: closing new ones",
+			    g->max_pending);
+		g->full_logged = true;
+		return 1;
+	}
+	g->full_logged = false;
 	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (nfd < 0) {
 		wlog(WLOG_WARN, NULL, NULL, "connection dropped: dup: %s",
@@ -349,6 +366,7 @@ hdrgate_new(void)
 {
 	struct hdrgate *g = xcalloc(1, sizeof(*g));
 	const char *names[WSI_TOKEN_COUNT];
+	struct rlimit rl;
 	size_t n = 0;
 
 	/* The strings lws's lexer table is generated from, for this
@@ -364,6 +382,11 @@ hdrgate_new(void)
 	g->lim.max_bytes = HDRGATE_HEAD_MAX;
 	g->lim.max_fields = HDRGATE_MAX_FIELDS;
 	g->peek = xmalloc(g->lim.max_bytes + 1);
+	g->max_pending = HDRGATE_MAX_PENDING;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 < g->max_pending)
+		g->max_pending = rl.rlim_cur / 4 > 16 ?
+		    (unsigned)(rl.rlim_cur / 4) : 16;
 	g->protocols[0].name = HDRGATE_PROTOCOL;
 	g->protocols[0].callback = gate_cb;
 	return g;
