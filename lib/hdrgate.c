@@ -47,9 +47,11 @@
 #define HDRGATE_PROTOCOL "wrg-hdrgate"
 /* After an answer: how long the peer may take to read it and close. */
 #define HDRGATE_LINGER_MS 1000
-/* Peek again this long after an incomplete head (ms), the last one
- * repeating until the deadline. */
-static const unsigned hdrgate_backoff_ms[] = { 1, 2, 4, 8, 16, 32, 64, 100 };
+/* Peek again this long after an incomplete head (us), the last one
+ * repeating until the deadline. Clients usually send their head right
+ * after connecting: the first steps are short. */
+static const unsigned hdrgate_backoff_us[] = { 100, 200, 300, 400, 500,
+    750, 1000, 1500, 2000, 4000, 8000, 16000, 32000, 64000, 100000 };
 /* Connections whose head is being looked at (or answered) at once: a
  * quarter of the descriptor limit, at most this; past it new ones are
  * closed at accept (each holds a descriptor for up to
@@ -126,10 +128,9 @@ gate_close(struct gate_conn *c)
 }
 
 static void
-gate_schedule(struct gate_conn *c, unsigned ms)
+gate_schedule(struct gate_conn *c, lws_usec_t us)
 {
-	lws_sul_schedule(c->g->ctx, 0, &c->sul, gate_timer,
-	    (lws_usec_t)ms * LWS_US_PER_MS);
+	lws_sul_schedule(c->g->ctx, 0, &c->sul, gate_timer, us);
 }
 
 /* Sends the answer (it fits any fresh socket's send buffer; a peer that
@@ -174,7 +175,7 @@ gate_drain(struct gate_conn *c)
 		gate_close(c);
 		return;
 	}
-	gate_schedule(c, 20);
+	gate_schedule(c, 20 * LWS_US_PER_MS);
 }
 
 /* Gives the socket to the HTTP vhost, untouched. */
@@ -232,7 +233,7 @@ gate_peek(struct gate_conn *c)
 	enum hdrscan_result r;
 	ssize_t n;
 	size_t end;
-	unsigned ms;
+	unsigned us;
 
 	n = recv(c->fd, g->peek, g->lim.max_bytes + 1,
 	    MSG_PEEK | MSG_DONTWAIT);
@@ -268,11 +269,11 @@ gate_peek(struct gate_conn *c)
 		gate_answer(c, 408);
 		return;
 	}
-	ms = hdrgate_backoff_ms[c->tries];
-	if (c->tries + 1 < sizeof(hdrgate_backoff_ms) /
-	    sizeof(hdrgate_backoff_ms[0]))
+	us = hdrgate_backoff_us[c->tries];
+	if (c->tries + 1 < sizeof(hdrgate_backoff_us) /
+	    sizeof(hdrgate_backoff_us[0]))
 		c->tries++;
-	gate_schedule(c, ms);
+	gate_schedule(c, us);
 }
 
 static void
