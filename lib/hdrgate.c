@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,9 +48,16 @@
 #define HDRGATE_PROTOCOL "wrg-hdrgate"
 /* After an answer: how long the peer may take to read it and close. */
 #define HDRGATE_LINGER_MS 1000
-/* Peek again this long after an incomplete head (ms), the last one
- * repeating until the deadline. */
-static const unsigned hdrgate_backoff_ms[] = { 1, 2, 4, 8, 16, 32, 64, 100 };
+/* Peek again this long after an incomplete head (us), the last one
+ * repeating until the deadline. Clients usually send their head right
+ * after connecting: the first steps are short. */
+static const unsigned hdrgate_backoff_us[] = { 100, 200, 300, 400, 500,
+    750, 1000, 1500, 2000, 4000, 8000, 16000, 32000, 64000, 100000 };
+/* Connections whose head is being looked at (or answered) at once: a
+ * quarter of the descriptor limit, at most this; past it new ones are
+ * closed at accept (each holds a descriptor for up to
+ * HDRGATE_TIMEOUT_MS + HDRGATE_LINGER_MS). */
+#define HDRGATE_MAX_PENDING 1024
 /* lws stores each known header and query argument in one of
  * WSI_TOKEN_COUNT fragments; keep a head well under that. */
 #define HDRGATE_MAX_FIELDS (WSI_TOKEN_COUNT - 8)
@@ -65,6 +73,8 @@ struct hdrgate {
 	hdrgate_pass_fn on_pass;	/* opaque data for a passed head */
 	void (*free_opaque)(void *);
 	void *pass_arg;
+	unsigned max_pending;
+	bool full_logged;		/* max_pending reached */
 };
 
 enum gate_state { GATE_PEEKING, GATE_DRAINING };
@@ -122,10 +132,9 @@ gate_close(struct gate_conn *c)
 }
 
 static void
-gate_schedule(struct gate_conn *c, unsigned ms)
+gate_schedule(struct gate_conn *c, lws_usec_t us)
 {
-	lws_sul_schedule(c->g->ctx, 0, &c->sul, gate_timer,
-	    (lws_usec_t)ms * LWS_US_PER_MS);
+	lws_sul_schedule(c->g->ctx, 0, &c->sul, gate_timer, us);
 }
 
 /* Sends the answer (it fits any fresh socket's send buffer; a peer that
@@ -170,7 +179,7 @@ gate_drain(struct gate_conn *c)
 		gate_close(c);
 		return;
 	}
-	gate_schedule(c, 20);
+	gate_schedule(c, 20 * LWS_US_PER_MS);
 }
 
 /* Gives the socket to the HTTP vhost, untouched, with the opaque data
@@ -238,7 +247,7 @@ gate_peek(struct gate_conn *c)
 	enum hdrscan_result r;
 	ssize_t n;
 	size_t end;
-	unsigned ms;
+	unsigned us;
 
 	n = recv(c->fd, g->peek, g->lim.max_bytes + 1,
 	    MSG_PEEK | MSG_DONTWAIT);
@@ -274,11 +283,11 @@ gate_peek(struct gate_conn *c)
 		gate_answer(c, 408);
 		return;
 	}
-	ms = hdrgate_backoff_ms[c->tries];
-	if (c->tries + 1 < sizeof(hdrgate_backoff_ms) /
-	    sizeof(hdrgate_backoff_ms[0]))
+	us = hdrgate_backoff_us[c->tries];
+	if (c->tries + 1 < sizeof(hdrgate_backoff_us) /
+	    sizeof(hdrgate_backoff_us[0]))
 		c->tries++;
-	gate_schedule(c, ms);
+	gate_schedule(c, us);
 }
 
 static void
@@ -302,6 +311,15 @@ gate_accept(struct hdrgate *g, struct lws *wsi, int fd)
 
 	if (!g->target)
 		return 1;
+	if (g->conns.count >= g->max_pending) {
+		if (!g->full_logged)
+			wlog(WLOG_WARN, NULL, NULL, "%u connections wait for "
+			    "their request head: closing new ones",
+			    g->max_pending);
+		g->full_logged = true;
+		return 1;
+	}
+	g->full_logged = false;
 	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (nfd < 0) {
 		wlog(WLOG_WARN, NULL, NULL, "connection dropped: dup: %s",
@@ -363,6 +381,7 @@ hdrgate_new(void)
 {
 	struct hdrgate *g = xcalloc(1, sizeof(*g));
 	const char *names[WSI_TOKEN_COUNT];
+	struct rlimit rl;
 	size_t n = 0;
 
 	/* The strings lws's lexer table is generated from, for this
@@ -378,6 +397,11 @@ hdrgate_new(void)
 	g->lim.max_bytes = HDRGATE_HEAD_MAX;
 	g->lim.max_fields = HDRGATE_MAX_FIELDS;
 	g->peek = xmalloc(g->lim.max_bytes + 1);
+	g->max_pending = HDRGATE_MAX_PENDING;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 < g->max_pending)
+		g->max_pending = rl.rlim_cur / 4 > 16 ?
+		    (unsigned)(rl.rlim_cur / 4) : 16;
 	g->protocols[0].name = HDRGATE_PROTOCOL;
 	g->protocols[0].callback = gate_cb;
 	return g;

@@ -137,6 +137,20 @@ t_check "runtime: a silent connection is closed within 5 s" \
 t_check "wsproxy: a silent connection is closed within 5 s" \
     waited $s4 "$T_DIR/silent-px.out"
 
+# At most 1024 connections wait for their head (the descriptor limit
+# allowing); more are closed at once, and it recovers when they go.
+flood() {
+	local out
+	out=$(probe flood --port "$short_PORT" --count 1030 --path /v1/runtime \
+	    --token "$(cat "$T_DIR/short.token")")
+	echo "$out"
+	echo "$out" | grep -Eq '^while 1030 wait: (closed|reset)' &&
+	    echo "$out" | grep -q '^after: HTTP/1.1 200'
+}
+t_check "runtime: over 1024 waiting heads, new connections are closed" flood
+t_check "runtime: that is logged" \
+    grep -q "1024 connections wait for their request head" "$T_DIR/short.log"
+
 # ---- big heads ----------------------------------------------------------
 
 BIGTOK=$(cat "$T_DIR/big.token")

@@ -19,6 +19,9 @@ and every answer is waited for with a deadline.
   stall   --port P [--send TEXT] --within SECONDS
       Connects, sends TEXT (or nothing) and waits: prints the status
       line of whatever answer comes (or "closed" / "timeout").
+  flood   --port P --count N --path PATH [--token T]
+      Holds N silent connections, sends one request, closes them, sends
+      another: prints both outcomes.
   ws      --url URL [--token-file F] [--origin O] [--cookie-bytes N]
       A real WebSocket client (python3-websockets): prints the kind of
       the first frame received.
@@ -229,6 +232,26 @@ def cmd_stall(args):
     return 0
 
 
+def cmd_flood(args):
+    """Holds COUNT silent connections, then tries one request: prints
+    what it got; closes them and tries again."""
+    held = []
+    for _ in range(args.count):
+        held.append(socket.create_connection(("127.0.0.1", args.port), 5))
+    time.sleep(0.3)
+    lines = ["Host: x", "Authorization: Bearer " + args.token]
+    ans, took = request(args.port, lines, 2.0, args.path)
+    print("while %d wait: %s (%.2f s)" % (
+        args.count, ans if isinstance(ans, str) else ans[0], took))
+    for h in held:
+        h.close()
+    time.sleep(0.5)
+    ans, took = request(args.port, lines, 2.0, args.path)
+    print("after: %s (%.2f s)" % (
+        ans if isinstance(ans, str) else ans[0], took))
+    return 0
+
+
 def cmd_ws(args):
     import websockets
 
@@ -280,6 +303,11 @@ def main():
     st.add_argument("--port", type=int, required=True)
     st.add_argument("--send", default="")
     st.add_argument("--within", type=float, required=True)
+    fl = sub.add_parser("flood")
+    fl.add_argument("--port", type=int, required=True)
+    fl.add_argument("--count", type=int, required=True)
+    fl.add_argument("--path", required=True)
+    fl.add_argument("--token", default="")
     ws = sub.add_parser("ws")
     ws.add_argument("--url", required=True)
     ws.add_argument("--token-file")
@@ -287,7 +315,7 @@ def main():
     ws.add_argument("--cookie-bytes", type=int, default=0)
     args = ap.parse_args()
     return {"sweep": cmd_sweep, "one": cmd_one, "stall": cmd_stall,
-            "ws": cmd_ws}[args.cmd](args)
+            "flood": cmd_flood, "ws": cmd_ws}[args.cmd](args)
 
 
 if __name__ == "__main__":
