@@ -10,9 +10,9 @@
  * never adopts it. A per-connection lws_sul timer then peeks at the
  * socket: at once, then with a short backoff while the head is
  * incomplete, until the deadline. A clean head is handed on with
- * lws_adopt_descriptor_vhost_via_info() (with the opaque data the
- * program made of the head, hdrgate_set_on_pass) and lws reads it from
- * the socket as if it had accepted the connection itself. (Handing lws bytes already read, with
+ * lws_adopt_socket_vhost() (then given the opaque data the program made
+ * of the head, hdrgate_set_on_pass) and lws reads it from the socket as
+ * if it had accepted the connection itself. (Handing lws bytes already read, with
  * lws_adopt_socket_vhost_readbuf, is broken in 4.1.6 for requests with a
  * body: lws_http_action() feeds the buffered head to the body parser
  * again and loops.) A refused head is answered with one small send(),
@@ -183,29 +183,36 @@ gate_drain(struct gate_conn *c)
 }
 
 /* Gives the socket to the HTTP vhost, untouched, with the opaque data
- * the program made of its head (g->peek[0..end)). */
+ * the program made of its head (g->peek[0..end)). Set after the
+ * adoption: lws parses nothing inside it (the head is read from the
+ * socket at the next service), and a failed adoption never saw the
+ * opaque data, so it is freed here exactly once. (Passing it to
+ * lws_adopt_descriptor_vhost_via_info instead would have lws 4.1's
+ * failure path close the wsi, and the program's WSI_DESTROY free it,
+ * before the NULL return: a double free.) */
 static void
 gate_pass(struct gate_conn *c, size_t end)
 {
 	struct hdrgate *g = c->g;
-	lws_adopt_desc_t ad;
+	void *opaque;
+	struct lws *wsi;
+	int fd = c->fd;
 
-	memset(&ad, 0, sizeof(ad));
-	ad.vh = g->target;
-	ad.type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP;
-	ad.fd.sockfd = c->fd;
-	ad.opaque = g->on_pass ? g->on_pass(g->pass_arg, g->peek, end) :
-	    NULL;
+	opaque = g->on_pass ? g->on_pass(g->pass_arg, g->peek, end) : NULL;
 	lws_sul_cancel(&c->sul);
 	lws_dll2_remove(&c->list);
 	free(c);
 	/* On failure lws has closed the socket itself. */
-	if (!lws_adopt_descriptor_vhost_via_info(&ad)) {
+	wsi = lws_adopt_socket_vhost(g->target, fd);
+	if (!wsi) {
 		wlog(WLOG_WARN, NULL, NULL, "could not hand a request to "
 		    "the HTTP server");
-		if (ad.opaque && g->free_opaque)
-			g->free_opaque(ad.opaque);
+		if (opaque && g->free_opaque)
+			g->free_opaque(opaque);
+		return;
 	}
+	if (opaque)
+		lws_set_opaque_user_data(wsi, opaque);
 }
 
 /* Answers a head hdrscan refused. */

@@ -11,7 +11,7 @@
  * 400 (a header lws would misread, a malformed head), 431 (too large),
  * 408 (head not complete in time) with a JSON error body and
  * Connection: close — or hands the untouched socket to the target vhost
- * (with the opaque data hdrgate_set_on_pass makes of the head), where
+ * (then with the opaque data hdrgate_set_on_pass made of the head), where
  * the program's own protocols serve it as if lws had accepted it.
  *
  * Only the first request of a connection passes the gate: a keep-alive
