@@ -175,25 +175,3 @@ head_parse(const char *buf, size_t len, struct head *out)
 	}
 	return len >= HEAD_MAX ? HEAD_TOO_LARGE : HEAD_INCOMPLETE;
 }
-
-unsigned
-head_http_status(enum head_err e)
-{
-	return e == HEAD_TOO_LARGE ? 431 : 400;
-}
-
-const char *
-head_strerror(enum head_err e)
-{
-	switch (e) {
-	case HEAD_OK:
-		return "ok";
-	case HEAD_INCOMPLETE:
-		return "incomplete request head";
-	case HEAD_TOO_LARGE:
-		return "request head too large";
-	case HEAD_MALFORMED:
-		return "malformed request head";
-	}
-	return "?";
-}

@@ -30,8 +30,8 @@
 enum head_err {
 	HEAD_OK = 0,
 	HEAD_INCOMPLETE,	/* no empty line yet: read more */
-	HEAD_TOO_LARGE,		/* over HEAD_MAX: 431 */
-	HEAD_MALFORMED		/* request line or a field line: 400 */
+	HEAD_TOO_LARGE,		/* over HEAD_MAX */
+	HEAD_MALFORMED		/* request line or a field line */
 };
 
 struct head {
@@ -48,9 +48,5 @@ struct head {
 /* Parses the head at buf[0..len). HEAD_INCOMPLETE while no empty line
  * was seen within HEAD_MAX bytes. On HEAD_OK, *out points into buf. */
 enum head_err head_parse(const char *buf, size_t len, struct head *out);
-
-/* The HTTP status for an error (400 or 431), and a short reason. */
-unsigned head_http_status(enum head_err e);
-const char *head_strerror(enum head_err e);
 
 #endif

@@ -122,7 +122,6 @@ test_malformed(void **state)
 	/* obs-text and tabs in values are fine. */
 	assert_int_equal(parse("GET / HTTP/1.0\r\nX-Y: \t\xc3\xa9 z\r\n\r\n",
 	    &h), HEAD_OK);
-	assert_int_equal(head_http_status(HEAD_MALFORMED), 400);
 }
 
 static void
@@ -146,7 +145,6 @@ test_too_large(void **state)
 	memcpy(req + HEAD_MAX - 4, "\r\n\r\n", 4);
 	assert_int_equal(head_parse(req, HEAD_MAX, &h), HEAD_OK);
 	assert_int_equal(h.len, HEAD_MAX);
-	assert_int_equal(head_http_status(HEAD_TOO_LARGE), 431);
 	free(req);
 }
 
