@@ -42,9 +42,7 @@ ids_request_id_valid(const char *s)
 	return ids_token_valid(s, IDS_REQUEST_ID_MAX);
 }
 
-/* Length of the UTF-8 sequence at p (at most n bytes), or 0 if invalid:
- * overlong forms, surrogates and code points past U+10FFFF are refused. */
-static size_t
+size_t
 ids_utf8_len(const unsigned char *p, size_t n)
 {
 	unsigned int cp;

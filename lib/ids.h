@@ -21,6 +21,11 @@ bool ids_runtime_id_valid(const char *s);
  * would resolve as dot-segments and so change the remote path). */
 bool ids_worker_id_valid(const char *s, size_t len);
 
+/* Length of the UTF-8 sequence at p (at most n bytes, n >= 1), or 0 if
+ * invalid: overlong forms, surrogates, code points past U+10FFFF and C1
+ * controls are refused. */
+size_t ids_utf8_len(const unsigned char *p, size_t n);
+
 /* A request id accepted from a browser: [A-Za-z0-9._-]{1,64}. */
 bool ids_request_id_valid(const char *s);
 

@@ -247,6 +247,23 @@ registry_parse_prefix(struct registry_ctx *ctx, struct registry *reg,
 	return 0;
 }
 
+static int
+registry_parse_log_format(struct registry_ctx *ctx, struct registry *reg,
+    struct json_object *root)
+{
+	char *f = NULL;
+	int r = registry_get_string(ctx, root, "", "log_format", 16, &f);
+
+	if (r <= 0)
+		return r;
+	if (strcmp(f, "json") == 0)
+		reg->log_json = true;
+	else if (strcmp(f, "text") != 0)
+		r = registry_fail(ctx, "log_format", "must be \"text\" or \"json\"");
+	free(f);
+	return r < 0 ? -1 : 0;
+}
+
 /* Parses an http(s) URL with libcurl. On success fills scheme/host/port/
  * path (malloc'd by curl, freed by the caller with curl_free). */
 struct registry_url {
@@ -881,8 +898,9 @@ struct registry *
 registry_load_buffer(const char *name, const char *text, size_t len,
     char **errmsg)
 {
-	static const char *const keys[] = { "api_prefix", "allowed_origins",
-		"limits", "fcgi", "wsproxy", "runtimes", NULL };
+	static const char *const keys[] = { "api_prefix", "log_format",
+		"allowed_origins", "limits", "fcgi", "wsproxy", "runtimes",
+		NULL };
 	struct registry_ctx ctx = { .file = name, .err = NULL };
 	struct registry *reg = xcalloc(1, sizeof(*reg));
 	struct json_object *root = NULL;
@@ -901,6 +919,7 @@ registry_load_buffer(const char *name, const char *text, size_t len,
 	}
 	if (registry_check_keys(&ctx, root, "", keys) < 0 ||
 	    registry_parse_prefix(&ctx, reg, root) < 0 ||
+	    registry_parse_log_format(&ctx, reg, root) < 0 ||
 	    registry_parse_origins(&ctx, reg, root) < 0 ||
 	    registry_parse_limits(&ctx, reg, root) < 0 ||
 	    registry_parse_fcgi(&ctx, reg, root) < 0 ||
@@ -1082,6 +1101,8 @@ registry_print(const struct registry *reg, FILE *out)
 	json_object_object_add(root, "config", json_object_new_string(reg->path));
 	json_object_object_add(root, "api_prefix",
 	    json_object_new_string(reg->api_prefix));
+	json_object_object_add(root, "log_format",
+	    json_object_new_string(reg->log_json ? "json" : "text"));
 	arr = json_object_new_array();
 	for (size_t i = 0; i < reg->allowed_origin_count; i++)
 		json_object_array_add(arr,

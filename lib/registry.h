@@ -66,6 +66,7 @@ struct registry_secrets;
 struct registry {
 	char *path;		/* the file it was loaded from */
 	char *api_prefix;	/* default "/api"; no trailing '/' */
+	bool log_json;		/* "log_format": "json"; default "text" */
 	char **allowed_origins;	/* "scheme://host[:port]", no path */
 	size_t allowed_origin_count;
 	size_t max_request_body_bytes;	/* default 1 MiB */

@@ -6,6 +6,13 @@
  *
  *   wrg.fcgi[123]: error req=Ab12 rt=build-farm: connect failed: ...
  *
+ * or, with the config's "log_format": "json", one JSON object per line
+ * (for log shippers):
+ *
+ *   {"time":"2026-11-30T14:50:01.123Z","level":"error","program":"wrg.fcgi",
+ *    "pid":123,"request_id":"Ab12","runtime_id":"build-farm",
+ *    "message":"connect failed: ..."}
+ *
  * Tokens are never passed here. Upstream URLs may be (operator logs), but
  * nothing logged ever flows back to a browser.
  */
@@ -19,10 +26,20 @@ enum wlog_level {
 	WLOG_DEBUG
 };
 
+enum wlog_format {
+	WLOG_TEXT = 0,
+	WLOG_JSON
+};
+
 /* Sets the program name and the most verbose level printed. Thread-safe to
  * call wlog() afterwards from any thread; wlog_init itself is called once
  * from main before threads start (tests may call it again to reset). */
 void wlog_init(const char *progname, enum wlog_level max_level);
+
+/* Switches the line format (text until called). Called from main after
+ * the config is loaded, before threads start, and on a reload from the
+ * one thread that logs then. */
+void wlog_set_format(enum wlog_format format);
 
 /* Parses "error", "warn", "info", "debug"; returns -1 if unknown. */
 int wlog_level_parse(const char *s);

@@ -369,6 +369,7 @@ main(int argc, char **argv)
 		free(errmsg);
 		return 1;
 	}
+	wlog_set_format(reg->log_json ? WLOG_JSON : WLOG_TEXT);
 	if (check) {
 		registry_print(reg, stdout);
 		status = 0;

@@ -58,6 +58,7 @@ main(int argc, char **argv)
 		free(err);
 		return 1;
 	}
+	wlog_set_format(reg->log_json ? WLOG_JSON : WLOG_TEXT);
 	if (check) {
 		registry_print(reg, stdout);
 		registry_free(reg);

@@ -74,6 +74,7 @@ test_defaults(void **state)
 	assert_int_equal(reg->max_upstream_body_bytes, 8388608);
 	assert_int_equal(reg->fcgi_threads, 4);
 	assert_false(reg->fcgi_trust_request_id);
+	assert_false(reg->log_json);
 	assert_string_equal(reg->wsproxy.listen, "127.0.0.1:8792");
 	assert_string_equal(reg->wsproxy.listen_host, "127.0.0.1");
 	assert_int_equal(reg->wsproxy.listen_port, 8792);
@@ -122,6 +123,7 @@ test_every_key(void **state)
 	    "// full config\n"
 	    "{\n"
 	    "  \"api_prefix\": \"/gw/api\",  /* custom */\n"
+	    "  \"log_format\": \"json\",\n"
 	    "  \"allowed_origins\": [\"https://Panel.Example\", "
 	    "\"http://127.0.0.1:8080\"],\n"
 	    "  \"limits\": {\"max_request_body_bytes\": 4096,\n"
@@ -155,6 +157,7 @@ test_every_key(void **state)
 	assert_int_equal(reg->max_upstream_body_bytes, 65536);
 	assert_int_equal(reg->fcgi_threads, 8);
 	assert_true(reg->fcgi_trust_request_id);
+	assert_true(reg->log_json);
 	assert_string_equal(reg->wsproxy.listen_unix, "/run/wrg/ws.sock");
 	assert_null(reg->wsproxy.listen_host);
 	assert_int_equal(reg->wsproxy.max_connections, 5);
@@ -261,6 +264,10 @@ test_errors(void **state)
 	    "t.conf: fcgi.threads: must be between 1 and 256");
 	expect_error("{\"fcgi\": {\"workers\": 2}}",
 	    "t.conf: fcgi.workers: unknown key");
+	expect_error("{\"log_format\": \"JSON\"}",
+	    "t.conf: log_format: must be \"text\" or \"json\"");
+	expect_error("{\"log_format\": true}",
+	    "t.conf: log_format: must be a string");
 	expect_error("{\"fcgi\": {\"trust_request_id\": 1}}",
 	    "t.conf: fcgi.trust_request_id: must be a boolean");
 	expect_error("{\"fcgi\": {\"trust_request_id\": \"yes\"}}",
@@ -468,6 +475,7 @@ test_print_redacts(void **state)
 	assert_non_null(strstr(out, "redacted"));
 	assert_non_null(strstr(out, "\"reconnect_max_ms\": 10000"));
 	assert_non_null(strstr(out, "\"trust_request_id\": false"));
+	assert_non_null(strstr(out, "\"log_format\": \"text\""));
 	assert_non_null(strstr(out, "\"base_url\": \"unix:/x.sock\""));
 	free(out);
 	registry_free(reg);
