@@ -37,6 +37,7 @@
 
 #include "config.h"
 #include "handler.h"
+#include "probe.h"
 #include "registry.h"
 #include "rtstate.h"
 #include "wlog.h"
@@ -59,7 +60,10 @@ main_usage(FILE *f)
 	    "usage: wrg.fcgi [-c FILE] [-s unix:/path | -s HOST:PORT]\n"
 	    "                [--socket-mode OCTAL] [--check-config]\n"
 	    "                [--log-level error|warn|info|debug]\n"
-	    "Without -s, serves FastCGI on the socket passed as fd 0.\n");
+	    "       wrg.fcgi --probe [-c FILE] [--json]\n"
+	    "Without -s, serves FastCGI on the socket passed as fd 0.\n"
+	    "--probe calls every runtime once and reports; exit 1 if any "
+	    "is down.\n");
 }
 
 /* Empty handler: its only job is to make accept() return EINTR. */
@@ -315,13 +319,15 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "socket-mode", required_argument, NULL, 'm' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "probe", no_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cfg = NULL, *sock = NULL;
-	bool check = false;
+	bool check = false, probe = false, json = false;
 	int level = WLOG_INFO, opt, fd = -1, status = 1, sig;
 	mode_t mode = 0660;
 	char *errmsg = NULL, *unix_path = NULL, *end;
@@ -338,6 +344,8 @@ main(int argc, char **argv)
 		case 'c': cfg = optarg; break;
 		case 's': sock = optarg; break;
 		case 'C': check = true; break;
+		case 'P': probe = true; break;
+		case 'J': json = true; break;
 		case 'm':
 			mode = (mode_t)strtoul(optarg, &end, 8);
 			if (*optarg == '\0' || *end != '\0' || mode > 0777) {
@@ -357,7 +365,7 @@ main(int argc, char **argv)
 		default: main_usage(stderr); return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (json && !probe) || (probe && check)) {
 		main_usage(stderr);
 		return 2;
 	}
@@ -378,6 +386,10 @@ main(int argc, char **argv)
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		wlog(WLOG_ERR, NULL, NULL, "curl_global_init failed");
+		goto out;
+	}
+	if (probe) {
+		status = probe_run(reg, stdout, json);
 		goto out;
 	}
 	if (FCGX_Init() != 0) {

@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "wlog.h"
 #include "xalloc.h"
@@ -169,6 +170,7 @@ upstream_setup(struct upstream *up, struct upstream_xfer *x,
 		    rt->tls.verify ? 2L : 0L);
 		curl_easy_setopt(e, CURLOPT_SSLCERT, rt->tls.client_cert);
 		curl_easy_setopt(e, CURLOPT_SSLKEY, rt->tls.client_key);
+		curl_easy_setopt(e, CURLOPT_CERTINFO, c->want_cert ? 1L : 0L);
 	}
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->detail);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, upstream_write_cb);
@@ -204,15 +206,40 @@ upstream_setup(struct upstream *up, struct upstream_xfer *x,
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 }
 
+/* The server certificate's notAfter, from curl's certinfo ("Expire
+ * date:Nov 30 12:00:00 2027 GMT"); 0 if unknown. */
+static long long
+upstream_cert_expires(CURL *e)
+{
+	struct curl_certinfo *ci = NULL;
+	const char *key = "Expire date:";
+	time_t t;
+
+	if (curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL || ci->num_of_certs < 1)
+		return 0;
+	for (struct curl_slist *l = ci->certinfo[0]; l; l = l->next) {
+		if (strncmp(l->data, key, strlen(key)) != 0)
+			continue;
+		t = curl_getdate(l->data + strlen(key), NULL);
+		return t > 0 ? (long long)t : 0;
+	}
+	return 0;
+}
+
 /* Classifies a finished transfer. */
 static void
 upstream_finish(struct upstream_xfer *x, CURLcode rc)
 {
 	struct upstream_call *c = x->call;
-	curl_off_t sent = 0;
+	curl_off_t sent = 0, usec = 0;
 
 	c->curl_code = (int)rc;
 	x->done = true;
+	if (curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &usec) == CURLE_OK)
+		c->usec = (long long)usec;
+	if (c->want_cert && c->rt->transport == REGISTRY_TRANSPORT_HTTPS)
+		c->cert_expires = upstream_cert_expires(x->easy);
 	if (rc != CURLE_OK && c->detail[0] == '\0')
 		snprintf(c->detail, sizeof(c->detail), "%s",
 		    curl_easy_strerror(rc));
@@ -298,6 +325,8 @@ upstream_perform(struct upstream *up, struct upstream_call *calls, size_t n,
 		x->cap = up->reg->max_upstream_body_bytes;
 		x->call->err = UPSTREAM_OK;
 		x->call->status = 0;
+		x->call->cert_expires = 0;
+		x->call->usec = 0;
 		x->call->detail[0] = '\0';
 		free(x->call->resp);
 		x->call->resp = NULL;

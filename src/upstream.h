@@ -36,12 +36,16 @@ struct upstream_call {
 	char *path;		/* "/v1/..." owned; ids already escaped */
 	char *body;		/* owned; JSON to send (POST only) */
 	size_t body_len;
+	bool want_cert;		/* https: report the server certificate's
+				 * expiry (filled on a new connection) */
 	/* out */
 	enum upstream_err err;
 	long status;		/* HTTP status when err == UPSTREAM_OK */
 	char *resp;		/* owned, NUL-terminated; at most the cap */
 	size_t resp_len;
 	int curl_code;		/* CURLcode, for logs */
+	long long cert_expires;	/* want_cert: notAfter, Unix time; 0 unknown */
+	long long usec;		/* the whole transfer, microseconds */
 	char detail[256];	/* curl's error text: operator logs ONLY */
 };
 
