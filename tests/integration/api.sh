@@ -384,7 +384,10 @@ t_check "fan-out workers complete" is "$(j 'len(d["items"])')" 2
 api GET /api/runtimes
 t_check "fan-out runtimes < 800 ms ($TIME s)" "$PY" -c "import sys; sys.exit(not 0.3 <= $TIME < 0.8)"
 t_check "fan-out runtimes available" is "$(j '[i["status"] for i in d["items"]][:3]')" '["available", "available", "available"]'
-# Concurrent browsers are served by several FastCGI threads at once.
+# Concurrent browsers are served by several FastCGI threads at once: 4
+# calls of 600 ms each take >= 2.4 s one after another; the bound leaves
+# room for a loaded machine.
+fault alpha '{"delay_ms": 600}'
 start=$(date +%s.%N)
 PAR=""
 for i in 1 2 3 4; do
@@ -396,7 +399,7 @@ for p in $PAR; do wait "$p"; done
 elapsed=$("$PY" -c "print($(date +%s.%N) - $start)")
 for i in 1 2 3 4; do cat "$T_DIR/par$i" >>"$CAPTURE"; done
 t_check "4 concurrent requests all 200" is "$(cat "$T_DIR"/par?.code)" 200200200200
-t_check "4 concurrent requests < 1.0 s ($elapsed s)" "$PY" -c "import sys; sys.exit(not $elapsed < 1.0)"
+t_check "4 concurrent requests < 1.8 s ($elapsed s)" "$PY" -c "import sys; sys.exit(not 0.6 <= $elapsed < 1.8)"
 fault alpha '{"delay_ms": 0}'
 fault beta '{"delay_ms": 0}'
 fault gamma '{"delay_ms": 0}'
