@@ -4,10 +4,12 @@
  *
  *   wrg-wsproxy [-c FILE] [--log-level L] [--check-config]
  */
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "config.h"
 #include "proxy.h"
 #include "registry.h"
 #include "wlog.h"
@@ -16,39 +18,47 @@ static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: wrg-wsproxy [-c FILE] [--log-level "
-	    "error|warn|info|debug] [--check-config]\n");
+	    "error|warn|info|debug] [--check-config]\n"
+	    "       wrg-wsproxy --version | --help\n");
 }
 
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *cli_path = NULL, *path;
 	struct registry *reg;
 	char *err = NULL;
-	int level = WLOG_INFO, check = 0, i;
+	int level = WLOG_INFO, opt;
+	bool check = false;
 
-	for (i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "-c") == 0 ||
-		    strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
-			cli_path = argv[++i];
-		} else if (strcmp(argv[i], "--log-level") == 0 &&
-		    i + 1 < argc) {
-			level = wlog_level_parse(argv[++i]);
+	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': cli_path = optarg; break;
+		case 'C': check = true; break;
+		case 'l':
+			level = wlog_level_parse(optarg);
 			if (level < 0) {
 				fprintf(stderr, "wrg-wsproxy: unknown log "
-				    "level '%s'\n", argv[i]);
+				    "level '%s'\n", optarg);
 				return 2;
 			}
-		} else if (strcmp(argv[i], "--check-config") == 0) {
-			check = 1;
-		} else if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			usage(stderr);
-			return 2;
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("wrg-wsproxy %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
 		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
 	}
 	wlog_init("wrg-wsproxy", (enum wlog_level)level);
 	path = registry_config_path(cli_path);

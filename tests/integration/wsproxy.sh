@@ -306,8 +306,16 @@ else
 	echo "# no openssl: https runtime checks skipped"
 fi
 write_conf "$T_DIR/wrg.conf" 1048576
+cli_rc() { "$PX_BIN" "$@" >/dev/null 2>&1; echo $?; }
 t_check "--check-config accepts the config" \
-    "$PX_BIN" -c "$T_DIR/wrg.conf" --check-config >/dev/null
+    test "$(cli_rc -c "$T_DIR/wrg.conf" --check-config)" = 0
+t_check "--config=FILE --check-config" \
+    test "$(cli_rc --config="$T_DIR/wrg.conf" --check-config)" = 0
+t_check "--version" sh -c '"$1" --version | grep -q "^wrg-wsproxy "' - "$PX_BIN"
+t_check "unknown option: exit 2" test "$(cli_rc --bogus)" = 2
+t_check "stray argument: exit 2" \
+    test "$(cli_rc -c "$T_DIR/wrg.conf" --check-config extra)" = 2
+t_check "bad --log-level: exit 2" test "$(cli_rc --log-level=loud)" = 2
 px_start || { t_check "proxy starts" false; t_done; exit 1; }
 server_start || { t_check "web server starts" false; t_done; exit 1; }
 
