@@ -51,11 +51,12 @@ route|wjson|registry|hdrscan)
 	;;
 fcgi_request)
 	extra="src/apierr.c src/handler.c src/resp.c src/rewrite.c
-	    src/rtstate.c tests/unit/test_fcgi_fake_upstream.c"
+	    src/rtstate.c src/upstream_call.c
+	    tests/unit/test_fcgi_fake_upstream.c"
 	incs="-I$top/src -I$top/tests/unit"
 	;;
 fcgi_upstream)
-	extra="src/apierr.c src/resp.c src/rewrite.c
+	extra="src/apierr.c src/resp.c src/rewrite.c src/upstream_call.c
 	    tests/unit/test_fcgi_fake_upstream.c"
 	incs="-I$top/src -I$top/tests/unit"
 	;;

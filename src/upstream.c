@@ -72,31 +72,6 @@ upstream_free(struct upstream *up)
 	free(up);
 }
 
-void
-upstream_call_clear(struct upstream_call *c)
-{
-	if (c == NULL)
-		return;
-	free(c->path);
-	free(c->body);
-	free(c->resp);
-	memset(c, 0, sizeof(*c));
-}
-
-const char *
-upstream_strerror(enum upstream_err e)
-{
-	switch (e) {
-	case UPSTREAM_OK: return "ok";
-	case UPSTREAM_ERR_UNREACHABLE: return "unreachable";
-	case UPSTREAM_ERR_TIMEOUT: return "timeout";
-	case UPSTREAM_ERR_TLS: return "tls failure";
-	case UPSTREAM_ERR_TOO_LARGE: return "answer too large";
-	case UPSTREAM_ERR_BAD_RESPONSE: return "malformed answer";
-	}
-	return "?";
-}
-
 /* Appends received bytes, refusing (and so failing the transfer with
  * CURLE_WRITE_ERROR) as soon as the cap would be passed. */
 static size_t

@@ -42,3 +42,43 @@ fuzz_member_str(struct json_object *o, const char *key)
 	return m && json_object_is_type(m, json_type_string) ?
 	    json_object_get_string(m) : NULL;
 }
+
+static int
+fuzz_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+size_t
+fuzz_decode_segment(const char *s, size_t n, char *out, size_t cap,
+    const char *what)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		FUZZ_CHECK(o < cap, "long segment in %s", what);
+		if (c == '%') {
+			int hi = i + 2 < n ? fuzz_hexval(s[i + 1]) : -1;
+			int lo = hi < 0 ? -1 : fuzz_hexval(s[i + 2]);
+
+			FUZZ_CHECK(hi >= 0 && lo >= 0, "bad %% in %s", what);
+			out[o++] = (char)(hi * 16 + lo);
+			i += 2;
+			continue;
+		}
+		FUZZ_CHECK((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '~' || c == '-', "raw byte 0x%02x in %s",
+		    (unsigned char)c, what);
+		out[o++] = c;
+	}
+	return o;
+}

@@ -37,4 +37,11 @@ struct json_object *fuzz_member(struct json_object *o, const char *key);
 /* As fuzz_member, but only a string member, as its (borrowed) text. */
 const char *fuzz_member_str(struct json_object *o, const char *key);
 
+/* Decodes the escaped path piece s[0..n) into out (cap bytes), where
+ * only unreserved bytes (A-Z a-z 0-9 . _ ~ -) and %XX may appear, and
+ * returns the decoded length. Any other byte, a bad escape or a result
+ * longer than cap fails the run, naming what. */
+size_t fuzz_decode_segment(const char *s, size_t n, char *out, size_t cap,
+    const char *what);
+
 #endif

@@ -310,18 +310,6 @@ check_success(struct json_object *root, const struct route *r,
 	}
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* "" or "?start=D", "?limit=D", "?start=D&limit=D". */
 static bool
 transcript_query_ok(const char *q)
@@ -364,7 +352,7 @@ check_remote_path(const struct fake_call *c, const struct route *r,
 	};
 	const char *p = c->path, *seg, *end, *want;
 	char dec[IDS_WORKER_ID_MAX * 3 + 1];
-	size_t n = 0;
+	size_t n;
 
 	FUZZ_CHECK(strncmp(p, "/v1/", 4) == 0, "%s -> %s", uri, p);
 	switch (r->kind) {
@@ -388,28 +376,9 @@ check_remote_path(const struct fake_call *c, const struct route *r,
 	}
 	FUZZ_CHECK(strncmp(p, "/v1/workers/", 12) == 0, "%s -> %s", uri, p);
 	seg = p + 12;
-	for (end = seg; *end && *end != '/' && *end != '?'; end++) {
-		char ch = *end;
-
-		if (ch == '%') {
-			int hi = hexval(end[1]), lo = hi < 0 ? -1 :
-			    hexval(end[2]);
-
-			FUZZ_CHECK(hi >= 0 && lo >= 0, "%s -> bad %% in %s",
-			    uri, p);
-			FUZZ_CHECK(n < sizeof(dec), "long segment %s", p);
-			dec[n++] = (char)(hi * 16 + lo);
-			end += 2;
-			continue;
-		}
-		FUZZ_CHECK((ch >= 'A' && ch <= 'Z') || (ch >= 'a' &&
-		    ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-		    ch == '_' || ch == '~' || ch == '-',
-		    "%s -> raw byte 0x%02x in segment of %s", uri,
-		    (unsigned char)ch, p);
-		FUZZ_CHECK(n < sizeof(dec), "long segment %s", p);
-		dec[n++] = ch;
-	}
+	end = seg + strcspn(seg, "/?");
+	n = fuzz_decode_segment(seg, (size_t)(end - seg), dec, sizeof(dec),
+	    p);
 	FUZZ_CHECK(n == r->worker_id_len && memcmp(dec, r->worker_id, n) == 0,
 	    "%s -> segment of %s is not the routed worker id", uri, p);
 	FUZZ_CHECK(!(n == 1 && seg[0] == '.') &&

@@ -52,46 +52,6 @@ static const char conf_list[] =
 
 static struct registry *regs[2];
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decodes s[0..n) (unreserved bytes and %XX only) into out; returns the
- * decoded length. Fails the run on any other byte. */
-static size_t
-decode_escaped(const char *s, size_t n, char *out, const char *what)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = hi < 0 ? -1 : hexval(s[i + 2]);
-
-			FUZZ_CHECK(hi >= 0 && lo >= 0, "bad %% in %s", what);
-			out[o++] = (char)(hi * 16 + lo);
-			i += 2;
-			continue;
-		}
-		FUZZ_CHECK((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '~' || c == '-', "raw byte 0x%02x in %s",
-		    (unsigned char)c, what);
-		out[o++] = c;
-	}
-	return o;
-}
-
 static void
 check_upstream_path(const struct registry_runtime *rtc, const struct
     route *r, const char *cursor)
@@ -108,7 +68,7 @@ check_upstream_path(const struct registry_runtime *rtc, const struct
 	p = path + bl + 12;
 	end = strchr(p, '/');
 	FUZZ_CHECK(end != NULL, "path %s", path);
-	n = decode_escaped(p, (size_t)(end - p), dec, path);
+	n = fuzz_decode_segment(p, (size_t)(end - p), dec, sizeof(dec), path);
 	FUZZ_CHECK(n == r->worker_id_len && memcmp(dec, r->worker_id, n) ==
 	    0, "segment of %s is not the worker id", path);
 	FUZZ_CHECK(strncmp(end, "/events/ws", 10) == 0, "path %s", path);
@@ -118,7 +78,7 @@ check_upstream_path(const struct registry_runtime *rtc, const struct
 	} else {
 		FUZZ_CHECK(strncmp(end, "?cursor=", 8) == 0, "path %s", path);
 		end += 8;
-		n = decode_escaped(end, strlen(end), dec, path);
+		n = fuzz_decode_segment(end, strlen(end), dec, sizeof(dec), path);
 		FUZZ_CHECK(n == strlen(cursor) && memcmp(dec, cursor, n) == 0,
 		    "cursor of %s", path);
 	}

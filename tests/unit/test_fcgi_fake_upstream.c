@@ -75,23 +75,6 @@ upstream_free(struct upstream *up)
 }
 
 void
-upstream_call_clear(struct upstream_call *c)
-{
-	if (c == NULL)
-		return;
-	free(c->path);
-	free(c->body);
-	free(c->resp);
-	memset(c, 0, sizeof(*c));
-}
-
-const char *
-upstream_strerror(enum upstream_err e)
-{
-	return e == UPSTREAM_OK ? "ok" : "fake failure";
-}
-
-void
 upstream_perform(struct upstream *up, struct upstream_call *calls, size_t n,
     const char *request_id)
 {
