@@ -385,8 +385,9 @@ api GET /api/runtimes
 t_check "fan-out runtimes < 800 ms ($TIME s)" "$PY" -c "import sys; sys.exit(not 0.3 <= $TIME < 0.8)"
 t_check "fan-out runtimes available" is "$(j '[i["status"] for i in d["items"]][:3]')" '["available", "available", "available"]'
 # Concurrent browsers are served by several FastCGI threads at once: 4
-# calls of 600 ms each take >= 2.4 s one after another; the bound leaves
-# room for a loaded machine.
+# calls of 600 ms each, one after another, take >= 2.4 s from the first
+# start to the last end, however late each curl starts; less proves they
+# overlapped, with room for a loaded machine.
 fault alpha '{"delay_ms": 600}'
 start=$(date +%s.%N)
 PAR=""
@@ -399,24 +400,27 @@ for p in $PAR; do wait "$p"; done
 elapsed=$("$PY" -c "print($(date +%s.%N) - $start)")
 for i in 1 2 3 4; do cat "$T_DIR/par$i" >>"$CAPTURE"; done
 t_check "4 concurrent requests all 200" is "$(cat "$T_DIR"/par?.code)" 200200200200
-t_check "4 concurrent requests < 1.8 s ($elapsed s)" "$PY" -c "import sys; sys.exit(not 0.6 <= $elapsed < 1.8)"
+t_check "4 concurrent requests < 2.3 s ($elapsed s)" "$PY" -c "import sys; sys.exit(not 0.6 <= $elapsed < 2.3)"
 fault alpha '{"delay_ms": 0}'
 fault beta '{"delay_ms": 0}'
 fault gamma '{"delay_ms": 0}'
 
 # ---- keep-alive: connections to a runtime are reused ----------------------
-# Twelve sequential requests through 4 FastCGI threads: with reuse, no
-# connection to alpha is closed (no new TIME_WAIT on either side) and at
-# most one per thread (and per credential) stays open.
+# Twelve sequential requests through 4 FastCGI threads: with reuse, wrg
+# closes no connection to alpha (no new TIME_WAIT on wrg's side: the side
+# that closes first keeps it; the runtime closing idle connections on its
+# side, which a slow machine can reach, is not wrg's doing) and at most
+# one per thread (and per credential) stays open.
 if command -v ss >/dev/null; then
-	tw() { ss -Htan state time-wait "( dport = :$PORT_alpha or sport = :$PORT_alpha )" | wc -l; }
+	tw() { ss -Htan state time-wait "( dport = :$PORT_alpha )" | wc -l; }
 	before=$(tw)
 	for i in $(seq 1 12); do api GET /api/runtimes/alpha/workers; done
 	after=$(tw)
 	estab=$(ss -Htn state established "( dport = :$PORT_alpha )" | wc -l)
-	t_check "12 requests closed no runtime connection ($before -> $after)" \
-	    [ "$((after - before))" -lt 3 ]
-	t_check "few open runtime connections ($estab)" [ "$estab" -ge 1 ] && [ "$estab" -le 8 ]
+	t_check "12 requests: wrg closed no runtime connection ($before -> $after)" \
+	    [ "$((after - before))" -lt 2 ]
+	t_check "few open runtime connections ($estab)" \
+	    [ "$estab" -ge 1 -a "$estab" -le 8 ]
 else
 	echo "ss not installed: keep-alive check skipped"
 fi
