@@ -23,7 +23,7 @@ rm -f "$art"/*.png
 stack="$T_DIR/stack"
 
 bash "$top_srcdir/scripts/stack.sh" -b "$top_builddir" -d "$stack" \
-    -p "$port" --tick-ms 1000 --ready-file "$T_DIR/ready" \
+    -p "$port" --tick-ms 1000 --ping-s 2 --ready-file "$T_DIR/ready" \
     >"$T_DIR/stack.out" 2>&1 &
 t_track $!
 
