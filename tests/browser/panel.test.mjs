@@ -7,8 +7,11 @@
  * checks are counted, not thrown), non-zero when it crashed.
  *
  * Story: both runtimes available -> create a worker on alpha (TCP+token)
- * -> input, echo streamed live -> a worker on beta (Unix socket): input,
- * echo, Stop, status change -> alpha killed (SIGKILL): marked unreachable,
+ * -> input, echo streamed live -> the worker opened again shows the
+ * conversation so far, then each message once -> a worker on beta (Unix
+ * socket): input, echo, Stop, status change -> alpha frozen (SIGSTOP):
+ * the stream badge says reconnecting until SIGCONT, then live -> alpha
+ * killed (SIGKILL): badge reconnecting, marked unreachable,
  * partial worker list, create on alpha shows a coded error, beta keeps
  * working -> alpha restarted with the same arguments: the open worker
  * view reconnects by itself, no event twice, no tick lost -> Stop.
