@@ -26,8 +26,11 @@
 # piece again with exactly the same arguments (it execs, so its pid is the
 # program's; it rewrites pids/NAME.pid itself).
 #
+# --ping-s N sets wsproxy.ping_interval_s (default 5): a frozen runtime
+# is noticed after twice that; the browser test uses a short one.
+#
 # Usage: scripts/stack.sh [-b BUILD_DIR] [-d SCRATCH_DIR] [-p PORT]
-#            [--tick-ms N] [--ready-file FILE]
+#            [--tick-ms N] [--ping-s N] [--ready-file FILE]
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +39,7 @@ build=$srcdir/build
 scratch=
 port=8080
 tick_ms=
+ping_s=5
 ready_file=
 
 usage() {
@@ -49,6 +53,7 @@ while [ $# -gt 0 ]; do
 	-d|--dir) scratch=$2; shift 2 ;;
 	-p|--port) port=$2; shift 2 ;;
 	--tick-ms) tick_ms=$2; shift 2 ;;
+	--ping-s) ping_s=$2; shift 2 ;;
 	--ready-file) ready_file=$2; shift 2 ;;
 	-h|--help) usage 0 ;;
 	*) echo "stack.sh: unknown argument: $1" >&2; usage 2 ;;
@@ -62,6 +67,9 @@ case $port in
 esac
 [ "$port" -ge 1024 ] && [ "$port" -le 65535 ] ||
     die "port must be an unprivileged port (1024-65535): $port"
+case $ping_s in
+''|*[!0-9]*) die "--ping-s must be a number of seconds: $ping_s" ;;
+esac
 build=$(cd "$build" 2>/dev/null && pwd) || die "no build dir: $build"
 [ -n "$scratch" ] || scratch=$build/demo
 mkdir -p "$scratch" || die "cannot create $scratch"
@@ -275,7 +283,7 @@ cat >"$conf" <<EOF
   "fcgi": {"threads": 4},
   "wsproxy": {
     "listen": "127.0.0.1:$ws_port",
-    "ping_interval_s": 20,
+    "ping_interval_s": $ping_s,
     "reconnect_initial_ms": 200,
     "reconnect_max_ms": 2000
   },

@@ -4,6 +4,12 @@
  * input box, Stop and Cancel, and the transcript paged with start/limit.
  * Status events and resyncs reload the detail so the badge is the
  * runtime's truth, not a guess.
+ *
+ * The conversation pane starts with the conversation so far: the
+ * transcript entries the stream's first snapshot carries (inputs and
+ * the worker's replies). Entries are keyed by their transcript sequence,
+ * so history, live transcript events and a reply streamed as deltas are
+ * each shown once.
  */
 import { api, workerPath } from './api.js';
 import { h, clear, badge, errorBox, fmtTime, intentText,
@@ -50,6 +56,9 @@ function short(v, n = 160) {
 
 export function workerView(main, runtimeId, workerId) {
 	let gone = false, status = null, openMsg = null, detailTimer = null;
+	/* The newest reply streamed in full but not yet matched to its
+	 * transcript entry; the highest transcript sequence shown. */
+	let lastReply = null, lastSeq = 0;
 	let tStart = 0, tTotal = 0, lastTick = null;
 	/* What wrg says this runtime supports; unknown = allowed. */
 	let caps = {};
@@ -250,6 +259,46 @@ export function workerView(main, runtimeId, workerId) {
 		    role), h('span', { class: 'text' }, text)));
 	}
 
+	function bubbleOfSeq(seq) {
+		return conv.querySelector(
+		    `.msg[data-sequence="${CSS.escape(seq)}"]`);
+	}
+
+	/* One transcript entry ({sequence, role, content}) in the pane,
+	 * once. A reply the runtime records after streaming it is the
+	 * bubble the deltas built: that one takes the sequence. */
+	function showEntry(e, extra = {}) {
+		const seq = String(e.sequence ?? '');
+		const text = String(e.content ?? '');
+		const role = ['system', 'assistant'].includes(e.role) ?
+		    e.role : 'user';
+		if (Number(seq) > lastSeq)
+			lastSeq = Number(seq);
+		if (seq && bubbleOfSeq(seq))
+			return;
+		if (role === 'assistant' && lastReply &&
+		    lastReply.querySelector('.text').textContent === text) {
+			lastReply.dataset.sequence = seq;
+			lastReply = null;
+			return;
+		}
+		bubble(role, text, { sequence: seq, ...extra,
+			...(role === 'assistant' ? { done: '1' } : {}) });
+	}
+
+	/* The conversation so far from a snapshot's entries: exactly what
+	 * happened before the snapshot's cursor, so the live events after
+	 * it never repeat an entry. Entries up to the newest shown are
+	 * skipped (a fresh snapshot after a resync repeats older ones). */
+	function showHistory(entries) {
+		if (!Array.isArray(entries))
+			return;
+		const news = entries.filter((e) => e && typeof e === 'object' &&
+		    !(Number(e.sequence) <= lastSeq));
+		for (const e of news)
+			showEntry(e, { history: '1' });
+	}
+
 	function logEvent(env) {
 		const p = env.payload || {};
 		const d = {
@@ -282,6 +331,7 @@ export function workerView(main, runtimeId, workerId) {
 				openMsg.querySelector('.text').textContent = data.text;
 			delete openMsg.dataset.streaming;
 			openMsg.dataset.done = '1';
+			lastReply = openMsg;
 			openMsg = null;
 			break;
 		case 'status': {
@@ -294,17 +344,12 @@ export function workerView(main, runtimeId, workerId) {
 			reloadDetailSoon();
 			break;
 		}
-		case 'transcript': {
-			/* A transcript entry (the input as the runtime recorded
-			 * it): shown as the sender's bubble, once. */
-			const seq = String(data.sequence ?? '');
-			if (!seq || !conv.querySelector(
-			    `.msg[data-sequence="${CSS.escape(seq)}"]`))
-				bubble(data.role === 'system' ? 'system' : 'user',
-				    String(data.content ?? ''), { sequence: seq });
+		case 'transcript':
+			/* An entry as the runtime recorded it: an input, or
+			 * the reply just streamed. */
+			showEntry(data);
 			reloadDetailSoon();
 			break;
-		}
 		case 'tick':
 			lastTick = data.n;
 			activity.textContent = `tick ${lastTick}`;
@@ -339,6 +384,10 @@ export function workerView(main, runtimeId, workerId) {
 				openMsg.dataset.interrupted = '1';
 				openMsg = null;
 			}
+			lastReply = null;
+			/* A resumed stream replays its backlog instead. */
+			if (!resumed)
+				showHistory(env.payload?.data?.entries);
 			line('info', fresh ? 'Fresh state from the runtime — ' +
 			    'live events follow.' : resumed ?
 			    'Reconnected — resumed after the last event seen.' :
@@ -392,9 +441,9 @@ export function workerView(main, runtimeId, workerId) {
 			const seq = String(r.ack?.transcript_sequence ?? '');
 			const kind = inputKind.value;
 			setTimeout(() => {
-				if (!gone && !(seq && conv.querySelector(
-				    `.msg[data-sequence="${CSS.escape(seq)}"]`)))
-					bubble(kind, content, { sequence: seq });
+				if (!gone)
+					showEntry({ sequence: seq, role: kind,
+						content });
 			}, 1000);
 			loadTranscript(tStart);
 			reloadDetailSoon();

@@ -3,9 +3,10 @@
 # stack the way the demo does (scripts/stack.sh: two sample runtimes,
 # wrg.fcgi, wrg-wsproxy, lighttpd on a free loopback port), then drives
 # Debian's chromium with npm playwright-core (panel.test.mjs): runtimes,
-# create, input + live echo, stop, a runtime killed and restarted, the
-# no-leak scan of everything the browser saw, and screenshots under
-# $top_builddir/tests/browser/artifacts/.
+# create, input + live echo, history on reopening, stop, a runtime frozen
+# (SIGSTOP; --ping-s 2 so wrg-wsproxy notices within ~4 s) and one killed
+# and restarted, the no-leak scan of everything the browser saw, and
+# screenshots under $top_builddir/tests/browser/artifacts/.
 # Skips (77) only when node_modules/playwright-core (npm ci) or
 # /usr/bin/chromium is missing.
 
@@ -23,7 +24,7 @@ rm -f "$art"/*.png
 stack="$T_DIR/stack"
 
 bash "$top_srcdir/scripts/stack.sh" -b "$top_builddir" -d "$stack" \
-    -p "$port" --tick-ms 1000 --ready-file "$T_DIR/ready" \
+    -p "$port" --tick-ms 1000 --ping-s 2 --ready-file "$T_DIR/ready" \
     >"$T_DIR/stack.out" 2>&1 &
 t_track $!
 

@@ -7,8 +7,11 @@
  * checks are counted, not thrown), non-zero when it crashed.
  *
  * Story: both runtimes available -> create a worker on alpha (TCP+token)
- * -> input, echo streamed live -> a worker on beta (Unix socket): input,
- * echo, Stop, status change -> alpha killed (SIGKILL): marked unreachable,
+ * -> input, echo streamed live -> the worker opened again shows the
+ * conversation so far, then each message once -> a worker on beta (Unix
+ * socket): input, echo, Stop, status change -> alpha frozen (SIGSTOP):
+ * the stream badge says reconnecting until SIGCONT, then live -> alpha
+ * killed (SIGKILL): badge reconnecting, marked unreachable,
  * partial worker list, create on alpha shows a coded error, beta keeps
  * working -> alpha restarted with the same arguments: the open worker
  * view reconnects by itself, no event twice, no tick lost -> Stop.
@@ -56,7 +59,7 @@ async function step(name, fn) {
 
 /* Everything the browser saw, for the leak scan. */
 const seen = [];
-const frames = [];	/* {url, payload} of every received WS frame */
+const frames = [];	/* {url, payload, label} of every received WS frame */
 const restBodies = [];	/* bodies of /api/ answers */
 const pending = [];
 const SKIP_HEADERS = new Set(['content-length', 'etag', 'last-modified',
@@ -85,7 +88,7 @@ function watch(page, label) {
 		ws.on('framereceived', (f) => {
 			const p = String(f.payload);
 			seen.push(p);
-			frames.push({ url: ws.url(), payload: p });
+			frames.push({ url: ws.url(), payload: p, label });
 		});
 		ws.on('framesent', (f) => seen.push(String(f.payload)));
 	});
@@ -161,6 +164,18 @@ async function exactEchoCount(page, text) {
 	    els.filter((e) => e.textContent === t).length, `echo: ${text}`);
 }
 
+/* The conversation pane as [who, text] pairs, in order. */
+async function conversation(page) {
+	return page.$$eval('#conversation .msg', (els) => els.map((e) =>
+	    [e.classList.contains('msg-assistant') ? 'worker' : 'user',
+		e.querySelector('.text')?.textContent ?? '']));
+}
+
+/* How often [who, text] is in the conversation pane. */
+function times(conv, who, text) {
+	return conv.filter(([w, t]) => w === who && t === text).length;
+}
+
 /* ---- 1: runtimes ---------------------------------------------------- */
 
 await step('runtimes view shows alpha and beta available', async () => {
@@ -201,6 +216,39 @@ await step('the transcript lists the input', async () => {
 await step('the live stream shows ticks', async () => {
 	await pa.waitForSelector('#event-log li[data-event="tick"]',
 	    { state: 'attached', timeout: T });
+});
+
+/* ---- 2b: reopening a worker shows the conversation so far ----------- */
+
+await step('opening a worker shows the conversation so far: the input ' +
+    'and the worker\'s reply, in order, once', async () => {
+	await pb.goto(`${URL0}#/w/alpha/${encodeURIComponent(w1)}`);
+	await pb.waitForSelector(sel.stream('live'), { timeout: T });
+	await pb.locator('#conversation .msg-assistant .text',
+	    { hasText: 'echo: hello from the browser' }).first().waitFor(
+	    { timeout: T });
+	const c = await conversation(pb);
+	return check(`  (history ${JSON.stringify(c)})`,
+	    JSON.stringify(c) === JSON.stringify([
+		['user', 'hello from the browser'],
+		['worker', 'echo: hello from the browser']]));
+});
+await step('live events after the history show every message once',
+    async () => {
+	await sayAndHear(pb, 'said after reopening');
+	await pb.waitForTimeout(1500);	/* the reply's transcript event */
+	const c = await conversation(pb);
+	return check(`  (conversation ${JSON.stringify(c)})`,
+	    times(c, 'user', 'hello from the browser') === 1 &&
+	    times(c, 'worker', 'echo: hello from the browser') === 1 &&
+	    times(c, 'user', 'said after reopening') === 1 &&
+	    times(c, 'worker', 'echo: said after reopening') === 1 &&
+	    c.length === 4);
+});
+await step('the transcript holds the worker\'s replies too', async () => {
+	await pb.locator('#transcript .role-assistant .content',
+	    { hasText: 'echo: said after reopening' }).first().waitFor(
+	    { timeout: T });
 });
 await pa.evaluate(() => { document.querySelector('.evlog-box').open = true; });
 await step('screenshot of the runtimes view', async () => {
@@ -251,14 +299,49 @@ await step('workers list filters by runtime and status', async () => {
 });
 await snapshotDom(pb);
 
-/* ---- 4: alpha dies ----------------------------------------------------- */
+/* ---- 3b: alpha frozen (SIGSTOP: no FIN, no RST, a partition) --------- */
 
 const pidFile = path.join(env.STACK_DIR, 'pids', 'alpha.pid');
 const alphaPid = Number(fs.readFileSync(pidFile, 'utf8'));
-const ticksBeforeKill = await pa.locator(
-    '#event-log li[data-event="tick"]').count();
+const tickCount = () => pa.locator('#event-log li[data-event="tick"]')
+    .count();
+await step('alpha frozen (SIGSTOP): the live badge says reconnecting',
+    async () => {
+	await pa.waitForSelector(sel.stream('live'), { timeout: T });
+	process.kill(alphaPid, 'SIGSTOP');
+	/* ping_interval_s 2 (panel.sh): dropped after ~4 s of silence */
+	await pa.waitForSelector(sel.stream('reconnecting'), { timeout: T });
+});
+await step('the badge stays reconnecting while alpha is frozen',
+    async () => {
+	const seen = new Set();
+	for (let i = 0; i < 8; i++) {
+		seen.add(await pa.$eval('#stream-state [data-status]',
+		    (b) => b.dataset.status));
+		await pa.waitForTimeout(500);
+	}
+	return check(`  (badge states: ${[...seen].join(', ')})`,
+	    seen.size === 1 && seen.has('reconnecting'));
+});
+const ticksBeforeThaw = await tickCount();
+await step('alpha thawed (SIGCONT): the badge says live again and ticks ' +
+    'continue', async () => {
+	process.kill(alphaPid, 'SIGCONT');
+	await pa.waitForSelector(sel.stream('live'), { timeout: 30000 });
+	await pa.waitForFunction((n) => document.querySelectorAll(
+	    '#event-log li[data-event="tick"]').length >= n + 2,
+	    ticksBeforeThaw, { timeout: T });
+});
+
+/* ---- 4: alpha dies ----------------------------------------------------- */
+
+const ticksBeforeKill = await tickCount();
 await step('kill runtime alpha (SIGKILL)', async () => {
 	process.kill(alphaPid, 'SIGKILL');
+});
+await step('the live badge says reconnecting while alpha is dead',
+    async () => {
+	await pa.waitForSelector(sel.stream('reconnecting'), { timeout: T });
 });
 await step('runtimes view marks alpha unreachable, beta stays available',
     async () => {
@@ -400,7 +483,8 @@ await step('no event sent twice on the wire (all sockets of the worker)',
     async () => {
 	const ids = [];
 	for (const f of frames) {
-		if (!f.url.includes(
+		/* page B watched the same worker for a while (2b) */
+		if (f.label !== 'A' || !f.url.includes(
 		    `/runtimes/alpha/workers/${encodeURIComponent(w1)}/`))
 			continue;
 		let j;
@@ -428,12 +512,13 @@ await step('the transcript is paged with start/limit (20 a page)',
 	}
 	await pa.reload();
 	await pa.waitForSelector(sel.stream('live'), { timeout: T });
-	await pa.waitForFunction(() => /^1–20 of 2[0-9]$/.test(
+	/* inputs and replies: 2 entries per input, 20+ inputs */
+	await pa.waitForFunction(() => /^1–20 of [4-9][0-9]$/.test(
 	    document.querySelector('#transcript-info')?.textContent || ''),
 	    null, { timeout: T });
 	const first = await pa.locator('#transcript li').count();
 	await pa.getByRole('button', { name: 'Next ›' }).click();
-	await pa.waitForFunction(() => /^21–2[0-9] of 2[0-9]$/.test(
+	await pa.waitForFunction(() => /^21–40 of [4-9][0-9]$/.test(
 	    document.querySelector('#transcript-info')?.textContent || ''),
 	    null, { timeout: T });
 	const seq = await pa.$eval('#transcript li', (l) => l.dataset.sequence);
@@ -483,6 +568,13 @@ await step('events lost while disconnected: the view says so, reloads ' +
 		    ?.textContent || '';
 		return t !== b && / of /.test(t);
 	}, before, { timeout: T });
+	/* The fresh snapshot's entries fill the gap in the conversation:
+	 * the input sent while away and its reply, once each. */
+	const c = await conversation(pa);
+	check('  (the gap\'s input and reply shown once each)',
+	    times(c, 'user', 'said while away') === 1 &&
+	    times(c, 'worker', 'echo: said while away') === 1,
+	    JSON.stringify(c.slice(-4)));
 	return await sayAndHear(pa, 'back after the gap') >= 1;
 });
 

@@ -946,7 +946,8 @@ test_rest(struct rt *rt)
 	check(is_error(&r, 404, "worker_not_found"), "POST input unknown "
 	    "worker: 404 worker_not_found");
 	post(rt, path, "{\"kind\":\"system\",\"content\":\"sys\"}", &r);
-	check(r.status == 200 && jint(r.json, "ack.transcript_sequence") == 2,
+	/* 2 is the reply to "hello" */
+	check(r.status == 200 && jint(r.json, "ack.transcript_sequence") == 3,
 	    "POST input kind system accepted");
 	for (i = 0; i < 3; i++)
 		input(rt, w1, "more");
@@ -962,7 +963,7 @@ test_rest(struct rt *rt)
 		check(r.status == 200 &&
 		    jint(r.json, "transcript.start") == 0 &&
 		    jint(r.json, "transcript.limit") == 4 &&
-		    jint(r.json, "transcript.total_items") == 5 &&
+		    jint(r.json, "transcript.total_items") == 10 &&
 		    json_object_array_length(items) == 4 &&
 		    jint(r.json, "transcript.next_start") == 4 &&
 		    streq(jstr(r.json, "transcript.worker_ref.worker_id"),
@@ -971,20 +972,22 @@ test_rest(struct rt *rt)
 		    "user") && streq(jstr(it0, "content"), "hello") &&
 		    jint(it0, "event_id") == 3 &&
 		    streq(jstr(it0, "worker_ref.worker_id"), w1) &&
-		    streq(jstr(it1, "role"), "system"),
+		    streq(jstr(it1, "role"), "assistant") &&
+		    streq(jstr(it1, "content"), "echo: hello") &&
+		    jint(it1, "event_id") == 8,
 		    "GET transcript: TranscriptProjection, default limit "
-		    "capped at max, next_start");
+		    "capped at max, next_start, the reply recorded");
 	}
-	snprintf(path, sizeof(path), "/v1/workers/%s/transcript?start=4&"
+	snprintf(path, sizeof(path), "/v1/workers/%s/transcript?start=9&"
 	    "limit=2", w1);
 	get(rt, path, &r);
-	check(r.status == 200 && jint(r.json, "transcript.start") == 4 &&
+	check(r.status == 200 && jint(r.json, "transcript.start") == 9 &&
 	    json_object_array_length(jget(r.json, "transcript.items")) == 1 &&
 	    jint(json_object_array_get_idx(jget(r.json, "transcript.items"),
-	    0), "sequence") == 5 &&
+	    0), "sequence") == 10 &&
 	    json_object_is_type(jget(r.json, "transcript.next_start"),
 	    json_type_null) && jhas(r.json, "transcript.next_start"),
-	    "GET transcript start=4&limit=2: last page, next_start null");
+	    "GET transcript start=9&limit=2: last page, next_start null");
 	snprintf(path, sizeof(path), "/v1/workers/%s/transcript?start=99", w1);
 	get(rt, path, &r);
 	check(r.status == 200 &&
@@ -1141,10 +1144,10 @@ test_ws(struct rt *rt)
 	service_for(200);
 	check(a->pongs == 1, "WS: ping answered with pong");
 	eid = input(rt, w, "hello wörld");
-	n = ws_wait(a, 6, 3000);
-	ok = n == 6;
+	n = ws_wait(a, 7, 3000);
+	ok = n == 7;
 	text[0] = '\0';
-	for (i = 1; i < n && i < 6; i++) {
+	for (i = 1; i < n && i < 7; i++) {
 		struct json_object *f = frame(a, i);
 
 		seqs[i] = frame_event(a, i, ev, sizeof(ev));
@@ -1167,39 +1170,53 @@ test_ws(struct rt *rt)
 		    !streq(jstr(f, "envelope.payload.data.text"),
 		    "echo: hello wörld")))
 			ok = false;
+		if (i == 6 && (!streq(ev, "transcript") ||
+		    !streq(jstr(f, "envelope.payload.data.role"),
+		    "assistant") ||
+		    jint(f, "envelope.payload.data.sequence") != 2 ||
+		    !streq(jstr(f, "envelope.payload.data.content"),
+		    "echo: hello wörld")))
+			ok = false;
 		json_object_put(f);
 	}
 	check(ok && streq(text, "echo: hello wörld"), "WS live: transcript "
 	    "event (= ack event_id), text_delta x3 joining to the echo, "
-	    "text_done; cursors increase");
+	    "text_done, the reply's transcript event; cursors increase");
 
 	/* resume with a cursor: exactly the events after it */
 	cursor_of(seqs[2], cur, sizeof(cur));
 	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws?cursor=%s", w,
 	    cur);
 	b = ws_open(rt, path, TOKEN);
-	ws_wait(b, 4, 3000);
+	ws_wait(b, 5, 3000);
 	service_for(150);	/* anything extra would arrive now */
-	ok = b->n_frames == 4 && frame_is_snapshot(b, 0, w);
-	for (i = 1; ok && i < 4; i++)
+	ok = b->n_frames == 5 && frame_is_snapshot(b, 0, w);
+	for (i = 1; ok && i < 5; i++)
 		ok = frame_event(b, i, NULL, 0) == seqs[i + 2] &&
 		    strcmp(b->frames[i], a->frames[i + 2]) == 0;
-	check(ok, "WS resume ?cursor=: snapshot then exactly the 3 later "
+	check(ok, "WS resume ?cursor=: snapshot then exactly the 4 later "
 	    "events, byte-identical to live (got %zu frames)", b->n_frames);
 	{
 		struct json_object *f = frame(b, 0);
 
 		check(json_object_array_length(jget(f,
-		    "envelope.payload.data.entries")) == 1 &&
+		    "envelope.payload.data.entries")) == 2 &&
 		    streq(jstr(json_object_array_get_idx(jget(f,
 		    "envelope.payload.data.entries"), 0), "content"),
-		    "hello wörld"), "WS snapshot carries the transcript");
+		    "hello wörld") &&
+		    streq(jstr(json_object_array_get_idx(jget(f,
+		    "envelope.payload.data.entries"), 1), "content"),
+		    "echo: hello wörld") &&
+		    streq(jstr(json_object_array_get_idx(jget(f,
+		    "envelope.payload.data.entries"), 1), "role"),
+		    "assistant"), "WS snapshot carries the transcript, "
+		    "input and reply");
 		json_object_put(f);
 	}
 	ws_free(b);
 
 	/* resume from the last cursor: no backlog */
-	cursor_of(seqs[5], cur, sizeof(cur));
+	cursor_of(seqs[6], cur, sizeof(cur));
 	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws?cursor=%s", w,
 	    cur);
 	b = ws_open(rt, path, TOKEN);
@@ -1215,15 +1232,15 @@ test_ws(struct rt *rt)
 	post(rt, "/_control/emit", text, &r);
 	check(r.status == 200 && jint(r.json, "last_event_id") == last + 5,
 	    "POST /_control/emit count 5: last_event_id = previous + 5");
-	n = ws_wait(a, 11, 3000);
-	ok = n == 11;
-	for (i = 6; ok && i < 11; i++) {
+	n = ws_wait(a, 12, 3000);
+	ok = n == 12;
+	for (i = 7; ok && i < 12; i++) {
 		struct json_object *f = frame(a, i);
 
 		ok = frame_event(a, i, ev, sizeof(ev)) ==
-		    last + (int64_t)i - 5 &&
+		    last + (int64_t)i - 6 &&
 		    streq(ev, "tick") &&
-		    jint(f, "envelope.payload.data.n") == (int64_t)i - 5;
+		    jint(f, "envelope.payload.data.n") == (int64_t)i - 6;
 		json_object_put(f);
 	}
 	check(ok, "WS: emitted ticks arrive live with n = 1..5");
@@ -1235,14 +1252,14 @@ test_ws(struct rt *rt)
 	/* stop: status event on the live socket */
 	snprintf(path, sizeof(path), "/v1/workers/%s/stop", w);
 	post(rt, path, NULL, &r);
-	n = ws_wait(a, 12, 3000);
+	n = ws_wait(a, 13, 3000);
 	{
-		struct json_object *f = frame(a, 11);
+		struct json_object *f = frame(a, 12);
 
-		check(n == 12 && streq(jstr(f, "envelope.payload.event"),
+		check(n == 13 && streq(jstr(f, "envelope.payload.event"),
 		    "status") && streq(jstr(f,
 		    "envelope.payload.data.status"), "stopped") &&
-		    frame_event(a, 11, NULL, 0) == jint(r.json,
+		    frame_event(a, 12, NULL, 0) == jint(r.json,
 		    "ack.event_id"),
 		    "WS: stop emits a status event (id = ack)");
 		json_object_put(f);
@@ -1250,9 +1267,9 @@ test_ws(struct rt *rt)
 
 	/* a data frame from the client */
 	ws_send(a, "hello?");
-	ws_wait(a, 13, 3000);
+	ws_wait(a, 14, 3000);
 	ws_wait_closed(a, 3000);
-	check(a->n_frames == 13 && frame_is_diag(a, 12,
+	check(a->n_frames == 14 && frame_is_diag(a, 13,
 	    "runtime.observation_only") && a->state == WSC_CLOSED,
 	    "WS data frame: runtime.observation_only diagnostic, then close");
 	ws_free(a);
@@ -1472,20 +1489,20 @@ test_state_dir(void)
 	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws", w);
 	a = ws_open(&rt, path, TOKEN);
 	ws_wait(a, 1, 3000);
-	e1 = input(&rt, w, "first");			/* 2..6 */
-	e2 = input(&rt, w, "second");			/* 7..11 */
-	ws_wait(a, 11, 3000);
-	check(e1 == 2 && e2 == 7 && a->n_frames == 11, "state-dir: events "
-	    "1..11 observed live");
-	check(count_lines(log) == 11, "every event is in the log before "
-	    "kill -9 (11 lines)");
+	e1 = input(&rt, w, "first");			/* 2..7 */
+	e2 = input(&rt, w, "second");			/* 8..13 */
+	ws_wait(a, 13, 3000);
+	check(e1 == 2 && e2 == 8 && a->n_frames == 13, "state-dir: events "
+	    "2..13 observed live");
+	check(count_lines(log) == 13, "every event is in the log before "
+	    "kill -9 (13 lines)");
 	rt_stop(&rt, SIGKILL);
 	ws_wait_closed(a, 3000);
 
 	/* a torn last line, as a kill -9 mid-write would leave */
 	f = fopen(log, "a");
 	if (f != NULL) {
-		fputs("{\"seq\":12,\"worker_id\":\"wor", f);
+		fputs("{\"seq\":14,\"worker_id\":\"wor", f);
 		fclose(f);
 	}
 	if (!rt_start(&rt, "state2", NULL, "--token", TOKEN, "--state-dir",
@@ -1497,27 +1514,32 @@ test_state_dir(void)
 	check(true, "restart after kill -9 with a torn last line");
 	snprintf(path, sizeof(path), "/v1/workers/%s", w);
 	get(&rt, path, &r);
-	check(r.status == 200 && jint(r.json, "worker.transcript_len") == 2 &&
-	    jint(r.json, "worker.last_event_id") == 11 &&
+	check(r.status == 200 && jint(r.json, "worker.transcript_len") == 4 &&
+	    jint(r.json, "worker.last_event_id") == 13 &&
 	    streq(jstr(r.json, "worker.status"), "running"),
-	    "after restart the worker is still there (transcript 2, last "
-	    "event 11)");
+	    "after restart the worker is still there (transcript 4, last "
+	    "event 13)");
 	snprintf(path, sizeof(path), "/v1/workers/%s/transcript", w);
 	get(&rt, path, &r);
 	check(streq(jstr(json_object_array_get_idx(jget(r.json,
-	    "transcript.items"), 1), "content"), "second") &&
+	    "transcript.items"), 1), "content"), "echo: first") &&
+	    streq(jstr(json_object_array_get_idx(jget(r.json,
+	    "transcript.items"), 1), "role"), "assistant") &&
+	    streq(jstr(json_object_array_get_idx(jget(r.json,
+	    "transcript.items"), 2), "content"), "second") &&
 	    jint(json_object_array_get_idx(jget(r.json, "transcript.items"),
-	    1), "event_id") == 7, "after restart the transcript is intact");
+	    2), "event_id") == 8, "after restart the transcript is intact, "
+	    "replies included");
 
 	/* the old cursor still resumes, with byte-identical events */
 	cursor_of(e1, cur, sizeof(cur));
 	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws?cursor=%s", w,
 	    cur);
 	b = ws_open(&rt, path, TOKEN);
-	ws_wait(b, 10, 3000);
+	ws_wait(b, 12, 3000);
 	service_for(100);
-	ok = b->n_frames == 10 && frame_is_snapshot(b, 0, w);
-	for (i = 1; ok && i < 10; i++)
+	ok = b->n_frames == 12 && frame_is_snapshot(b, 0, w);
+	for (i = 1; ok && i < 12; i++)
 		ok = strcmp(b->frames[i], a->frames[i + 1]) == 0;
 	check(ok, "after restart a pre-crash cursor yields exactly the same "
 	    "later events (%zu frames)", b->n_frames);
@@ -1526,23 +1548,23 @@ test_state_dir(void)
 
 	/* ids continue: no cursor is reused for a different event */
 	head = input(&rt, w, "third");
-	check(head == 12, "after restart event ids continue at 12 (got %"
+	check(head == 14, "after restart event ids continue at 14 (got %"
 	    PRId64 ")", head);
-	check(count_lines(log) == 16, "torn line was cut: log has 16 "
+	check(count_lines(log) == 19, "torn line was cut: log has 19 "
 	    "complete lines");
 
 	/* the retention window survives too (12 events retained) */
 	b = ws_open(&rt, "/v1/workers/worker-00000001/events/ws?cursor="
-	    "wo_0000000000000003", TOKEN);
+	    "wo_0000000000000006", TOKEN);
 	ws_wait(b, 2, 3000);
 	check(b->n_frames == 2 && frame_is_diag(b, 1,
 	    "runtime.cursor_unknown_or_expired"), "retention window after "
-	    "restart: cursor 3 expired (window 5..16)");
+	    "restart: cursor 6 expired (window 8..19)");
 	ws_free(b);
 	b = ws_open(&rt, "/v1/workers/worker-00000001/events/ws?cursor="
-	    "wo_0000000000000004", TOKEN);
+	    "wo_0000000000000007", TOKEN);
 	ws_wait(b, 13, 3000);
-	check(b->n_frames == 13, "retention window after restart: cursor 4 "
+	check(b->n_frames == 13, "retention window after restart: cursor 7 "
 	    "gives 12 events");
 	ws_free(b);
 	st = rt_stop(&rt, SIGTERM);
@@ -1668,8 +1690,8 @@ test_unix(void)
 	a = ws_open(&rt, path, TOKEN);
 	ws_wait(a, 1, 3000);
 	input(&rt, w, "over unix");
-	ws_wait(a, 6, 3000);
-	check(a->n_frames == 6 && frame_is_snapshot(a, 0, w),
+	ws_wait(a, 7, 3000);
+	check(a->n_frames == 7 && frame_is_snapshot(a, 0, w),
 	    "unix: WS snapshot + live events");
 	ws_free(a);
 	rt_stop(&rt, SIGTERM);

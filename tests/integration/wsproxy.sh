@@ -214,8 +214,9 @@ W2=$(new_worker)
 W3=$(new_worker)
 W4=$(new_worker)	# only the slow consumer watches its bursts
 t_check "workers created" test -n "$W1" -a -n "$W2" -a -n "$W3" -a -n "$W4"
-# W3 carries a 60 kB transcript entry: its snapshot spans many frames'
-# worth of lws fragments (reassembly) and exceeds the second proxy's cap.
+# W3 carries a 60 kB transcript entry (and its 60 kB echo, recorded as the
+# worker's reply): its snapshot spans many frames' worth of lws fragments
+# (reassembly) and exceeds the second proxy's cap.
 BIG=$("$PY" -c 'print("x" * 60000)')
 rt_api POST "/v1/workers/$W3/input" "{\"kind\":\"user\",\"content\":\"$BIG\"}" \
     >/dev/null
@@ -402,7 +403,7 @@ read_ws "$F" "$(url rt-a "$W3")" --max-events 1 --timeout 10
 big_entry_len() {
 	nth_frame "$1" 1 | "$PY" -c 'import json, sys
 e = json.load(sys.stdin)["envelope"]["payload"]["data"]["entries"]
-print(max(len(x.get("content", "")) for x in e))'
+print(max(len(x.get("content", "")) for x in e if x.get("role") == "user"))'
 }
 t_check "large snapshot (60 kB entry) reassembled, payload unchanged" \
     test "$(big_entry_len "$F")" = 60000

@@ -66,6 +66,18 @@ store_strerror(enum store_err e)
 	return "unknown";
 }
 
+/* The static role name of a transcript entry; anything unknown in a log
+ * reads as "user", as before replies were recorded. */
+static const char *
+entry_role(const char *role)
+{
+	if (strcmp(role, "system") == 0)
+		return "system";
+	if (strcmp(role, "assistant") == 0)
+		return "assistant";
+	return "user";
+}
+
 static int
 status_parse(const char *s, enum store_status *out)
 {
@@ -258,8 +270,7 @@ apply(struct store *st, uint64_t seq, const char *wid,
 			w->entries = xrealloc(w->entries,
 			    w->cap_entries * sizeof(*w->entries));
 		}
-		w->entries[w->n_entries].role =
-		    strcmp(role, "system") == 0 ? "system" : "user";
+		w->entries[w->n_entries].role = entry_role(role);
 		w->entries[w->n_entries].content = json_object_get(content);
 		w->entries[w->n_entries].event_id = seq;
 		w->n_entries++;
@@ -442,22 +453,33 @@ stream_reply(struct store *st, struct store_worker *w, const char *text,
 	}
 }
 
-enum store_err
-store_input(struct store *st, struct store_worker *w, const char *role,
-    struct json_object *content, uint64_t *tseq, uint64_t *event_id)
+/* Appends one transcript entry (content: a json string, a new reference
+ * is taken) as a "transcript" event. */
+static enum store_err
+add_entry(struct store *st, struct store_worker *w, const char *role,
+    struct json_object *content, uint64_t *event_id)
 {
 	struct json_object *d = json_object_new_object();
-	enum store_err rc;
-	const char *c = json_object_get_string(content);
-	size_t clen = (size_t)json_object_get_string_len(content);
-	char *reply = NULL;
 
 	json_object_object_add(d, "sequence",
 	    json_object_new_int64((int64_t)w->n_entries + 1));
 	json_object_object_add(d, "role", json_object_new_string(role));
 	json_object_object_add(d, "content", json_object_get(content));
-	rc = append(st, w->id, make_payload("transcript", d),
+	return append(st, w->id, make_payload("transcript", d),
 	    make_rec("entry"), event_id);
+}
+
+enum store_err
+store_input(struct store *st, struct store_worker *w, const char *role,
+    struct json_object *content, uint64_t *tseq, uint64_t *event_id)
+{
+	enum store_err rc;
+	const char *c = json_object_get_string(content);
+	size_t clen = (size_t)json_object_get_string_len(content);
+	char *reply = NULL;
+	struct json_object *said = NULL;
+
+	rc = add_entry(st, w, role, content, event_id);
 	if (rc != STORE_OK)
 		goto out;
 	*tseq = w->n_entries;
@@ -466,7 +488,14 @@ store_input(struct store *st, struct store_worker *w, const char *role,
 	memcpy(reply + 6, c, clen);
 	reply[clen + 6] = '\0';
 	rc = stream_reply(st, w, reply, clen + 6);
+	if (rc != STORE_OK)
+		goto out;
+	/* The reply is part of the conversation too: a reader of the
+	 * transcript (or a snapshot's entries) sees both sides. */
+	said = json_object_new_string_len(reply, (int)(clen + 6));
+	rc = add_entry(st, w, "assistant", said, NULL);
 out:
+	json_object_put(said);
 	free(reply);
 	return rc;
 }

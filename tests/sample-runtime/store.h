@@ -30,7 +30,7 @@ enum store_status {
 };
 
 struct store_entry {
-	const char *role;		/* "user" or "system" (static) */
+	const char *role;	/* "user", "system", "assistant" (static) */
 	struct json_object *content;	/* json string, owned */
 	uint64_t event_id;
 };
@@ -82,8 +82,8 @@ enum store_err store_worker_create(struct store *st, struct json_object *spec,
     struct store_worker **out);
 
 /* Appends a transcript entry (content: json string, a new reference is
- * taken) and streams the echoed reply. *tseq / *event_id describe the
- * transcript entry. */
+ * taken), streams the echoed reply and appends that reply as an
+ * "assistant" entry. *tseq / *event_id describe the input's entry. */
 enum store_err store_input(struct store *st, struct store_worker *w,
     const char *role, struct json_object *content, uint64_t *tseq,
     uint64_t *event_id);

@@ -150,20 +150,21 @@ test_worker_flow(void **state)
 	ack = json_object_object_get(f->json, "ack");
 	assert_int_equal(json_object_get_int(json_object_object_get(ack,
 	    "event_id")), 2);
-	/* transcript, 3 deltas, done: the next input starts at 7 */
+	/* transcript, 3 deltas, done, the reply's entry: the next input
+	 * starts at 8 */
 	assert_int_equal(call(f, "POST", "/v1/workers/worker-00000001/input",
 	    NULL, "{\"kind\":\"system\",\"content\":\"b\"}", NULL), 200);
 	ack = json_object_object_get(f->json, "ack");
 	assert_int_equal(json_object_get_int(json_object_object_get(ack,
-	    "event_id")), 7);
+	    "event_id")), 8);
 	assert_int_equal(json_object_get_int(json_object_object_get(ack,
-	    "transcript_sequence")), 2);
-	assert_int_equal(store_head(f->st), 11);
+	    "transcript_sequence")), 3);
+	assert_int_equal(store_head(f->st), 13);
 
 	assert_int_equal(call(f, "GET", "/v1/workers/worker-00000001/"
 	    "transcript", "start=1&limit=1", NULL, NULL), 200);
 	assert_int_equal(json_object_get_int(json_object_object_get(
-	    json_object_object_get(f->json, "transcript"), "total_items")), 2);
+	    json_object_object_get(f->json, "transcript"), "total_items")), 4);
 	assert_int_equal(call(f, "GET", "/v1/workers/worker-00000001/"
 	    "transcript", "limit=4", NULL, NULL), 400);
 	assert_string_equal(err_code(f), "limit_too_large");
@@ -180,7 +181,7 @@ test_worker_flow(void **state)
 	assert_int_equal(call(f, "POST", "/v1/workers/worker-00000001/stop",
 	    NULL, NULL, NULL), 200);
 	assert_string_equal(str_at(f->json, "ack", "status"), "cancelled");
-	assert_int_equal(store_head(f->st), 12);
+	assert_int_equal(store_head(f->st), 14);
 	assert_int_equal(call(f, "POST", "/v1/workers/worker-00000001/input",
 	    NULL, "{\"kind\":\"user\",\"content\":\"a\"}", NULL), 409);
 	assert_string_equal(err_code(f), "invalid_request");
@@ -346,20 +347,26 @@ test_store_replay(void **state)
 
 	fp = fopen(log, "a");
 	assert_non_null(fp);
-	fputs("{\"seq\":8,\"worker_id\":\"worker-000", fp);
+	fputs("{\"seq\":9,\"worker_id\":\"worker-000", fp);
 	fclose(fp);
 	assert_int_equal(store_open(&st, dir, 5, err, sizeof(err)), STORE_OK);
-	assert_int_equal(store_head(st), 7);
-	assert_int_equal(store_oldest(st), 3);
+	assert_int_equal(store_head(st), 8);
+	assert_int_equal(store_oldest(st), 4);
 	w = store_worker_find(st, "worker-00000001");
 	assert_non_null(w);
 	assert_int_equal(w->status, STORE_STOPPED);
-	assert_int_equal(w->n_entries, 1);
+	/* the input and the worker's reply, both replayed with their role */
+	assert_int_equal(w->n_entries, 2);
+	assert_string_equal(w->entries[0].role, "user");
 	assert_string_equal(json_object_get_string(w->entries[0].content),
 	    "héllo");
 	assert_int_equal(w->entries[0].event_id, 2);
+	assert_string_equal(w->entries[1].role, "assistant");
+	assert_string_equal(json_object_get_string(w->entries[1].content),
+	    "echo: héllo");
+	assert_int_equal(w->entries[1].event_id, 7);
 	assert_int_equal(store_tick(st, w, &eid), STORE_OK);
-	assert_int_equal(eid, 8);
+	assert_int_equal(eid, 9);
 	store_free(st);
 
 	/* damage the first line: replay refuses */
