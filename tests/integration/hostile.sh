@@ -506,13 +506,16 @@ section "fan-out"
 api GET /api/workers
 t_check "fan-out /api/workers: HTTP 200" is "$STATUS" 200
 # huge-objects alone takes seconds of wrg.fcgi's CPU today [b].
-kb b "fan-out /api/workers: within ${BOUND_MS} ms (${TIME}s)" in_time
+# One thread drives every runtime's transfer at once: a second more than
+# a single call's bound for the ~100 of them.
+fan_in_time() { [ "$MS" -lt $((BOUND_MS + 1000)) ] || { echo "  took ${TIME}s" >&2; return 1; }; }
+kb b "fan-out /api/workers: within $((BOUND_MS + 1000)) ms (${TIME}s)" fan_in_time
 t_check "fan-out /api/workers: the good runtime's worker listed" \
     test "${BODY/\"worker_id\":\"$GOODW\"/}" != "$BODY"
 t_check "fan-out /api/workers: nothing secret" scan "$T_DIR/hdrs" "$T_DIR/body"
 api GET /api/runtimes
 t_check "fan-out /api/runtimes: HTTP 200" is "$STATUS" 200
-kb b "fan-out /api/runtimes: within ${BOUND_MS} ms (${TIME}s)" in_time
+kb b "fan-out /api/runtimes: within $((BOUND_MS + 1000)) ms (${TIME}s)" fan_in_time
 t_check "fan-out /api/runtimes: all $N_RUNTIMES runtimes listed" \
     test "$(grep -ao '"source":' "$T_DIR/body" | wc -l)" -eq "$N_RUNTIMES"
 t_check "fan-out /api/runtimes: nothing secret" scan "$T_DIR/hdrs" "$T_DIR/body"
