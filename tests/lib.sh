@@ -48,6 +48,46 @@ t_cleanup() {
 }
 trap t_cleanup EXIT
 
+# The programs under test, as built.
+T_RT_BIN=$top_builddir/tests/sample-runtime/wrg-sample-runtime
+T_PX_BIN=$top_builddir/wsproxy/wrg-wsproxy
+T_FCGI_BIN=$top_builddir/src/wrg.fcgi
+
+# t_need_built FILE... — skip the test unless each program is built.
+t_need_built() {
+	local b
+	for b in "$@"; do
+		[ -x "$b" ] || t_skip "$b not built"
+	done
+}
+
+# t_need_py_ws — Debian's python3 with python3-websockets in $PY, or skip.
+t_need_py_ws() {
+	PY=${PYTHON3_SYS:-/usr/bin/python3}
+	[ -x "$PY" ] || PY=/usr/bin/python3
+	"$PY" -c 'import websockets' 2>/dev/null ||
+		t_skip "python3-websockets not installed"
+}
+
+# t_start_runtime NAME [ARG...] — a wrg-sample-runtime on 127.0.0.1 with
+# ARGs (--token, --state-dir, --tick-ms ...), tracked, logging to
+# $T_DIR/NAME.log; waits (~10 s at most) for it and sets ${NAME}_PORT.
+# NAME must be a shell name. Returns 1 if it did not come up.
+t_start_runtime() {
+	local name=$1 i
+	shift
+	"$T_RT_BIN" --listen 127.0.0.1:0 --ready-file "$T_DIR/$name.ready" \
+	    --log-level warn "$@" >"$T_DIR/$name.log" 2>&1 &
+	t_track $!
+	for i in $(seq 1 100); do
+		[ -s "$T_DIR/$name.ready" ] && break
+		sleep 0.1
+	done
+	[ -s "$T_DIR/$name.ready" ] ||
+	    { echo "runtime $name did not start" >&2; cat "$T_DIR/$name.log" >&2; return 1; }
+	printf -v "${name}_PORT" '%s' "$(cat "$T_DIR/$name.ready")"
+}
+
 # A free TCP port on 127.0.0.1 (bind to 0, read it back, release it).
 t_free_port() {
 	"${PYTHON3_SYS:-/usr/bin/python3}" -c 'import socket

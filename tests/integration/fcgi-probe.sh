@@ -10,13 +10,10 @@
 # bytes from a runtime never reach the terminal.
 . "${top_srcdir:?}/tests/lib.sh"
 
-FCGI="$top_builddir/src/wrg.fcgi"
-RT="$top_builddir/tests/sample-runtime/wrg-sample-runtime"
+t_need_built "$T_FCGI_BIN" "$T_RT_BIN"
+FCGI=$T_FCGI_BIN
 PY=${PYTHON3_SYS:-/usr/bin/python3}
-[ -x "$PY" ] || PY=/usr/bin/python3
 RELAY="$top_srcdir/tests/integration/wsproxy_tls_relay.py"
-[ -x "$FCGI" ] || t_skip "wrg.fcgi not built"
-[ -x "$RT" ] || t_skip "wrg-sample-runtime not built"
 command -v openssl >/dev/null || t_skip "openssl not installed"
 TOK="tok-probe-$$-$RANDOM"
 
@@ -26,14 +23,11 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     >"$T_DIR/openssl.log" 2>&1 ||
 	t_skip "openssl cannot make a test certificate"
 
-"$RT" --listen 127.0.0.1:0 --token "$TOK" --ready-file "$T_DIR/rt.ready" \
-    --log-level warn >"$T_DIR/rt.log" 2>&1 &
-t_track $!
-"$RT" --listen "unix:$T_DIR/rt.sock" --log-level warn \
+t_start_runtime rt --token "$TOK" || exit 1
+RPORT=$rt_PORT
+"$T_RT_BIN" --listen "unix:$T_DIR/rt.sock" --log-level warn \
     >"$T_DIR/rt-u.log" 2>&1 &
 t_track $!
-for i in $(seq 1 100); do [ -s "$T_DIR/rt.ready" ] && break; sleep 0.1; done
-RPORT=$(cat "$T_DIR/rt.ready")
 t_wait_unix "$T_DIR/rt.sock" || exit 1
 TPORT=$(t_free_port)
 "$PY" "$RELAY" "$T_DIR/cert.pem" "$T_DIR/key.pem" "$TPORT" "$RPORT" \

@@ -18,16 +18,10 @@
 . "${top_srcdir:?}/tests/lib.sh"
 . "$top_srcdir/tests/webserver.sh"
 
-PY=${PYTHON3_SYS:-/usr/bin/python3}
-[ -x "$PY" ] || PY=/usr/bin/python3
-"$PY" -c 'import websockets' 2>/dev/null ||
-	t_skip "python3-websockets not installed"
-RT_BIN=$top_builddir/tests/sample-runtime/wrg-sample-runtime
-PX_BIN=$top_builddir/wsproxy/wrg-wsproxy
-FCGI=$top_builddir/src/wrg.fcgi
-for b in "$RT_BIN" "$PX_BIN" "$FCGI"; do
-	[ -x "$b" ] || t_skip "$b not built"
-done
+t_need_py_ws
+t_need_built "$T_RT_BIN" "$T_PX_BIN" "$T_FCGI_BIN"
+PX_BIN=$T_PX_BIN
+FCGI=$T_FCGI_BIN
 CLIENT="$top_srcdir/tests/integration/wsproxy_client.py"
 CAP="$T_DIR/capture.bin"
 : >"$CAP"
@@ -97,15 +91,8 @@ REC_PORT=$(peer_port rec)
 RST_PORT=$(peer_port rst)
 : >"$T_DIR/rec.log"
 
-"$RT_BIN" --listen 127.0.0.1:0 --token "$BIG_TOKEN" \
-    --state-dir "$T_DIR/rt-state" --ready-file "$T_DIR/rt.ready" \
-    --log-level warn >"$T_DIR/rt.log" 2>&1 &
-t_track $!
-for i in $(seq 1 100); do
-	[ -s "$T_DIR/rt.ready" ] && break
-	sleep 0.05
-done
-RT_PORT=$(cat "$T_DIR/rt.ready")
+t_start_runtime rt --token "$BIG_TOKEN" --state-dir "$T_DIR/rt-state" || exit 1
+RT_PORT=$rt_PORT
 
 PX_PORT=$(t_free_port)
 cat >"$T_DIR/wrg.conf" <<EOF
