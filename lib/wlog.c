@@ -135,7 +135,9 @@ wlog_json_line(char *line, size_t cap, enum wlog_level level,
 	s = json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = s ? strlen(s) : 0;
-	/* Too long for one line: the message is what gets cut. */
+	/* Each string is cut to 4 KiB before json-c escapes it (at most
+	 * doubling it), so a line fits cap; a line that did not would be
+	 * dropped rather than written in part. */
 	if (s && len + 2 <= cap) {
 		memcpy(line, s, len);
 		line[len] = '\n';
