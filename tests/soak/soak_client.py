@@ -113,8 +113,11 @@ class Rest(threading.Thread):
     its success, the errors a runtime outage causes, or the typed error a
     deliberately bad request must get."""
 
-    # Errors a killed / restarting runtime may cause on any upstream call.
-    OUTAGE = {"runtime_unreachable", "runtime_timeout"}
+    # Errors a killed / restarting runtime may cause on any upstream call:
+    # refused or reset (unreachable), too slow (timeout), or SIGKILLed in
+    # the middle of its answer — a cut body (curl's CURLE_PARTIAL_FILE) is
+    # a malformed answer to wrg (runtime_bad_response).
+    OUTAGE = {"runtime_unreachable", "runtime_timeout", "runtime_bad_response"}
 
     def __init__(self, idx, args, watched, ctl):
         super().__init__(daemon=True)
@@ -128,6 +131,7 @@ class Rest(threading.Thread):
         self.leaks = 0
         self.diag = collections.Counter()      # /api/workers diagnostics
         self.created = []                      # (rt, worker) still running
+        self.done = []                         # (rt, worker) stopped
         self.created_total = 0
         self.last_create = 0.0
         self.conn = None
@@ -233,12 +237,22 @@ class Rest(threading.Thread):
             self.bad(rt, w)
 
     def lifecycle(self, rts):
-        """Create (at most one per --create-every seconds per client),
-        talk to, then stop or cancel workers of our own; never the watched
-        ones. A failed stop is retried later, so none keeps running."""
+        """Create (at most one per --create-every seconds and
+        --max-creates in all per client), talk to, then stop or cancel
+        workers of our own; never the watched ones. A failed stop is
+        retried later, so none keeps running. Once stopped, a worker
+        gets stop/cancel again (idempotent: 200) and input (refused by
+        the runtime: 409 runtime_rejected).
+
+        Creates are capped because the sample runtime never forgets a
+        worker: each one makes every later list answer bigger, and
+        wrg.fcgi's RSS follows (its threads' malloc arenas keep the high
+        water of the biggest answer), which is growth of the data, not
+        of the process."""
         a = self.args.api
         now = time.monotonic()
-        if now - self.last_create >= self.args.create_every:
+        if self.created_total < self.args.max_creates and \
+                now - self.last_create >= self.args.create_every:
             self.last_create = now
             rt = self.rng.choice(rts)
             obj = self.call("create", "POST", "%s/runtimes/%s/workers"
@@ -248,6 +262,8 @@ class Rest(threading.Thread):
                 self.created_total += 1
             return
         if not self.created:
+            if self.done:
+                self.again(self.rng.choice(self.done))
             return
         rt, w = self.created[0]
         p = "%s/runtimes/%s/workers/%s" % (a, rt, urllib.parse.quote(w))
@@ -258,7 +274,20 @@ class Rest(threading.Thread):
         op = self.rng.choice(("stop", "cancel"))
         if self.call(op, "POST", "%s/%s" % (p, op), 200, self.OUTAGE,
                      {"reason": "soak"}) is not None:
-            self.created.pop(0)
+            self.done.append(self.created.pop(0))
+
+    def again(self, ref):
+        rt, w = ref
+        p = "%s/runtimes/%s/workers/%s" % (self.args.api, rt,
+                                           urllib.parse.quote(w))
+        if self.rng.random() < 0.5:
+            self.call("input stopped", "POST", p + "/input", 409,
+                      self.OUTAGE | {"runtime_rejected"},
+                      {"kind": "user", "content": "late"})
+        else:
+            op = self.rng.choice(("stop", "cancel"))
+            self.call(op + " again", "POST", "%s/%s" % (p, op), 200,
+                      self.OUTAGE, {})
 
     def bad(self, rt, w):
         """Bad input must get its typed error, chaos or not (the checks
@@ -348,6 +377,7 @@ class Browser:
         self.vanishes = 0
         self.leaks = 0
         self.connected = False
+        self.last_rx = time.monotonic()   # when the last frame came
         # Vanishing happens in the load phase only, so both RSS/fd
         # samples see every browser connected.
         self.vanish_on = False
@@ -430,6 +460,7 @@ class Browser:
                         text = await asyncio.wait_for(ws.recv(), 0.5)
                     except asyncio.TimeoutError:
                         continue
+                    self.last_rx = time.monotonic()
                     self.on_frame(text, gave, st)
                     if self.kind == "slow":
                         await asyncio.sleep(self.args.slow_ms / 1000)
@@ -627,6 +658,13 @@ async def main_async(args):
         args.settle)
     stalled = [b.name for b in browsers
                if b.last_seq < final[(b.rt, b.worker)]]
+    for b in browsers:
+        if b.name in stalled:
+            log("%s stalled: %s, last event %d, marker %d, last frame %.1f s "
+                "ago, %d connections" % (
+                    b.name, "connected" if b.connected else "not connected",
+                    b.last_seq, final[(b.rt, b.worker)],
+                    time.monotonic() - b.last_rx, b.connects))
     log("markers %s" % ("reached" if reached else "NOT reached"))
     await asyncio.sleep(0.5)
     end = await quiet_sample()
@@ -771,6 +809,7 @@ def main():
     p.add_argument("--rest-clients", type=int, default=4)
     p.add_argument("--rest-rate", type=float, default=25)
     p.add_argument("--create-every", type=float, default=10)
+    p.add_argument("--max-creates", type=int, default=5)
     p.add_argument("--runtime", action="append", default=[],
                    help="NAME=ADDR,EVENTS_FILE (ADDR host:port or unix:path)")
     p.add_argument("--watch", action="append", default=[],
