@@ -306,6 +306,8 @@ CHAOS_PID=$!
 #   per-thread arenas and the /api/workers answers grow with the workers
 #   the run creates; a leak of one allocation per request (thousands of
 #   requests, tens of thousands of events) exceeds that.
+#  lighttpd is sampled too, for the record (it buffers what slow
+#   browsers have not read yet), but not judged.
 #  fds: wrg-wsproxy 0 — every browser socket and its upstream leg is back
 #   to one each. wrg.fcgi: one kept-alive curl connection per thread and
 #   runtime may or may not be open at a given moment (a SIGKILLed runtime
@@ -325,6 +327,8 @@ export SOAK_SECRETS SOAK_TOKEN_alpha=$TOK_alpha
     --runtime "alpha=$ADDR_alpha,$T_DIR/state-alpha/events.jsonl" \
     --runtime "beta=$ADDR_beta,$T_DIR/state-beta/events.jsonl" \
     "${WATCH[@]}" --pid "wrg.fcgi=$FPID" --pid "wrg-wsproxy=$WSPID" \
+    --pid "lighttpd=$T_WEBSERVER_PID" \
+    --rss-tol "lighttpd=100000000" --fd-tol "lighttpd=100000" \
     "${RSS_TOL[@]}" \
     --fd-tol "wrg.fcgi=$(( THREADS * 2 ))" --fd-tol "wrg-wsproxy=0" \
     ${SOAK_CLIENT_ARGS:-} \
