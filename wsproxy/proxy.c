@@ -780,8 +780,11 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 			    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
 			break;
 		}
-		wlog(WLOG_WARN, s->id, s->runtime_id, "upstream connection "
-		    "to %s ended before the handshake", s->rt->base_url);
+		/* Once per outage, as for a refused connect (a Unix
+		 * socket that is missing ends here at every attempt). */
+		wlog(session_log_level(s, WLOG_WARN), s->id, s->runtime_id,
+		    "upstream connection to %s ended before the handshake",
+		    s->rt->base_url);
 		session_upstream_lost(s);
 		break;
 	default:

@@ -106,7 +106,8 @@ cat >"$T_DIR/wrg.conf" <<EOF
     {"id": "rst", "base_url": "http://127.0.0.1:$RST_PORT",
      "connect_timeout_ms": 1000},
     {"id": "big", "base_url": "http://127.0.0.1:$RT_PORT",
-     "token": "$BIG_TOKEN", "connect_timeout_ms": 2000}
+     "token": "$BIG_TOKEN", "connect_timeout_ms": 2000},
+    {"id": "gone", "base_url": "unix:$T_DIR/gone.sock"}
   ]
 }
 EOF
@@ -267,4 +268,15 @@ t_check "wrg-wsproxy alive at the end" kill -0 "$PX_PID"
 t_check "no token, host or port in browser bytes" t_leak_scan "$CAP" \
     "$BIG_TOKEN" "${BIG_TOKEN:100:40}" rec-token "127.0.0.1:$REC_PORT" \
     "127.0.0.1:$RST_PORT" "127.0.0.1:$RT_PORT" "$REC_PORT" "$RST_PORT"
+# ---- 6. a Unix-socket runtime that is not there --------------------------
+# Each attempt fails before the handshake (lws frees the client wsi with
+# no CONNECTION_ERROR); the outage is logged once at warn, its later
+# attempts at debug, as for TCP runtimes (was: a warning per attempt).
+ws "ws://127.0.0.1:$PX_PORT/api/runtimes/gone/workers/w/events/ws" \
+    --timeout 3
+t_check "missing Unix socket: the browser hears of reconnecting" \
+    grep -q 'backend.upstream_reconnecting' "$T_DIR/ws.out"
+gone_warns() { grep -c 'warn.*rt=gone' "$T_DIR/px.log"; }
+t_check "missing Unix socket: one warning for the outage ($(gone_warns))" \
+    test "$(gone_warns)" -le 1
 t_done
