@@ -127,6 +127,8 @@ t_check "panel /usr/share/wrg/panel/index.html" \
     test -f /usr/share/wrg/panel/index.html
 t_check "nginx snippet (uncompressed)" \
     grep -q 'root /usr/share/wrg/panel;' /usr/share/doc/wrg/examples/nginx/wrg.conf
+t_check "deploy.md uncompressed (the man pages name it)" \
+    test -f /usr/share/doc/wrg/deploy.md
 t_check "/etc/wrg/wrg.conf is a conffile" sh -c \
     "dpkg-query -W -f='\${Conffiles}' wrg | grep -q '^ /etc/wrg/wrg.conf '"
 t_check "/etc/wrg/wrg.conf 0640 root:wrg" \
