@@ -36,6 +36,7 @@
 #include <curl/curl.h>
 #include <libwebsockets.h>
 
+#include "clientvh.h"
 #include "frame.h"
 #include "front.h"
 #include "hdrgate.h"
@@ -75,24 +76,13 @@ struct proxy_cfg {
 	unsigned refs;
 };
 
-/* A client vhost per distinct TLS setting (CA file, client cert, key).
- * lws keeps the vhost_name pointer for the vhost's life: name lives
- * here, not on the stack of whoever created the vhost. */
-struct proxy_client_vh {
-	struct proxy_client_vh *next;
-	char *ca, *cert, *key;
-	char name[32];
-	struct lws_vhost *vh;
-};
-
 struct proxy {
 	struct lws_context *ctx;
 	struct lws_vhost *server;	/* serves what the gate passes */
 	struct hdrgate *gate;		/* owns the listening socket */
 	struct proxy_cfg *cfg;
 	const char *config_path;
-	struct proxy_client_vh *client_vhs;
-	unsigned vh_seq;
+	struct clientvh_set *cvhs;	/* upstream vhosts, by TLS files */
 	lws_dll2_owner_t sessions;
 	unsigned browsers;
 	bool shutting_down;
@@ -114,6 +104,7 @@ struct session {
 	size_t worker_id_len;
 	struct lws *browser;
 	struct lws *upstream;
+	struct clientvh *cvh;			/* upstream's vhost */
 	struct sendq *q;
 	struct resume res;
 	char *rx;				/* upstream reassembly */
@@ -201,6 +192,17 @@ cfg_unref(struct proxy_cfg *c)
 
 /* ---- browser side: queue, diagnostics, close --------------------- */
 
+/* The session lets go of its upstream leg (the wsi's opaque pointer is
+ * the caller's business): one leg less on its client vhost, which may
+ * retire a stale one. */
+static void
+session_detach_upstream(struct session *s)
+{
+	s->upstream = NULL;
+	clientvh_leg_done(s->cvh);
+	s->cvh = NULL;
+}
+
 /* Detaches the upstream wsi from s and has lws kill it. */
 static void
 session_drop_upstream(struct session *s)
@@ -211,7 +213,7 @@ session_drop_upstream(struct session *s)
 	lws_sul_cancel(&s->sul_healthy);
 	if (!u)
 		return;
-	s->upstream = NULL;
+	session_detach_upstream(s);
 	lws_set_opaque_user_data(u, NULL);
 	lws_set_timeout(u, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
 }
@@ -385,54 +387,6 @@ session_connect_timeout_cb(lws_sorted_usec_list_t *sul)
 	session_upstream_lost(s);
 }
 
-static struct lws_vhost *
-proxy_client_vhost(struct proxy *p, const struct registry_runtime *rt)
-{
-	const struct registry_tls *t = &rt->tls;
-	struct lws_context_creation_info info;
-	struct proxy_client_vh *c;
-
-#define SAME(a, b) (((a) == NULL && (b) == NULL) || \
-	((a) && (b) && strcmp((a), (b)) == 0))
-	for (c = p->client_vhs; c; c = c->next)
-		if (SAME(c->ca, t->ca_file) && SAME(c->cert, t->client_cert) &&
-		    SAME(c->key, t->client_key))
-			return c->vh;
-#undef SAME
-	c = xcalloc(1, sizeof(*c));
-	c->ca = xstrdup(t->ca_file);
-	c->cert = xstrdup(t->client_cert);
-	c->key = xstrdup(t->client_key);
-	snprintf(c->name, sizeof(c->name), "client-%u", p->vh_seq++);
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	/* Without this lws makes no client SSL_CTX for the vhost. */
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.vhost_name = c->name;
-	info.protocols = proxy_client_protocols;
-	info.client_ssl_ca_filepath = c->ca;
-	info.client_ssl_cert_filepath = c->cert;
-	/* No client_key: the key is in client_cert (as curl assumes). lws
-	 * loads no key unless given a path, and OpenSSL then sends no
-	 * certificate at all. */
-	info.client_ssl_private_key_filepath = c->key ? c->key : c->cert;
-	info.retry_and_idle_policy = p->policy;
-	c->vh = lws_create_vhost(p->ctx, &info);
-	if (!c->vh) {
-		wlog(WLOG_ERR, NULL, rt->id,
-		    "cannot set up the client TLS settings (ca_file, "
-		    "client_cert)");
-		free(c->ca);
-		free(c->cert);
-		free(c->key);
-		free(c);
-		return NULL;
-	}
-	c->next = p->client_vhs;
-	p->client_vhs = c;
-	return c->vh;
-}
-
 /* Opens the upstream leg with the resume cursor. Any failure ends in
  * session_upstream_lost (reconnect) or session_finish. */
 static void
@@ -441,6 +395,7 @@ session_connect(struct session *s)
 	struct proxy *p = s->p;
 	struct lws_client_connect_info ci;
 	const struct registry_runtime *rt;
+	struct clientvh *cvh;
 	char *path = NULL, *address = NULL, *host = NULL;
 	struct lws *wsi;
 
@@ -520,12 +475,13 @@ session_connect(struct session *s)
 			    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
 			    LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
 	}
-	ci.vhost = proxy_client_vhost(p, rt);
-	if (!ci.vhost) {
+	cvh = clientvh_get(p->cvhs, &rt->tls, rt->id);
+	if (!cvh) {
 		session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
 		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
 		goto out;
 	}
+	ci.vhost = clientvh_vhost(cvh);
 	ci.address = address;
 	ci.path = path;
 	ci.host = host;
@@ -553,6 +509,8 @@ session_connect(struct session *s)
 		session_upstream_lost(s);
 	} else {
 		s->upstream = wsi;
+		s->cvh = cvh;
+		clientvh_leg_add(cvh);
 	}
 out:
 	free(path);
@@ -691,7 +649,7 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		lws_set_opaque_user_data(wsi, NULL);
 		/* Not stored yet when this runs inside the connect call. */
 		if (s->upstream == wsi)
-			s->upstream = NULL;
+			session_detach_upstream(s);
 		if (status >= 300 && status < 500) {
 			/* Refused (token, route) or redirected (never
 			 * followed: the token would go along): retrying
@@ -755,7 +713,7 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		    "upstream closed");
 		lws_set_opaque_user_data(wsi, NULL);
 		if (s->upstream == wsi)
-			s->upstream = NULL;
+			session_detach_upstream(s);
 		s->rx_len = 0;
 		session_upstream_lost(s);
 		break;
@@ -772,7 +730,7 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 			break;
 		lws_set_opaque_user_data(wsi, NULL);
 		if (s->upstream == wsi)
-			s->upstream = NULL;
+			session_detach_upstream(s);
 		s->rx_len = 0;
 		if (s->handshake_unbuildable) {
 			s->upstream_gone_seen = true;
@@ -1142,6 +1100,7 @@ proxy_reload(struct proxy *p)
 	p->cfg = cfg_new(reg);
 	wlog(WLOG_INFO, NULL, NULL, "config reloaded from %s (%zu runtimes)",
 	    p->config_path, reg->runtime_count);
+	clientvh_reload(p->cvhs);
 }
 
 /* Creates the browser-facing vhosts: "browser" serves the upgrades but
@@ -1213,7 +1172,6 @@ proxy_run(struct registry *reg, const char *config_path)
 {
 	struct lws_context_creation_info info;
 	struct proxy p;
-	struct proxy_client_vh *c, *cn;
 	struct sigaction sa;
 	int rc = 1;
 
@@ -1242,6 +1200,7 @@ proxy_run(struct registry *reg, const char *config_path)
 		wlog(WLOG_ERR, NULL, NULL, "cannot create the lws context");
 		goto out;
 	}
+	p.cvhs = clientvh_set_new(p.ctx, proxy_client_protocols, p.policy);
 	if (proxy_listen(&p))
 		goto out;
 
@@ -1265,6 +1224,7 @@ out:
 	if (p.ctx) {
 		lws_sul_cancel(&p.sul_shutdown);
 		lws_sul_cancel(&p.sul_sig);
+		clientvh_set_stop(p.cvhs);
 		/* Streams left after the shutdown deadline: detach their
 		 * upstream legs first, so whatever order lws tears the
 		 * sockets down in, no callback meets a freed session and no
@@ -1280,6 +1240,7 @@ out:
 			if (s->upstream) {
 				lws_set_opaque_user_data(s->upstream, NULL);
 				s->upstream = NULL;
+				s->cvh = NULL;
 			}
 		} lws_end_foreach_dll_safe(d, d1);
 		lws_context_destroy(p.ctx);
@@ -1294,13 +1255,7 @@ out:
 		s->browser = NULL;
 		session_free(s);
 	} lws_end_foreach_dll_safe(d, d1);
-	for (c = p.client_vhs; c; c = cn) {
-		cn = c->next;
-		free(c->ca);
-		free(c->cert);
-		free(c->key);
-		free(c);
-	}
+	clientvh_set_free(p.cvhs);
 	cfg_unref(p.cfg);
 	return rc;
 }
