@@ -19,7 +19,9 @@
  *    and are cancelled before it is freed.
  *
  * Everything runs on the one lws service thread; signal handlers only set
- * flags, which a PROXY_SIG_POLL_US timer looks at.
+ * flags, which a PROXY_SIG_POLL_US timer looks at. The one exception is a
+ * SIGHUP's config load (file + DNS), which runs in reload.c's thread and
+ * is handed back to that same timer.
  */
 #include "proxy.h"
 
@@ -41,6 +43,7 @@
 #include "front.h"
 #include "hdrgate.h"
 #include "ids.h"
+#include "reload.h"
 #include "resolve.h"
 #include "resume.h"
 #include "route.h"
@@ -82,6 +85,7 @@ struct proxy {
 	struct hdrgate *gate;		/* owns the listening socket */
 	struct proxy_cfg *cfg;
 	const char *config_path;
+	struct reload *reloader;	/* SIGHUP loads, off this thread */
 	struct clientvh_set *cvhs;	/* upstream vhosts, by TLS files */
 	lws_dll2_owner_t sessions;
 	unsigned browsers;
@@ -141,35 +145,15 @@ static const struct lws_protocols proxy_client_protocols[] = {
 
 /* ---- config references ------------------------------------------ */
 
-/* Takes reg and resolves its TCP runtimes' hosts (blocking: only at
- * startup and SIGHUP). A host that does not resolve leaves its runtime
- * unavailable for streams until the next reload tries again. */
+/* Takes reg and addrs (resolve_registry's, for reg). */
 static struct proxy_cfg *
-cfg_new(struct registry *reg)
+cfg_new(struct registry *reg, struct resolve_addrs *addrs)
 {
 	struct proxy_cfg *c = xcalloc(1, sizeof(*c));
-	enum resolve_err e;
-	size_t i;
 
 	c->reg = reg;
+	c->addrs = addrs;
 	c->refs = 1;
-	c->addrs = xcalloc(reg->runtime_count ? reg->runtime_count : 1,
-	    sizeof(*c->addrs));
-	for (i = 0; i < reg->runtime_count; i++) {
-		const struct registry_runtime *rt = &reg->runtimes[i];
-
-		if (rt->transport == REGISTRY_TRANSPORT_UNIX)
-			continue;
-		e = resolve_host(rt->host, &c->addrs[i]);
-		if (e != RESOLVE_OK)
-			wlog(WLOG_WARN, NULL, rt->id, "cannot resolve %s (%s): "
-			    "runtime unavailable until the next reload",
-			    rt->host, resolve_strerror(e, &c->addrs[i]));
-		else if (strcmp(c->addrs[i].addr[0], rt->host) != 0)
-			wlog(WLOG_INFO, NULL, rt->id, "%s resolved to %s%s",
-			    rt->host, c->addrs[i].addr[0],
-			    c->addrs[i].n > 1 ? " (and others)" : "");
-	}
 	return c;
 }
 
@@ -1027,19 +1011,34 @@ proxy_on_signal(int sig)
 		proxy_sig_term = 1;
 }
 
-static void proxy_reload(struct proxy *p);
+static void proxy_reload(struct proxy *p, struct reload_result *res);
 static void proxy_shutdown(struct proxy *p);
 
+/* Also where a finished background reload is swapped in: the same timer
+ * wakes the loop, so the reload thread needs no lws call. */
 static void
 proxy_sig_poll(lws_sorted_usec_list_t *sul)
 {
 	struct proxy *p = lws_container_of(sul, struct proxy, sul_sig);
+	struct reload_result *res;
 
 	if (proxy_sig_hup) {
 		proxy_sig_hup = 0;
-		if (!p->shutting_down)
-			proxy_reload(p);
+		if (!p->shutting_down) {
+			if (reload_request(p->reloader))
+				wlog(WLOG_INFO, NULL, NULL, "reload requested "
+				    "while one is running: the config is "
+				    "loaded once more after it");
+			else
+				wlog(WLOG_INFO, NULL, NULL, "reloading %s "
+				    "(in the background)", p->config_path);
+		}
 	}
+	res = reload_take(p->reloader);
+	if (res && !p->shutting_down)
+		proxy_reload(p, res);
+	else
+		reload_result_free(res);
 	if (proxy_sig_term && !p->shutting_down) {
 		p->shutting_down = true;
 		proxy_shutdown(p);
@@ -1077,18 +1076,19 @@ proxy_shutdown(struct proxy *p)
 		    proxy_shutdown_deadline, PROXY_SHUTDOWN_MAX_US);
 }
 
+/* Swaps in a finished background load (reload.h), exactly as a load on
+ * this thread would: new streams use it at once, open ones at their next
+ * reconnect. Takes res. */
 static void
-proxy_reload(struct proxy *p)
+proxy_reload(struct proxy *p, struct reload_result *res)
 {
 	const struct registry_wsproxy *o = &p->cfg->reg->wsproxy, *n;
-	struct registry *reg;
-	char *err = NULL;
+	struct registry *reg = res->reg;
 
-	reg = registry_load_file(p->config_path, &err);
 	if (!reg) {
 		wlog(WLOG_ERR, NULL, NULL, "reload failed, keeping the old "
-		    "config: %s", err ? err : "unknown error");
-		free(err);
+		    "config: %s", res->err);
+		reload_result_free(res);
 		return;
 	}
 	n = &reg->wsproxy;
@@ -1097,7 +1097,10 @@ proxy_reload(struct proxy *p)
 		wlog(WLOG_WARN, NULL, NULL, "reload: wsproxy.listen and "
 		    "wsproxy.ping_interval_s take effect only after a restart");
 	cfg_unref(p->cfg);
-	p->cfg = cfg_new(reg);
+	p->cfg = cfg_new(reg, res->addrs);
+	res->reg = NULL;
+	res->addrs = NULL;
+	reload_result_free(res);
 	wlog(WLOG_INFO, NULL, NULL, "config reloaded from %s (%zu runtimes)",
 	    p->config_path, reg->runtime_count);
 	clientvh_reload(p->cvhs);
@@ -1176,8 +1179,10 @@ proxy_run(struct registry *reg, const char *config_path)
 	int rc = 1;
 
 	memset(&p, 0, sizeof(p));
-	p.cfg = cfg_new(reg);
+	/* Blocking at startup: nothing is served yet. */
+	p.cfg = cfg_new(reg, resolve_registry(reg));
 	p.config_path = config_path;
+	p.reloader = reload_new(config_path);
 	if (reg->wsproxy.ping_interval_s) {
 		unsigned ping = reg->wsproxy.ping_interval_s;
 
@@ -1256,6 +1261,9 @@ out:
 		session_free(s);
 	} lws_end_foreach_dll_safe(d, d1);
 	clientvh_set_free(p.cvhs);
+	/* Never joined: a reload stuck in getaddrinfo must not hold up
+	 * the exit. */
+	reload_abandon(p.reloader);
 	cfg_unref(p.cfg);
 	return rc;
 }
