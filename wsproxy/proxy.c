@@ -135,6 +135,8 @@ struct browser_pss {
 static volatile sig_atomic_t proxy_sig_term, proxy_sig_hup;
 
 static void session_connect(struct session *s);
+static void proxy_reload(struct proxy *p, struct reload_result *res);
+static void proxy_reload_take(struct proxy *p);
 static int proxy_client_cb(struct lws *wsi,
     enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
@@ -966,6 +968,10 @@ proxy_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		session_finish(s, FRAME_DIAG_OBSERVATION_ONLY,
 		    LWS_CLOSE_STATUS_POLICY_VIOLATION, false);
 		break;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* lws_cancel_service: the reload thread has a result. */
+		proxy_reload_take(p);
+		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		/* This vhost's protocols[0]: every browser wsi ends here. */
 		front_req_release(wsi);
@@ -1011,16 +1017,36 @@ proxy_on_signal(int sig)
 		proxy_sig_term = 1;
 }
 
-static void proxy_reload(struct proxy *p, struct reload_result *res);
 static void proxy_shutdown(struct proxy *p);
 
-/* Also where a finished background reload is swapped in: the same timer
- * wakes the loop, so the reload thread needs no lws call. */
+/* Swaps in a finished background reload, if any (reload.h). Runs when
+ * the reload thread woke the loop (EVENT_WAIT_CANCELLED) and at every
+ * signal poll. */
+static void
+proxy_reload_take(struct proxy *p)
+{
+	struct reload_result *res = reload_take(p->reloader);
+
+	if (res && !p->shutting_down)
+		proxy_reload(p, res);
+	else
+		reload_result_free(res);
+}
+
+/* From the reload thread: the one lws call allowed off the service
+ * thread. */
+static void
+proxy_reload_wake(void *arg)
+{
+	struct proxy *p = arg;
+
+	lws_cancel_service(p->ctx);
+}
+
 static void
 proxy_sig_poll(lws_sorted_usec_list_t *sul)
 {
 	struct proxy *p = lws_container_of(sul, struct proxy, sul_sig);
-	struct reload_result *res;
 
 	if (proxy_sig_hup) {
 		proxy_sig_hup = 0;
@@ -1034,11 +1060,7 @@ proxy_sig_poll(lws_sorted_usec_list_t *sul)
 				    "(in the background)", p->config_path);
 		}
 	}
-	res = reload_take(p->reloader);
-	if (res && !p->shutting_down)
-		proxy_reload(p, res);
-	else
-		reload_result_free(res);
+	proxy_reload_take(p);
 	if (proxy_sig_term && !p->shutting_down) {
 		p->shutting_down = true;
 		proxy_shutdown(p);
@@ -1182,7 +1204,7 @@ proxy_run(struct registry *reg, const char *config_path)
 	/* Blocking at startup: nothing is served yet. */
 	p.cfg = cfg_new(reg, resolve_registry(reg));
 	p.config_path = config_path;
-	p.reloader = reload_new(config_path);
+	p.reloader = reload_new(config_path, proxy_reload_wake, &p);
 	if (reg->wsproxy.ping_interval_s) {
 		unsigned ping = reg->wsproxy.ping_interval_s;
 
@@ -1226,6 +1248,10 @@ proxy_run(struct registry *reg, const char *config_path)
 	rc = 0;
 	wlog(WLOG_INFO, NULL, NULL, "stopped");
 out:
+	/* Before the context goes: no wake (lws_cancel_service) after
+	 * this. Never joined: a reload stuck in getaddrinfo must not hold
+	 * up the exit. */
+	reload_abandon(p.reloader);
 	if (p.ctx) {
 		lws_sul_cancel(&p.sul_shutdown);
 		lws_sul_cancel(&p.sul_sig);
@@ -1261,9 +1287,6 @@ out:
 		session_free(s);
 	} lws_end_foreach_dll_safe(d, d1);
 	clientvh_set_free(p.cvhs);
-	/* Never joined: a reload stuck in getaddrinfo must not hold up
-	 * the exit. */
-	reload_abandon(p.reloader);
 	cfg_unref(p.cfg);
 	return rc;
 }

@@ -14,6 +14,8 @@
 struct reload {
 	pthread_mutex_t lock;
 	char *config_path;
+	void (*wake)(void *);
+	void *wake_arg;
 	/* Under lock: */
 	bool running;		/* a thread owns the load in progress */
 	bool again;		/* requested while running: load once more */
@@ -22,12 +24,14 @@ struct reload {
 };
 
 struct reload *
-reload_new(const char *config_path)
+reload_new(const char *config_path, void (*wake)(void *), void *wake_arg)
 {
 	struct reload *r = xcalloc(1, sizeof(*r));
 
 	pthread_mutex_init(&r->lock, NULL);
 	r->config_path = xstrdup(config_path);
+	r->wake = wake;
+	r->wake_arg = wake_arg;
 	return r;
 }
 
@@ -87,6 +91,10 @@ reload_main(void *arg)
 			reload_result_free(r->done);
 			r->done = res;
 			res = NULL;
+			/* Under the lock: reload_abandon cannot return (and
+			 * the owner free what wake uses) meanwhile. */
+			if (r->wake)
+				r->wake(r->wake_arg);
 		}
 		r->running = false;
 		pthread_mutex_unlock(&r->lock);

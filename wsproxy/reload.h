@@ -4,8 +4,10 @@
  * there, because getaddrinfo can block for as long as the resolver
  * takes (a DNS server that does not answer: timeout x attempts), and on
  * the one lws service thread that would freeze every stream. The
- * service thread asks for a load, later takes the finished result and
- * swaps it in itself.
+ * service thread asks for a load; the thread calls a wake hook when it is
+ * done (wrg-wsproxy's: lws_cancel_service, the one lws call allowed from
+ * another thread), and the service thread takes the result and swaps it
+ * in itself.
  *
  * One thread per load. A request while a load runs is coalesced: that
  * load's result is dropped and the file is loaded once more right
@@ -33,8 +35,11 @@ struct reload_result {
 	char *err;			/* why reg is NULL */
 };
 
-/* A loader for config_path (copied). */
-struct reload *reload_new(const char *config_path);
+/* A loader for config_path (copied). wake(wake_arg) is called from the
+ * loading thread each time a result is ready, never after
+ * reload_abandon returned. */
+struct reload *reload_new(const char *config_path, void (*wake)(void *),
+    void *wake_arg);
 
 /* Starts a load, or has the running one followed by another. Returns
  * true when a load was already running (coalesced). */
