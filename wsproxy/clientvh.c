@@ -41,6 +41,8 @@ struct clientvh {
 	char name[32];
 	struct lws_vhost *vh;		/* NULL once lws freed it */
 	unsigned legs;			/* upstream legs bound to vh */
+	unsigned wsis;			/* client wsi bound to vh */
+	unsigned gone;			/* WSI_DESTROYs seen (connect_end) */
 	bool stale;			/* files changed since it was made */
 	bool destroying;		/* lws_vhost_destroy called */
 	bool creating;			/* inside lws_create_vhost */
@@ -52,6 +54,7 @@ struct clientvh_set {
 	const lws_retry_bo_t *policy;
 	struct clientvh *list;
 	unsigned seq;
+	bool stopped;		/* the context is going: no more timers */
 	lws_sorted_usec_list_t sul_sweep;
 };
 
@@ -324,7 +327,8 @@ clientvh_sweep_cb(lws_sorted_usec_list_t *sul)
 	struct clientvh **pc = &set->list, *c;
 
 	while ((c = *pc) != NULL) {
-		if (!c->stale || c->legs || c->destroying || !c->vh) {
+		if (!c->stale || c->legs || c->wsis || c->destroying ||
+		    !c->vh) {
 			pc = &c->next;
 			continue;
 		}
@@ -332,18 +336,23 @@ clientvh_sweep_cb(lws_sorted_usec_list_t *sul)
 		wlog(WLOG_INFO, NULL, NULL, "client vhost %s (TLS files read "
 		    "before the last change) retired: no upstream leg left",
 		    c->name);
-		/* May free c at once (finalize) or once lws closed what
-		 * is still bound to it. */
+		/* Nothing bound: lws frees it (finalize frees c) now. */
 		lws_vhost_destroy(c->vh);
-		if (*pc == c)
+		if (*pc == c) {
+			wlog(WLOG_WARN, NULL, NULL, "client vhost %s: lws "
+			    "still holds connections on it; freed at exit",
+			    c->name);
 			pc = &c->next;
+		}
 	}
 }
 
 static void
 clientvh_sweep_soon(struct clientvh_set *set)
 {
-	lws_sul_schedule(set->ctx, 0, &set->sul_sweep, clientvh_sweep_cb, 1);
+	if (!set->stopped)
+		lws_sul_schedule(set->ctx, 0, &set->sul_sweep,
+		    clientvh_sweep_cb, 1);
 }
 
 void
@@ -355,10 +364,40 @@ clientvh_leg_add(struct clientvh *c)
 void
 clientvh_leg_done(struct clientvh *c)
 {
-	if (!c || !c->legs)
+	if (c && c->legs)
+		c->legs--;
+}
+
+void
+clientvh_connect_begin(struct clientvh *c)
+{
+	/* The wsi the call makes, if it makes one, is bound to c->vh. */
+	c->wsis++;
+	c->gone = 0;
+}
+
+void
+clientvh_connect_end(struct clientvh *c, const struct lws *wsi)
+{
+	/* NULL without a WSI_DESTROY inside the call: no wsi (or one lws
+	 * freed silently) is left bound. */
+	if (!wsi && !c->gone && c->wsis)
+		c->wsis--;
+}
+
+void
+clientvh_wsi_gone(struct clientvh_set *set, const struct lws_vhost *vh)
+{
+	struct clientvh *c;
+
+	for (c = set->list; c; c = c->next)
+		if (c->vh == vh)
+			break;
+	if (!c)
 		return;
-	if (--c->legs == 0 && c->stale)
-		clientvh_sweep_soon(c->set);
+	c->gone++;
+	if (c->wsis && --c->wsis == 0 && c->stale && !c->legs)
+		clientvh_sweep_soon(set);
 }
 
 unsigned
@@ -398,8 +437,10 @@ clientvh_reload(struct clientvh_set *set)
 void
 clientvh_set_stop(struct clientvh_set *set)
 {
-	if (set)
-		lws_sul_cancel(&set->sul_sweep);
+	if (!set)
+		return;
+	set->stopped = true;
+	lws_sul_cancel(&set->sul_sweep);
 }
 
 void

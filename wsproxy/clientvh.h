@@ -50,10 +50,22 @@ struct clientvh *clientvh_get(struct clientvh_set *set,
 /* The lws vhost to connect through. */
 struct lws_vhost *clientvh_vhost(const struct clientvh *c);
 
-/* An upstream leg was bound to c / is over. A stale record whose last
- * leg ended is destroyed soon after (outside the caller's callback). */
+/* An upstream leg was bound to c / is over. */
 void clientvh_leg_add(struct clientvh *c);
 void clientvh_leg_done(struct clientvh *c);
+
+/* lws 4.1.6 completes a vhost's destruction only if no wsi is bound to
+ * it at lws_vhost_destroy (a deferred one waits for the context's end:
+ * it never sets being_destroyed), and a detached leg's wsi can linger
+ * while its close handshake runs. So the wsi are counted too: call
+ * clientvh_connect_begin before lws_client_connect_via_info,
+ * clientvh_connect_end after it with what it returned, and
+ * clientvh_wsi_gone from LWS_CALLBACK_WSI_DESTROY of every client wsi.
+ * A stale record without legs and wsi is destroyed soon after (from a
+ * timer, outside any of its callbacks). */
+void clientvh_connect_begin(struct clientvh *c);
+void clientvh_connect_end(struct clientvh *c, const struct lws *wsi);
+void clientvh_wsi_gone(struct clientvh_set *set, const struct lws_vhost *vh);
 
 /* SIGHUP: reads every current vhost's files again; those whose contents
  * changed become stale (new legs get a fresh vhost, legs already up keep

@@ -20,8 +20,8 @@
  *
  * Everything runs on the one lws service thread; signal handlers only set
  * flags, which a PROXY_SIG_POLL_US timer looks at. The one exception is a
- * SIGHUP's config load (file + DNS), which runs in reload.c's thread and
- * is handed back to that same timer.
+ * SIGHUP's config load (file + DNS), which runs in reload.c's thread; it
+ * wakes the loop (lws_cancel_service) and the loop swaps the result in.
  */
 #include "proxy.h"
 
@@ -483,7 +483,9 @@ session_connect(struct session *s)
 	lws_sul_schedule(p->ctx, 0, &s->sul_connect_to,
 	    session_connect_timeout_cb,
 	    (lws_usec_t)rt->connect_timeout_ms * LWS_US_PER_MS);
+	clientvh_connect_begin(cvh);
 	wsi = lws_client_connect_via_info(&ci);
+	clientvh_connect_end(cvh, wsi);
 	if (s->upstream_gone_seen) {
 		/* CONNECTION_ERROR already ran inside the call (and planned
 		 * the retry): whatever was returned is gone. */
@@ -712,6 +714,8 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		 * still attached here means lws freed the wsi without
 		 * telling us otherwise (lws 4.1: a handshake it could not
 		 * build or write, "chs"/"cws" in client-http.c). */
+		clientvh_wsi_gone(((struct proxy *)lws_context_user(
+		    lws_get_context(wsi)))->cvhs, lws_get_vhost(wsi));
 		if (!s)
 			break;
 		lws_set_opaque_user_data(wsi, NULL);
