@@ -19,7 +19,9 @@
  *    and are cancelled before it is freed.
  *
  * Everything runs on the one lws service thread; signal handlers only set
- * flags, which a PROXY_SIG_POLL_US timer looks at.
+ * flags, which a PROXY_SIG_POLL_US timer looks at. The one exception is a
+ * SIGHUP's config load (file + DNS), which runs in reload.c's thread; it
+ * wakes the loop (lws_cancel_service) and the loop swaps the result in.
  */
 #include "proxy.h"
 
@@ -36,10 +38,12 @@
 #include <curl/curl.h>
 #include <libwebsockets.h>
 
+#include "clientvh.h"
 #include "frame.h"
 #include "front.h"
 #include "hdrgate.h"
 #include "ids.h"
+#include "reload.h"
 #include "resolve.h"
 #include "resume.h"
 #include "route.h"
@@ -75,24 +79,14 @@ struct proxy_cfg {
 	unsigned refs;
 };
 
-/* A client vhost per distinct TLS setting (CA file, client cert, key).
- * lws keeps the vhost_name pointer for the vhost's life: name lives
- * here, not on the stack of whoever created the vhost. */
-struct proxy_client_vh {
-	struct proxy_client_vh *next;
-	char *ca, *cert, *key;
-	char name[32];
-	struct lws_vhost *vh;
-};
-
 struct proxy {
 	struct lws_context *ctx;
 	struct lws_vhost *server;	/* serves what the gate passes */
 	struct hdrgate *gate;		/* owns the listening socket */
 	struct proxy_cfg *cfg;
 	const char *config_path;
-	struct proxy_client_vh *client_vhs;
-	unsigned vh_seq;
+	struct reload *reloader;	/* SIGHUP loads, off this thread */
+	struct clientvh_set *cvhs;	/* upstream vhosts, by TLS files */
 	lws_dll2_owner_t sessions;
 	unsigned browsers;
 	bool shutting_down;
@@ -114,6 +108,7 @@ struct session {
 	size_t worker_id_len;
 	struct lws *browser;
 	struct lws *upstream;
+	struct clientvh *cvh;			/* upstream's vhost */
 	struct sendq *q;
 	struct resume res;
 	char *rx;				/* upstream reassembly */
@@ -140,6 +135,8 @@ struct browser_pss {
 static volatile sig_atomic_t proxy_sig_term, proxy_sig_hup;
 
 static void session_connect(struct session *s);
+static void proxy_reload(struct proxy *p, struct reload_result *res);
+static void proxy_reload_take(struct proxy *p);
 static int proxy_client_cb(struct lws *wsi,
     enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
@@ -150,35 +147,15 @@ static const struct lws_protocols proxy_client_protocols[] = {
 
 /* ---- config references ------------------------------------------ */
 
-/* Takes reg and resolves its TCP runtimes' hosts (blocking: only at
- * startup and SIGHUP). A host that does not resolve leaves its runtime
- * unavailable for streams until the next reload tries again. */
+/* Takes reg and addrs (resolve_registry's, for reg). */
 static struct proxy_cfg *
-cfg_new(struct registry *reg)
+cfg_new(struct registry *reg, struct resolve_addrs *addrs)
 {
 	struct proxy_cfg *c = xcalloc(1, sizeof(*c));
-	enum resolve_err e;
-	size_t i;
 
 	c->reg = reg;
+	c->addrs = addrs;
 	c->refs = 1;
-	c->addrs = xcalloc(reg->runtime_count ? reg->runtime_count : 1,
-	    sizeof(*c->addrs));
-	for (i = 0; i < reg->runtime_count; i++) {
-		const struct registry_runtime *rt = &reg->runtimes[i];
-
-		if (rt->transport == REGISTRY_TRANSPORT_UNIX)
-			continue;
-		e = resolve_host(rt->host, &c->addrs[i]);
-		if (e != RESOLVE_OK)
-			wlog(WLOG_WARN, NULL, rt->id, "cannot resolve %s (%s): "
-			    "runtime unavailable until the next reload",
-			    rt->host, resolve_strerror(e, &c->addrs[i]));
-		else if (strcmp(c->addrs[i].addr[0], rt->host) != 0)
-			wlog(WLOG_INFO, NULL, rt->id, "%s resolved to %s%s",
-			    rt->host, c->addrs[i].addr[0],
-			    c->addrs[i].n > 1 ? " (and others)" : "");
-	}
 	return c;
 }
 
@@ -201,6 +178,17 @@ cfg_unref(struct proxy_cfg *c)
 
 /* ---- browser side: queue, diagnostics, close --------------------- */
 
+/* The session lets go of its upstream leg (the wsi's opaque pointer is
+ * the caller's business): one leg less on its client vhost, which may
+ * retire a stale one. */
+static void
+session_detach_upstream(struct session *s)
+{
+	s->upstream = NULL;
+	clientvh_leg_done(s->cvh);
+	s->cvh = NULL;
+}
+
 /* Detaches the upstream wsi from s and has lws kill it. */
 static void
 session_drop_upstream(struct session *s)
@@ -211,7 +199,7 @@ session_drop_upstream(struct session *s)
 	lws_sul_cancel(&s->sul_healthy);
 	if (!u)
 		return;
-	s->upstream = NULL;
+	session_detach_upstream(s);
 	lws_set_opaque_user_data(u, NULL);
 	lws_set_timeout(u, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
 }
@@ -385,54 +373,6 @@ session_connect_timeout_cb(lws_sorted_usec_list_t *sul)
 	session_upstream_lost(s);
 }
 
-static struct lws_vhost *
-proxy_client_vhost(struct proxy *p, const struct registry_runtime *rt)
-{
-	const struct registry_tls *t = &rt->tls;
-	struct lws_context_creation_info info;
-	struct proxy_client_vh *c;
-
-#define SAME(a, b) (((a) == NULL && (b) == NULL) || \
-	((a) && (b) && strcmp((a), (b)) == 0))
-	for (c = p->client_vhs; c; c = c->next)
-		if (SAME(c->ca, t->ca_file) && SAME(c->cert, t->client_cert) &&
-		    SAME(c->key, t->client_key))
-			return c->vh;
-#undef SAME
-	c = xcalloc(1, sizeof(*c));
-	c->ca = xstrdup(t->ca_file);
-	c->cert = xstrdup(t->client_cert);
-	c->key = xstrdup(t->client_key);
-	snprintf(c->name, sizeof(c->name), "client-%u", p->vh_seq++);
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	/* Without this lws makes no client SSL_CTX for the vhost. */
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.vhost_name = c->name;
-	info.protocols = proxy_client_protocols;
-	info.client_ssl_ca_filepath = c->ca;
-	info.client_ssl_cert_filepath = c->cert;
-	/* No client_key: the key is in client_cert (as curl assumes). lws
-	 * loads no key unless given a path, and OpenSSL then sends no
-	 * certificate at all. */
-	info.client_ssl_private_key_filepath = c->key ? c->key : c->cert;
-	info.retry_and_idle_policy = p->policy;
-	c->vh = lws_create_vhost(p->ctx, &info);
-	if (!c->vh) {
-		wlog(WLOG_ERR, NULL, rt->id,
-		    "cannot set up the client TLS settings (ca_file, "
-		    "client_cert)");
-		free(c->ca);
-		free(c->cert);
-		free(c->key);
-		free(c);
-		return NULL;
-	}
-	c->next = p->client_vhs;
-	p->client_vhs = c;
-	return c->vh;
-}
-
 /* Opens the upstream leg with the resume cursor. Any failure ends in
  * session_upstream_lost (reconnect) or session_finish. */
 static void
@@ -441,6 +381,7 @@ session_connect(struct session *s)
 	struct proxy *p = s->p;
 	struct lws_client_connect_info ci;
 	const struct registry_runtime *rt;
+	struct clientvh *cvh;
 	char *path = NULL, *address = NULL, *host = NULL;
 	struct lws *wsi;
 
@@ -520,12 +461,13 @@ session_connect(struct session *s)
 			    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
 			    LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
 	}
-	ci.vhost = proxy_client_vhost(p, rt);
-	if (!ci.vhost) {
+	cvh = clientvh_get(p->cvhs, &rt->tls, rt->id);
+	if (!cvh) {
 		session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
 		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
 		goto out;
 	}
+	ci.vhost = clientvh_vhost(cvh);
 	ci.address = address;
 	ci.path = path;
 	ci.host = host;
@@ -541,7 +483,9 @@ session_connect(struct session *s)
 	lws_sul_schedule(p->ctx, 0, &s->sul_connect_to,
 	    session_connect_timeout_cb,
 	    (lws_usec_t)rt->connect_timeout_ms * LWS_US_PER_MS);
+	clientvh_connect_begin(cvh);
 	wsi = lws_client_connect_via_info(&ci);
+	clientvh_connect_end(cvh, wsi);
 	if (s->upstream_gone_seen) {
 		/* CONNECTION_ERROR already ran inside the call (and planned
 		 * the retry): whatever was returned is gone. */
@@ -553,6 +497,8 @@ session_connect(struct session *s)
 		session_upstream_lost(s);
 	} else {
 		s->upstream = wsi;
+		s->cvh = cvh;
+		clientvh_leg_add(cvh);
 	}
 out:
 	free(path);
@@ -691,7 +637,7 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		lws_set_opaque_user_data(wsi, NULL);
 		/* Not stored yet when this runs inside the connect call. */
 		if (s->upstream == wsi)
-			s->upstream = NULL;
+			session_detach_upstream(s);
 		if (status >= 300 && status < 500) {
 			/* Refused (token, route) or redirected (never
 			 * followed: the token would go along): retrying
@@ -755,7 +701,7 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		    "upstream closed");
 		lws_set_opaque_user_data(wsi, NULL);
 		if (s->upstream == wsi)
-			s->upstream = NULL;
+			session_detach_upstream(s);
 		s->rx_len = 0;
 		session_upstream_lost(s);
 		break;
@@ -768,11 +714,13 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		 * still attached here means lws freed the wsi without
 		 * telling us otherwise (lws 4.1: a handshake it could not
 		 * build or write, "chs"/"cws" in client-http.c). */
+		clientvh_wsi_gone(((struct proxy *)lws_context_user(
+		    lws_get_context(wsi)))->cvhs, lws_get_vhost(wsi));
 		if (!s)
 			break;
 		lws_set_opaque_user_data(wsi, NULL);
 		if (s->upstream == wsi)
-			s->upstream = NULL;
+			session_detach_upstream(s);
 		s->rx_len = 0;
 		if (s->handshake_unbuildable) {
 			s->upstream_gone_seen = true;
@@ -1027,6 +975,10 @@ proxy_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		session_finish(s, FRAME_DIAG_OBSERVATION_ONLY,
 		    LWS_CLOSE_STATUS_POLICY_VIOLATION, false);
 		break;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* lws_cancel_service: the reload thread has a result. */
+		proxy_reload_take(p);
+		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		/* This vhost's protocols[0]: every browser wsi ends here. */
 		front_req_release(wsi);
@@ -1072,8 +1024,31 @@ proxy_on_signal(int sig)
 		proxy_sig_term = 1;
 }
 
-static void proxy_reload(struct proxy *p);
 static void proxy_shutdown(struct proxy *p);
+
+/* Swaps in a finished background reload, if any (reload.h). Runs when
+ * the reload thread woke the loop (EVENT_WAIT_CANCELLED) and at every
+ * signal poll. */
+static void
+proxy_reload_take(struct proxy *p)
+{
+	struct reload_result *res = reload_take(p->reloader);
+
+	if (res && !p->shutting_down)
+		proxy_reload(p, res);
+	else
+		reload_result_free(res);
+}
+
+/* From the reload thread: the one lws call allowed off the service
+ * thread. */
+static void
+proxy_reload_wake(void *arg)
+{
+	struct proxy *p = arg;
+
+	lws_cancel_service(p->ctx);
+}
 
 static void
 proxy_sig_poll(lws_sorted_usec_list_t *sul)
@@ -1082,9 +1057,17 @@ proxy_sig_poll(lws_sorted_usec_list_t *sul)
 
 	if (proxy_sig_hup) {
 		proxy_sig_hup = 0;
-		if (!p->shutting_down)
-			proxy_reload(p);
+		if (!p->shutting_down) {
+			if (reload_request(p->reloader))
+				wlog(WLOG_INFO, NULL, NULL, "reload requested "
+				    "while one is running: the config is "
+				    "loaded once more after it");
+			else
+				wlog(WLOG_INFO, NULL, NULL, "reloading %s "
+				    "(in the background)", p->config_path);
+		}
 	}
+	proxy_reload_take(p);
 	if (proxy_sig_term && !p->shutting_down) {
 		p->shutting_down = true;
 		proxy_shutdown(p);
@@ -1122,18 +1105,19 @@ proxy_shutdown(struct proxy *p)
 		    proxy_shutdown_deadline, PROXY_SHUTDOWN_MAX_US);
 }
 
+/* Swaps in a finished background load (reload.h), exactly as a load on
+ * this thread would: new streams use it at once, open ones at their next
+ * reconnect. Takes res. */
 static void
-proxy_reload(struct proxy *p)
+proxy_reload(struct proxy *p, struct reload_result *res)
 {
 	const struct registry_wsproxy *o = &p->cfg->reg->wsproxy, *n;
-	struct registry *reg;
-	char *err = NULL;
+	struct registry *reg = res->reg;
 
-	reg = registry_load_file(p->config_path, &err);
 	if (!reg) {
 		wlog(WLOG_ERR, NULL, NULL, "reload failed, keeping the old "
-		    "config: %s", err ? err : "unknown error");
-		free(err);
+		    "config: %s", res->err);
+		reload_result_free(res);
 		return;
 	}
 	n = &reg->wsproxy;
@@ -1142,9 +1126,13 @@ proxy_reload(struct proxy *p)
 		wlog(WLOG_WARN, NULL, NULL, "reload: wsproxy.listen and "
 		    "wsproxy.ping_interval_s take effect only after a restart");
 	cfg_unref(p->cfg);
-	p->cfg = cfg_new(reg);
+	p->cfg = cfg_new(reg, res->addrs);
+	res->reg = NULL;
+	res->addrs = NULL;
+	reload_result_free(res);
 	wlog(WLOG_INFO, NULL, NULL, "config reloaded from %s (%zu runtimes)",
 	    p->config_path, reg->runtime_count);
+	clientvh_reload(p->cvhs);
 }
 
 /* Creates the browser-facing vhosts: "browser" serves the upgrades but
@@ -1216,13 +1204,14 @@ proxy_run(struct registry *reg, const char *config_path)
 {
 	struct lws_context_creation_info info;
 	struct proxy p;
-	struct proxy_client_vh *c, *cn;
 	struct sigaction sa;
 	int rc = 1;
 
 	memset(&p, 0, sizeof(p));
-	p.cfg = cfg_new(reg);
+	/* Blocking at startup: nothing is served yet. */
+	p.cfg = cfg_new(reg, resolve_registry(reg));
 	p.config_path = config_path;
+	p.reloader = reload_new(config_path, proxy_reload_wake, &p);
 	if (reg->wsproxy.ping_interval_s) {
 		unsigned ping = reg->wsproxy.ping_interval_s;
 
@@ -1245,6 +1234,7 @@ proxy_run(struct registry *reg, const char *config_path)
 		wlog(WLOG_ERR, NULL, NULL, "cannot create the lws context");
 		goto out;
 	}
+	p.cvhs = clientvh_set_new(p.ctx, proxy_client_protocols, p.policy);
 	if (proxy_listen(&p))
 		goto out;
 
@@ -1265,9 +1255,14 @@ proxy_run(struct registry *reg, const char *config_path)
 	rc = 0;
 	wlog(WLOG_INFO, NULL, NULL, "stopped");
 out:
+	/* Before the context goes: no wake (lws_cancel_service) after
+	 * this. Never joined: a reload stuck in getaddrinfo must not hold
+	 * up the exit. */
+	reload_abandon(p.reloader);
 	if (p.ctx) {
 		lws_sul_cancel(&p.sul_shutdown);
 		lws_sul_cancel(&p.sul_sig);
+		clientvh_set_stop(p.cvhs);
 		/* Streams left after the shutdown deadline: detach their
 		 * upstream legs first, so whatever order lws tears the
 		 * sockets down in, no callback meets a freed session and no
@@ -1283,6 +1278,7 @@ out:
 			if (s->upstream) {
 				lws_set_opaque_user_data(s->upstream, NULL);
 				s->upstream = NULL;
+				s->cvh = NULL;
 			}
 		} lws_end_foreach_dll_safe(d, d1);
 		lws_context_destroy(p.ctx);
@@ -1297,13 +1293,7 @@ out:
 		s->browser = NULL;
 		session_free(s);
 	} lws_end_foreach_dll_safe(d, d1);
-	for (c = p.client_vhs; c; c = cn) {
-		cn = c->next;
-		free(c->ca);
-		free(c->cert);
-		free(c->key);
-		free(c);
-	}
+	clientvh_set_free(p.cvhs);
 	cfg_unref(p.cfg);
 	return rc;
 }

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "wlog.h"
+#include "xalloc.h"
+
 static enum resolve_err
 resolve_try(const char *host, int flags, struct resolve_addrs *out)
 {
@@ -66,4 +69,31 @@ resolve_strerror(enum resolve_err e, const struct resolve_addrs *out)
 		break;
 	}
 	return "no address";
+}
+
+struct resolve_addrs *
+resolve_registry(const struct registry *reg)
+{
+	struct resolve_addrs *addrs;
+	enum resolve_err e;
+	size_t i;
+
+	addrs = xcalloc(reg->runtime_count ? reg->runtime_count : 1,
+	    sizeof(*addrs));
+	for (i = 0; i < reg->runtime_count; i++) {
+		const struct registry_runtime *rt = &reg->runtimes[i];
+
+		if (rt->transport == REGISTRY_TRANSPORT_UNIX)
+			continue;
+		e = resolve_host(rt->host, &addrs[i]);
+		if (e != RESOLVE_OK)
+			wlog(WLOG_WARN, NULL, rt->id, "cannot resolve %s (%s): "
+			    "runtime unavailable until the next reload",
+			    rt->host, resolve_strerror(e, &addrs[i]));
+		else if (strcmp(addrs[i].addr[0], rt->host) != 0)
+			wlog(WLOG_INFO, NULL, rt->id, "%s resolved to %s%s",
+			    rt->host, addrs[i].addr[0],
+			    addrs[i].n > 1 ? " (and others)" : "");
+	}
+	return addrs;
 }

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "registry.h"
+
 #define RESOLVE_ADDR_LEN 46	/* INET6_ADDRSTRLEN */
 #define RESOLVE_MAX 8		/* addresses kept per host */
 
@@ -33,6 +35,14 @@ struct resolve_addrs {
  * taken as is (AI_NUMERICHOST, no lookup); a name is looked up with
  * getaddrinfo, which may block: call only at config load. */
 enum resolve_err resolve_host(const char *host, struct resolve_addrs *out);
+
+/* Resolves every TCP runtime of reg (resolve_host each, so it may block
+ * on DNS: wrg-wsproxy calls it at startup and from its reload thread,
+ * never on the service thread after startup). Returns one entry per
+ * runtime, by registry index, owned by the caller (free()); a Unix
+ * runtime or a host that did not resolve has n == 0 (logged as a warning
+ * with the runtime id). */
+struct resolve_addrs *resolve_registry(const struct registry *reg);
 
 /* A short English text for e; with out, getaddrinfo's reason. */
 const char *resolve_strerror(enum resolve_err e,

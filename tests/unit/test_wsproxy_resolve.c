@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -58,6 +59,33 @@ test_localhost(void **state)
 	assert_true(v4);
 }
 
+/* Each runtime of a registry, by index: numeric and /etc/hosts names
+ * resolved, a Unix runtime left empty. */
+static void
+test_registry(void **state)
+{
+	static const char conf[] = "{\"runtimes\": ["
+	    "{\"id\": \"a\", \"base_url\": \"http://127.0.0.1:1\"},"
+	    "{\"id\": \"u\", \"base_url\": \"unix:/tmp/x.sock\"},"
+	    "{\"id\": \"n\", \"base_url\": \"https://localhost:2\","
+	    " \"tls\": {\"verify\": false}}]}";
+	struct resolve_addrs *a;
+	struct registry *reg;
+	char *err = NULL;
+
+	(void)state;
+	reg = registry_load_buffer("t.conf", conf, sizeof(conf) - 1, &err);
+	assert_non_null(reg);
+	a = resolve_registry(reg);
+	assert_int_equal(a[0].n, 1);
+	assert_string_equal(a[0].addr[0], "127.0.0.1");
+	assert_int_equal(a[1].n, 0);
+	assert_true(a[2].n >= 1);
+	assert_numeric(&a[2]);
+	free(a);
+	registry_free(reg);
+}
+
 static void
 test_empty(void **state)
 {
@@ -77,6 +105,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numeric),
 		cmocka_unit_test(test_localhost),
+		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_empty),
 	};
 
