@@ -1125,6 +1125,7 @@ proxy_reload(struct proxy *p, struct reload_result *res)
 	    o->ping_interval_s != n->ping_interval_s)
 		wlog(WLOG_WARN, NULL, NULL, "reload: wsproxy.listen and "
 		    "wsproxy.ping_interval_s take effect only after a restart");
+	wlog_set_format(reg->log_json ? WLOG_JSON : WLOG_TEXT);
 	cfg_unref(p->cfg);
 	p->cfg = cfg_new(reg, res->addrs);
 	res->reg = NULL;

@@ -156,6 +156,16 @@ t_check "wrg-wsproxy: the dead runtime's stream under its runtime id" \
     jfind "$T_DIR/px.log" "o.get('runtime_id') == 'dead'"
 t_check "wrg-wsproxy: the reload" \
     jfind "$T_DIR/px.log" "'reloaded' in o['message']"
+# A reload switches the format: back to text lines.
+sed -i 's/"log_format": "json"/"log_format": "text"/' "$T_DIR/wrg.conf"
+kill -HUP "$PX_PID"
+for i in $(seq 1 50); do
+	grep -q '^wrg-wsproxy\[[0-9]*\]: info: config reloaded' "$T_DIR/px.log" &&
+	    break
+	sleep 0.1
+done
+t_check "wrg-wsproxy: a reload to \"text\" writes text lines" \
+    grep -q '^wrg-wsproxy\[[0-9]*\]: info: config reloaded' "$T_DIR/px.log"
 t_check "no token in wrg.fcgi's log" t_leak_scan "$T_DIR/fcgi.log" "$TOKEN"
 t_check "no token in wrg-wsproxy's log" t_leak_scan "$T_DIR/px.log" "$TOKEN"
 t_done
