@@ -41,8 +41,8 @@ out=${WRG_FUZZ_OUT:-"$top/build-fuzz"}
 CC=${CC_FUZZ:-clang}
 
 # What each target compiles besides lib/*.c. lib/ itself needs json-c,
-# libcurl and libwebsockets (wlog routes lws logs); no target needs
-# libfcgi: the handler is socket-free, only src/main.c speaks FastCGI.
+# libcurl and libwebsockets (wlog routes lws logs). The handler is
+# socket-free; FastCGI records are src/fcgirec.c's (pure, no socket).
 extra=
 incs=
 pkgs="json-c libcurl libwebsockets"
