@@ -13,7 +13,8 @@
 # and most of nginx's requests hang.
 # Then the protocol corners a web server may use: FCGI_KEEP_CONN kept
 # across requests, closed without it, GET_VALUES, a second request id on
-# a busy connection refused with FCGI_CANT_MPX_CONN.
+# a busy connection refused with FCGI_CANT_MPX_CONN; and a peer that
+# stalls mid-head is closed by the head deadline.
 . "${top_srcdir:?}/tests/lib.sh"
 
 FCGI=$top_builddir/src/wrg.fcgi
@@ -106,7 +107,11 @@ OK2=$(timeout 30 "$PY" "$T_DIR/load.py" "$URL" 8)
 t_check "nginx served again on its kept connections" test "${OK2:-0}" = 24
 t_check "... reused, not reopened" test "$(kept)" -le "$K"
 
-# Protocol corners.
+# Protocol corners. Meanwhile a peer that sends half a request head and
+# stalls is closed by the head deadline (10 s, FCGILOOP_HEAD_MS).
+timeout 25 "$PY" "$CLIENT" "unix:$SOCK" slowhead --timeout 20 \
+    >"$T_DIR/slowhead.out" 2>&1 &
+SLOW=$!
 timeout 10 "$PY" "$CLIENT" "unix:$SOCK" keepconn /api/runtimes/rt 3 \
     >"$T_DIR/keep.out" 2>&1
 t_check "FCGI_KEEP_CONN: three requests on one connection" \
@@ -128,5 +133,9 @@ t_check "first request id served" grep -qx '1 0 Status: 200 OK' \
     "$T_DIR/mpx.out"
 t_check "second id on the busy connection: FCGI_CANT_MPX_CONN" \
     grep -qx '2 1' "$T_DIR/mpx.out"
+wait "$SLOW"
+echo "# stalled head: $(cat "$T_DIR/slowhead.out")"
+t_check "a stalled request head is closed after 10..12 s" \
+    grep -Eqx 'closed after 1[0-2] s' "$T_DIR/slowhead.out"
 t_check "wrg.fcgi still running" kill -0 "$FPID"
 t_done

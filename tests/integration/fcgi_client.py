@@ -11,6 +11,10 @@ second web server to reach the socket.
                                            and "open" if the connection
                                            is still open after the last
   fcgi_client.py SOCKET values             GET_VALUES; prints the answer
+  fcgi_client.py SOCKET slowhead          BEGIN and half a PARAMS record,
+                                           then nothing; prints "closed
+                                           after N s" when the server
+                                           closes
   fcgi_client.py SOCKET mpx URI            two request ids at once on one
                                            connection; prints the
                                            protocolStatus of each END
@@ -150,6 +154,15 @@ def main():
                 print(c[i + 2:i + 2 + kl].decode() + "=" +
                       c[i + 2 + kl:i + 2 + kl + vl].decode())
                 i += 2 + kl + vl
+        elif mode == "slowhead":
+            import time
+            start = time.monotonic()
+            p = nv("REQUEST_METHOD", "GET") + nv("REQUEST_URI", "/api/health")
+            s.sendall(rec(BEGIN, 1, struct.pack(">HB5x", 1, 1)) +
+                      rec(PARAMS, 1, p)[:12])
+            while s.recv(4096):
+                pass
+            print("closed after %d s" % round(time.monotonic() - start))
         elif mode == "mpx":
             s.sendall(request_bytes(1, args[2], True) +
                       request_bytes(2, args[2], True))
