@@ -117,6 +117,8 @@ fcgiloop_read_body(void *arg, char *buf, size_t cap)
 
 	if (n > cap)
 		n = cap;
+	if (n == 0)
+		return 0;	/* body may be NULL: no memcpy from it */
 	memcpy(buf, b->req->body + b->pos, n);
 	b->pos += n;
 	return (ssize_t)n;

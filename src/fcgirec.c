@@ -505,7 +505,8 @@ fcgirec_feed(struct fcgirec_parser *p, const uint8_t *buf, size_t len,
 			n = p->clen - p->content_have;
 			if (n > len - off)
 				n = len - off;
-			fcgirec_on_content(p, buf + off, n);
+			if (n > 0)
+				fcgirec_on_content(p, buf + off, n);
 			p->content_have += n;
 			off += n;
 		} else if (p->pad_have < p->plen) {
