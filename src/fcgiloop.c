@@ -37,6 +37,7 @@
 #define FCGILOOP_READ_BUF 65536
 #define FCGILOOP_ACCEPT_BURST 64
 #define FCGILOOP_TICK_MS 1000
+#define FCGILOOP_STOP_GRACE_MS 1000
 
 struct fcgiloop_conn;
 
@@ -61,6 +62,7 @@ struct fcgiloop_conn {
 	bool want_out;			/* EPOLLOUT registered */
 	bool out_on;
 	bool dead;			/* unlinked, freed after the batch */
+	bool served;			/* has carried a request */
 	struct fcgirec_out out;
 	char *out_head, *out_body;	/* owned while out_on */
 	int64_t head_start, last_io;	/* monotonic ms */
@@ -76,7 +78,7 @@ struct fcgiloop {
 	struct fcgirec_limits lim;
 	int epfd, evfd, sigfd;
 	bool listening, stopping;
-	int64_t stop_deadline;
+	int64_t stop_start, stop_deadline;
 	struct fcgiloop_conn *conns;	/* doubly linked */
 	struct fcgiloop_conn *dead;	/* to free after this batch */
 	unsigned nconns;
@@ -383,6 +385,7 @@ fcgiloop_dispatch(struct fcgiloop *l, struct fcgiloop_conn *c,
 	job->id = req->id;
 	job->req = req;
 	c->job = job;
+	c->served = true;
 	c->keep_conn = req->keep_conn;
 	c->aborted = false;
 	l->inflight++;
@@ -629,22 +632,43 @@ fcgiloop_tick(struct fcgiloop *l, int64_t now)
 	}
 }
 
+/* While stopping: closes the quiet connections, except those with bytes
+ * waiting to be read and, for FCGILOOP_STOP_GRACE_MS, fresh ones whose
+ * first request may still be on its way (a web server that connected
+ * just before the signal must not get a reset). */
+static void
+fcgiloop_stop_sweep(struct fcgiloop *l, int64_t now)
+{
+	struct fcgiloop_conn *c, *next;
+	char b;
+
+	for (c = l->conns; c; c = next) {
+		next = c->next;
+		if (!fcgiloop_conn_quiet(c))
+			continue;
+		if (!c->served && now - l->stop_start < FCGILOOP_STOP_GRACE_MS)
+			continue;
+		if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+			continue;
+		fcgiloop_conn_close(l, c);
+	}
+}
+
 static void
 fcgiloop_begin_stop(struct fcgiloop *l)
 {
-	struct fcgiloop_conn *c, *next;
-
 	wlog(WLOG_INFO, NULL, NULL, "shutting down");
+	/* Take what is already in the backlog: those web servers have
+	 * connected and may be sending a request. */
+	if (l->listening)
+		fcgiloop_on_accept(l);
 	l->stopping = true;
-	l->stop_deadline = fcgiloop_now() + l->o.stop_limit_ms;
+	l->stop_start = fcgiloop_now();
+	l->stop_deadline = l->stop_start + l->o.stop_limit_ms;
 	if (l->listening)
 		epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->o.listen_fd, NULL);
 	l->listening = false;
-	for (c = l->conns; c; c = next) {
-		next = c->next;
-		if (fcgiloop_conn_quiet(c))
-			fcgiloop_conn_close(l, c);
-	}
+	fcgiloop_stop_sweep(l, l->stop_start);
 }
 
 static void
@@ -676,6 +700,8 @@ fcgiloop_run(struct fcgiloop *l)
 		int n;
 
 		if (l->stopping) {
+			fcgiloop_stop_sweep(l, fcgiloop_now());
+			fcgiloop_reap(l);
 			if (l->nconns == 0)
 				return FCGILOOP_OK;
 			if (fcgiloop_now() > l->stop_deadline) {
@@ -687,7 +713,8 @@ fcgiloop_run(struct fcgiloop *l)
 				return FCGILOOP_OK;
 			}
 		}
-		n = epoll_wait(l->epfd, evs, 64, FCGILOOP_TICK_MS);
+		n = epoll_wait(l->epfd, evs, 64,
+		    l->stopping ? 100 : FCGILOOP_TICK_MS);
 		if (n < 0 && errno != EINTR) {
 			wlog(WLOG_ERR, NULL, NULL, "epoll_wait: %s",
 			    strerror(errno));
