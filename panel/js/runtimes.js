@@ -3,7 +3,7 @@
  * status, worker counts, capabilities and diagnostics, from
  * GET /api/runtimes, refreshed every few seconds while shown.
  */
-import { api } from './api.js';
+import { api, enc } from './api.js';
 import { h, clear, badge } from './dom.js';
 import { poller } from './poll.js';
 
@@ -64,10 +64,10 @@ function card(rt) {
 		diagList(rt.diagnostics),
 		h('footer', { class: 'card-actions' },
 			h('a', { class: 'btn', href:
-			    `#/workers?runtime=${encodeURIComponent(rt.runtime_id)}` },
+			    `#/workers?runtime=${enc(rt.runtime_id)}` },
 			    'Workers'),
 			caps.create_worker !== false ? h('a', { class: 'btn primary',
-				href: `#/new?runtime=${encodeURIComponent(rt.runtime_id)}` },
+				href: `#/new?runtime=${enc(rt.runtime_id)}` },
 			    'New worker') : null));
 }
 

@@ -4,7 +4,7 @@
  * failed to answer are named in a warning above the list: a partial list
  * never pretends to be complete.
  */
-import { api } from './api.js';
+import { api, enc } from './api.js';
 import { h, clear, badge, intentText } from './dom.js';
 import { poller } from './poll.js';
 
@@ -73,8 +73,7 @@ export function workersView(main, params) {
 		    (!want.runtime || w.runtime_id === want.runtime) &&
 		    (!want.status || w.status === want.status));
 		clear(body).append(...rows.map((w) => {
-			const href = `#/w/${encodeURIComponent(w.runtime_id)}/` +
-			    encodeURIComponent(w.worker_id);
+			const href = `#/w/${enc(w.runtime_id)}/${enc(w.worker_id)}`;
 			return h('tr', { dataset: { runtimeId: w.runtime_id,
 				workerId: w.worker_id, status: w.status } },
 				h('td', { class: 'mono' },
@@ -131,7 +130,7 @@ export function workersView(main, params) {
 			h('h1', {}, 'Workers'),
 			h('div', { class: 'tools' }, status,
 				h('a', { class: 'btn primary', href: want.runtime ?
-				    `#/new?runtime=${encodeURIComponent(want.runtime)}`
+				    `#/new?runtime=${enc(want.runtime)}`
 				    : '#/new' }, 'New worker'))),
 		h('div', { class: 'filters' },
 			h('label', { for: 'filter-runtime' }, 'Runtime'), rtSel,

@@ -77,6 +77,23 @@ panel_ok() {
 		echo "no panel at $P/share/wrg/panel/index.html" >&2; return 1; }
 }
 t_check "panel in share/wrg/panel" panel_ok
+# The browser test serves the panel from the source tree, so a module left
+# out of dist_paneljs_DATA (panel/Makefile.inc) only shows here.
+panel_js_ok() {
+	local js="$D$P/share/wrg/panel/js" f m rc=0
+	for f in "$top_srcdir"/panel/js/*.js; do
+		[ -f "$js/${f##*/}" ] || {
+			echo "not installed: panel/js/${f##*/}" >&2; rc=1; }
+	done
+	for f in "$js"/*.js; do
+		for m in $(sed -n "s/.* from '\.\/\([^']*\)';$/\1/p" "$f"); do
+			[ -f "$js/$m" ] || {
+				echo "${f##*/} imports missing $m" >&2; rc=1; }
+		done
+	done
+	return $rc
+}
+t_check "every panel module installed, every import resolves" panel_js_ok
 t_check "nothing installed outside DESTDIR$P" \
     eval "[ -z \"\$(cd '$D' && find . -mindepth 1 -maxdepth 1 ! -name opt)\" ]"
 
