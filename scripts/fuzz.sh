@@ -11,6 +11,7 @@
 #   wsproxy_upgrade                 wsproxy/upgrade.c on browser upgrades
 #   wsproxy_head                    wsproxy/head.c on raw request heads
 #   hdrscan                         lib/hdrscan.c on raw request heads
+#   fcgi_rec                        src/fcgirec.c on web server bytes
 # Builds lib/, the sources the target needs and the target with
 # -fsanitize=fuzzer,address,undefined (UBSan fatal) in build-fuzz/ (or
 # $WRG_FUZZ_OUT), runs it for SECONDS (default 60) on a copy of the seed
@@ -23,7 +24,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 targets="route wjson registry fcgi_request fcgi_upstream wsproxy_frame
-    wsproxy_upgrade wsproxy_head hdrscan"
+    wsproxy_upgrade wsproxy_head hdrscan fcgi_rec"
 if [ "${1:-}" = --list ]; then
 	for t in $targets; do
 		echo "$t"
@@ -41,8 +42,8 @@ out=${WRG_FUZZ_OUT:-"$top/build-fuzz"}
 CC=${CC_FUZZ:-clang}
 
 # What each target compiles besides lib/*.c. lib/ itself needs json-c,
-# libcurl and libwebsockets (wlog routes lws logs); no target needs
-# libfcgi: the handler is socket-free, only src/main.c speaks FastCGI.
+# libcurl and libwebsockets (wlog routes lws logs). The handler is
+# socket-free; FastCGI records are src/fcgirec.c's (pure, no socket).
 extra=
 incs=
 pkgs="json-c libcurl libwebsockets"
@@ -59,6 +60,10 @@ fcgi_upstream)
 	extra="src/apierr.c src/resp.c src/rewrite.c src/upstream_call.c
 	    tests/unit/test_fcgi_fake_upstream.c"
 	incs="-I$top/src -I$top/tests/unit"
+	;;
+fcgi_rec)
+	extra="src/fcgirec.c"
+	incs="-I$top/src"
 	;;
 wsproxy_frame)
 	extra="wsproxy/frame.c"

@@ -1,0 +1,879 @@
+/*
+ * fcgiloop — the event thread and the worker pool of wrg.fcgi (contract
+ * in fcgiloop.h, design in docs/fcgi.md).
+ *
+ * Ownership: the event thread owns every struct fcgiloop_conn and is the
+ * only thread that touches one. A job (one complete request) is handed
+ * to a worker through the job queue and comes back through the done
+ * list; while it is out, the job owns the request and, once answered,
+ * the response buffers. A connection whose web server left while its job
+ * was out is closed at once but freed only when the job comes back
+ * (whichever of "closed" and "job returned" happens last frees it).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fcgiloop.h"
+#include "fcgirec.h"
+#include "handler.h"
+#include "upstream.h"
+#include "wlog.h"
+#include "xalloc.h"
+
+#define FCGILOOP_READ_BUF 65536
+#define FCGILOOP_ACCEPT_BURST 64
+#define FCGILOOP_TICK_MS 1000
+#define FCGILOOP_STOP_GRACE_MS 1000
+
+struct fcgiloop_conn;
+
+struct fcgiloop_job {
+	struct fcgiloop_job *next;
+	struct fcgiloop_conn *conn;	/* the event thread's; not touched
+					 * by the worker */
+	uint16_t id;
+	struct fcgirec_req *req;	/* freed by the worker once used */
+	char *head, *body;		/* the answer, filled by the worker */
+	size_t head_len, body_len;
+};
+
+struct fcgiloop_conn {
+	struct fcgiloop_conn *prev, *next;
+	int fd;				/* -1 once closed */
+	struct fcgirec_parser *p;
+	struct fcgiloop_job *job;	/* out at a worker, or NULL */
+	bool aborted;			/* drop the job's answer */
+	bool keep_conn;			/* of the request in service */
+	bool close_after;		/* close once the output is out */
+	bool want_out;			/* EPOLLOUT registered */
+	bool out_on;
+	bool dead;			/* unlinked, freed after the batch */
+	bool served;			/* has carried a request */
+	struct fcgirec_out out;
+	char *out_head, *out_body;	/* owned while out_on */
+	int64_t head_start, last_io;	/* monotonic ms */
+};
+
+struct fcgiloop_worker {
+	pthread_t tid;
+	struct fcgiloop *l;
+};
+
+struct fcgiloop {
+	struct fcgiloop_opts o;
+	struct fcgirec_limits lim;
+	int epfd, evfd, sigfd;
+	bool listening, stopping;
+	int64_t stop_start, stop_deadline;
+	struct fcgiloop_conn *conns;	/* doubly linked */
+	struct fcgiloop_conn *dead;	/* to free after this batch */
+	unsigned nconns;
+	unsigned inflight;		/* jobs out at workers */
+	const char *allowed_addrs;	/* FCGI_WEB_SERVER_ADDRS or NULL */
+
+	pthread_mutex_t mu;		/* guards the two lists and stop */
+	pthread_cond_t cv;
+	struct fcgiloop_job *queue, *queue_tail, *done;
+	bool pool_stop;
+	struct fcgiloop_worker *workers;
+	unsigned nworkers;
+
+	uint8_t rbuf[FCGILOOP_READ_BUF];
+};
+
+static int64_t
+fcgiloop_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- worker side --- */
+
+struct fcgiloop_body {
+	const struct fcgirec_req *req;
+	size_t pos;
+};
+
+static ssize_t
+fcgiloop_read_body(void *arg, char *buf, size_t cap)
+{
+	struct fcgiloop_body *b = arg;
+	size_t n = b->req->body_len - b->pos;
+
+	if (n > cap)
+		n = cap;
+	if (n == 0)
+		return 0;	/* body may be NULL: no memcpy from it */
+	memcpy(buf, b->req->body + b->pos, n);
+	b->pos += n;
+	return (ssize_t)n;
+}
+
+/* One request: params in, handler, the answer into the job. */
+static void
+fcgiloop_serve(struct handler_ctx *ctx, struct fcgiloop_job *job)
+{
+	const struct fcgirec_req *r = job->req;
+	struct fcgiloop_body body = { r, 0 };
+	struct handler_req req;
+	struct resp out;
+	char *uri = NULL;
+
+	memset(&req, 0, sizeof(req));
+	memset(&out, 0, sizeof(out));
+	req.method = fcgirec_req_param(r, "REQUEST_METHOD");
+	req.uri = fcgirec_req_param(r, "REQUEST_URI");
+	if (req.uri == NULL) {
+		/* Not seen with lighttpd, nginx or Apache; the documented
+		 * fallback of browser-api.md. */
+		const char *doc = fcgirec_req_param(r, "DOCUMENT_URI");
+		const char *qs = fcgirec_req_param(r, "QUERY_STRING");
+
+		if (doc != NULL) {
+			uri = xasprintf("%s%s%s", doc, qs && *qs ? "?" : "",
+			    qs && *qs ? qs : "");
+			req.uri = uri;
+		}
+	}
+	req.content_type = fcgirec_req_param(r, "CONTENT_TYPE");
+	req.content_length = fcgirec_req_param(r, "CONTENT_LENGTH");
+	req.request_id = fcgirec_req_param(r, "HTTP_X_REQUEST_ID");
+	req.read_body = fcgiloop_read_body;
+	req.read_arg = &body;
+
+	handler_handle(ctx, &req, &out);
+
+	job->head = resp_headers(&out);
+	job->head_len = strlen(job->head);
+	if (!out.head) {
+		job->body = out.body;
+		job->body_len = out.body_len;
+		out.body = NULL;
+	}
+	resp_clear(&out);
+	free(uri);
+	fcgirec_req_free(job->req);
+	job->req = NULL;
+}
+
+static void *
+fcgiloop_worker_run(void *arg)
+{
+	struct fcgiloop_worker *w = arg;
+	struct fcgiloop *l = w->l;
+	struct handler_ctx ctx;
+	uint64_t one = 1;
+
+	ctx.reg = l->o.reg;
+	ctx.rts = l->o.rts;
+	ctx.up = upstream_new(l->o.reg);
+	for (;;) {
+		struct fcgiloop_job *job;
+
+		pthread_mutex_lock(&l->mu);
+		while (l->queue == NULL && !l->pool_stop)
+			pthread_cond_wait(&l->cv, &l->mu);
+		job = l->queue;
+		if (job == NULL) {
+			pthread_mutex_unlock(&l->mu);
+			break;
+		}
+		l->queue = job->next;
+		if (l->queue == NULL)
+			l->queue_tail = NULL;
+		pthread_mutex_unlock(&l->mu);
+
+		fcgiloop_serve(&ctx, job);
+
+		pthread_mutex_lock(&l->mu);
+		job->next = l->done;
+		l->done = job;
+		pthread_mutex_unlock(&l->mu);
+		/* The counter cannot overflow here; a failed write only
+		 * means a wake is already pending. */
+		if (write(l->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			wlog(WLOG_ERR, NULL, NULL, "eventfd write: %s",
+			    strerror(errno));
+	}
+	upstream_free(ctx.up);
+	return NULL;
+}
+
+static void
+fcgiloop_job_free(struct fcgiloop_job *job)
+{
+	if (job == NULL)
+		return;
+	fcgirec_req_free(job->req);
+	free(job->head);
+	free(job->body);
+	free(job);
+}
+
+/* --- connections (event thread only) --- */
+
+/* Unlinks c; it is freed after the current batch of events, which may
+ * still name it (fcgiloop_reap). */
+static void
+fcgiloop_conn_free(struct fcgiloop *l, struct fcgiloop_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->dead = true;
+	c->prev = NULL;
+	c->next = l->dead;
+	l->dead = c;
+	l->nconns--;
+	if (!l->listening && !l->stopping) {
+		struct epoll_event ev = { .events = EPOLLIN,
+		    .data.ptr = &l->o.listen_fd };
+
+		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->o.listen_fd,
+		    &ev) == 0)
+			l->listening = true;
+	}
+}
+
+static void
+fcgiloop_conn_release(struct fcgiloop_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	fcgirec_parser_free(c->p);
+	free(c->out_head);
+	free(c->out_body);
+	free(c);
+}
+
+static void
+fcgiloop_reap(struct fcgiloop *l)
+{
+	while (l->dead) {
+		struct fcgiloop_conn *c = l->dead;
+
+		l->dead = c->next;
+		fcgiloop_conn_release(c);
+	}
+}
+
+/* Closes the socket; frees c unless its job is still out. */
+static void
+fcgiloop_conn_close(struct fcgiloop *l, struct fcgiloop_conn *c)
+{
+	if (c->fd >= 0) {
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->job != NULL) {
+		c->aborted = true;
+		return;
+	}
+	fcgiloop_conn_free(l, c);
+}
+
+static bool
+fcgiloop_conn_quiet(const struct fcgiloop_conn *c)
+{
+	size_t rl;
+
+	(void)fcgirec_reply(c->p, &rl);
+	return c->fd >= 0 && c->job == NULL && !c->out_on && rl == 0 &&
+	    fcgirec_idle(c->p);
+}
+
+static void
+fcgiloop_want_out(struct fcgiloop *l, struct fcgiloop_conn *c, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0),
+	    .data.ptr = c };
+
+	if (c->want_out == on)
+		return;
+	c->want_out = on;
+	epoll_ctl(l->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Writes what is queued: management replies between records, the
+ * response's records. Returns false if c was closed. */
+static bool
+fcgiloop_flush(struct fcgiloop *l, struct fcgiloop_conn *c)
+{
+	for (;;) {
+		struct iovec iov[FCGIREC_OUT_IOV];
+		const uint8_t *rp;
+		size_t rl;
+		ssize_t n;
+		int cnt;
+		bool reply;
+
+		rp = fcgirec_reply(c->p, &rl);
+		/* A reply goes out only at a record boundary of the
+		 * response, and once started it is finished first. */
+		reply = rl > 0 && !(c->out_on && c->out.cur_done > 0);
+		if (reply) {
+			iov[0].iov_base = (void *)rp;
+			iov[0].iov_len = rl;
+			cnt = 1;
+		} else if (c->out_on) {
+			cnt = fcgirec_out_iov(&c->out, iov);
+		} else {
+			break;
+		}
+		n = writev(c->fd, iov, cnt);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				fcgiloop_want_out(l, c, true);
+				return true;
+			}
+			wlog(WLOG_DEBUG, NULL, NULL, "fcgi write: %s",
+			    strerror(errno));
+			fcgiloop_conn_close(l, c);
+			return false;
+		}
+		c->last_io = fcgiloop_now();
+		if (reply) {
+			fcgirec_reply_consume(c->p, (size_t)n);
+			continue;
+		}
+		fcgirec_out_advance(&c->out, (size_t)n);
+		if (fcgirec_out_done(&c->out)) {
+			c->out_on = false;
+			free(c->out_head);
+			free(c->out_body);
+			c->out_head = c->out_body = NULL;
+		}
+	}
+	fcgiloop_want_out(l, c, false);
+	if (c->close_after || (l->stopping && fcgiloop_conn_quiet(c))) {
+		fcgiloop_conn_close(l, c);
+		return false;
+	}
+	return true;
+}
+
+static void
+fcgiloop_dispatch(struct fcgiloop *l, struct fcgiloop_conn *c,
+    struct fcgirec_req *req)
+{
+	struct fcgiloop_job *job = xcalloc(1, sizeof(*job));
+
+	job->conn = c;
+	job->id = req->id;
+	job->req = req;
+	c->job = job;
+	c->served = true;
+	c->keep_conn = req->keep_conn;
+	c->aborted = false;
+	l->inflight++;
+	pthread_mutex_lock(&l->mu);
+	if (l->queue_tail)
+		l->queue_tail->next = job;
+	else
+		l->queue = job;
+	l->queue_tail = job;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+}
+
+static void
+fcgiloop_on_read(struct fcgiloop *l, struct fcgiloop_conn *c)
+{
+	ssize_t n;
+	size_t off = 0, used;
+	bool was_idle = fcgirec_idle(c->p);
+
+	n = read(c->fd, l->rbuf, sizeof(l->rbuf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The web server closed (or reset) the connection; a job
+		 * still out is answered to nobody. */
+		fcgiloop_conn_close(l, c);
+		return;
+	}
+	c->last_io = fcgiloop_now();
+	while (off < (size_t)n) {
+		struct fcgirec_event ev;
+		enum fcgirec_err e;
+
+		e = fcgirec_feed(c->p, l->rbuf + off, (size_t)n - off, &used,
+		    &ev);
+		off += used;
+		if (e != FCGIREC_OK) {
+			wlog(WLOG_WARN, NULL, NULL, "fastcgi connection "
+			    "closed: %s", fcgirec_strerror(e));
+			fcgiloop_conn_close(l, c);
+			return;
+		}
+		if (ev.kind == FCGIREC_EV_REQUEST) {
+			fcgiloop_dispatch(l, c, fcgirec_take(c->p));
+		} else if (ev.kind == FCGIREC_EV_ABORT) {
+			if (ev.taken)
+				c->aborted = true;
+			else if (!ev.keep_conn)
+				c->close_after = true;
+		}
+	}
+	if (was_idle && !fcgirec_idle(c->p))
+		c->head_start = c->last_io;
+	(void)fcgiloop_flush(l, c);
+}
+
+/* A job came back: queue its answer (or just END_REQUEST if aborted). */
+static void
+fcgiloop_on_done(struct fcgiloop *l, struct fcgiloop_job *job)
+{
+	struct fcgiloop_conn *c = job->conn;
+
+	l->inflight--;
+	c->job = NULL;
+	if (c->fd < 0) {
+		fcgiloop_job_free(job);
+		fcgiloop_conn_free(l, c);
+		return;
+	}
+	if (c->aborted) {
+		fcgirec_out_init(&c->out, job->id, NULL, 0, NULL, 0);
+	} else {
+		c->out_head = job->head;
+		c->out_body = job->body;
+		job->head = job->body = NULL;
+		fcgirec_out_init(&c->out, job->id, c->out_head,
+		    job->head_len, c->out_body, job->body_len);
+	}
+	c->out_on = true;
+	fcgirec_done(c->p);
+	if (!c->keep_conn)
+		c->close_after = true;
+	fcgiloop_job_free(job);
+	(void)fcgiloop_flush(l, c);
+}
+
+static void
+fcgiloop_on_wake(struct fcgiloop *l)
+{
+	uint64_t v;
+	struct fcgiloop_job *done, *next, *rev = NULL;
+
+	if (read(l->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		wlog(WLOG_ERR, NULL, NULL, "eventfd read: %s",
+		    strerror(errno));
+	pthread_mutex_lock(&l->mu);
+	done = l->done;
+	l->done = NULL;
+	pthread_mutex_unlock(&l->mu);
+	/* Oldest first. */
+	for (; done; done = next) {
+		next = done->next;
+		done->next = rev;
+		rev = done;
+	}
+	for (; rev; rev = next) {
+		next = rev->next;
+		fcgiloop_on_done(l, rev);
+	}
+}
+
+/* FCGI_WEB_SERVER_ADDRS, as libfcgi honours it: a comma-separated list
+ * of the addresses TCP peers may come from. */
+static bool
+fcgiloop_peer_allowed(const struct fcgiloop *l,
+    const struct sockaddr_storage *ss)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *s = l->allowed_addrs;
+	size_t alen;
+
+	if (s == NULL || (ss->ss_family != AF_INET &&
+	    ss->ss_family != AF_INET6))
+		return true;
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+		    addr, sizeof(addr));
+	else
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr, addr,
+		    sizeof(addr));
+	alen = strlen(addr);
+	while (*s) {
+		size_t n = strcspn(s, ",");
+
+		while (n > 0 && (*s == ' ' || *s == '\t')) {
+			s++;
+			n--;
+		}
+		if (n == alen && strncmp(s, addr, n) == 0)
+			return true;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return false;
+}
+
+/* Makes room for one more connection: closes the longest-idle kept
+ * connection. False when none is idle. */
+static bool
+fcgiloop_make_room(struct fcgiloop *l)
+{
+	struct fcgiloop_conn *c, *oldest = NULL;
+
+	for (c = l->conns; c; c = c->next)
+		if (fcgiloop_conn_quiet(c) &&
+		    (oldest == NULL || c->last_io < oldest->last_io))
+			oldest = c;
+	if (oldest == NULL)
+		return false;
+	fcgiloop_conn_close(l, oldest);
+	return true;
+}
+
+static void
+fcgiloop_on_accept(struct fcgiloop *l)
+{
+	for (int i = 0; i < FCGILOOP_ACCEPT_BURST; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		struct fcgiloop_conn *c;
+		struct epoll_event ev;
+		int fd;
+
+		if (l->nconns >= l->lim.max_conns && !fcgiloop_make_room(l)) {
+			/* Full of busy connections: new ones wait in the
+			 * backlog until one closes. */
+			epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->o.listen_fd, NULL);
+			l->listening = false;
+			return;
+		}
+		fd = accept4(l->o.listen_fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				wlog(WLOG_WARN, NULL, NULL, "accept: %s",
+				    strerror(errno));
+			return;
+		}
+		if (!fcgiloop_peer_allowed(l, &ss)) {
+			wlog(WLOG_WARN, NULL, NULL, "connection from an "
+			    "address not in FCGI_WEB_SERVER_ADDRS refused");
+			close(fd);
+			continue;
+		}
+		c = xcalloc(1, sizeof(*c));
+		c->fd = fd;
+		c->p = fcgirec_parser_new(&l->lim);
+		c->last_io = c->head_start = fcgiloop_now();
+		c->next = l->conns;
+		if (l->conns)
+			l->conns->prev = c;
+		l->conns = c;
+		l->nconns++;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			wlog(WLOG_ERR, NULL, NULL, "epoll_ctl: %s",
+			    strerror(errno));
+			fcgiloop_conn_close(l, c);
+		}
+	}
+}
+
+/* Deadlines, once a second: a slow head, a stalled body or response. */
+static void
+fcgiloop_tick(struct fcgiloop *l, int64_t now)
+{
+	struct fcgiloop_conn *c, *next;
+
+	for (c = l->conns; c; c = next) {
+		size_t rl;
+
+		next = c->next;
+		if (c->fd < 0 || c->job != NULL)
+			continue;
+		(void)fcgirec_reply(c->p, &rl);
+		if (fcgirec_in_head(c->p) &&
+		    now - c->head_start > FCGILOOP_HEAD_MS) {
+			wlog(WLOG_WARN, NULL, NULL, "fastcgi connection "
+			    "closed: request head not complete in %d ms",
+			    FCGILOOP_HEAD_MS);
+			fcgiloop_conn_close(l, c);
+		} else if ((!fcgirec_idle(c->p) || c->out_on || rl > 0) &&
+		    now - c->last_io > FCGILOOP_STALL_MS) {
+			wlog(WLOG_WARN, NULL, NULL, "fastcgi connection "
+			    "closed: no progress in %d ms", FCGILOOP_STALL_MS);
+			fcgiloop_conn_close(l, c);
+		}
+	}
+}
+
+/* While stopping: closes the quiet connections, except those with bytes
+ * waiting to be read and, for FCGILOOP_STOP_GRACE_MS, fresh ones whose
+ * first request may still be on its way (a web server that connected
+ * just before the signal must not get a reset). */
+static void
+fcgiloop_stop_sweep(struct fcgiloop *l, int64_t now)
+{
+	struct fcgiloop_conn *c, *next;
+	char b;
+
+	for (c = l->conns; c; c = next) {
+		next = c->next;
+		if (!fcgiloop_conn_quiet(c))
+			continue;
+		if (!c->served && now - l->stop_start < FCGILOOP_STOP_GRACE_MS)
+			continue;
+		if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+			continue;
+		fcgiloop_conn_close(l, c);
+	}
+}
+
+static void
+fcgiloop_begin_stop(struct fcgiloop *l)
+{
+	wlog(WLOG_INFO, NULL, NULL, "shutting down");
+	/* Take what is already in the backlog: those web servers have
+	 * connected and may be sending a request. */
+	if (l->listening)
+		fcgiloop_on_accept(l);
+	l->stopping = true;
+	l->stop_start = fcgiloop_now();
+	l->stop_deadline = l->stop_start + l->o.stop_limit_ms;
+	if (l->listening)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->o.listen_fd, NULL);
+	l->listening = false;
+	fcgiloop_stop_sweep(l, l->stop_start);
+}
+
+static void
+fcgiloop_on_signal(struct fcgiloop *l)
+{
+	struct signalfd_siginfo si;
+
+	while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			/* The config is read once at start; reload is a
+			 * restart by the web server or systemd. */
+			wlog(WLOG_INFO, NULL, NULL, "SIGHUP ignored: restart "
+			    "to reload the config");
+			continue;
+		}
+		if (!l->stopping)
+			fcgiloop_begin_stop(l);
+	}
+}
+
+enum fcgiloop_err
+fcgiloop_run(struct fcgiloop *l)
+{
+	struct epoll_event evs[64];
+	int64_t last_tick = fcgiloop_now();
+
+	for (;;) {
+		int64_t now;
+		int n;
+
+		if (l->stopping) {
+			fcgiloop_stop_sweep(l, fcgiloop_now());
+			fcgiloop_reap(l);
+			if (l->nconns == 0)
+				return FCGILOOP_OK;
+			if (fcgiloop_now() > l->stop_deadline) {
+				if (l->inflight > 0)
+					return FCGILOOP_STUCK;
+				while (l->conns)
+					fcgiloop_conn_close(l, l->conns);
+				fcgiloop_reap(l);
+				return FCGILOOP_OK;
+			}
+		}
+		n = epoll_wait(l->epfd, evs, 64,
+		    l->stopping ? 100 : FCGILOOP_TICK_MS);
+		if (n < 0 && errno != EINTR) {
+			wlog(WLOG_ERR, NULL, NULL, "epoll_wait: %s",
+			    strerror(errno));
+			return FCGILOOP_SYS;
+		}
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			struct fcgiloop_conn *c = p;
+
+			if (p == &l->o.listen_fd) {
+				if (l->listening)
+					fcgiloop_on_accept(l);
+			} else if (p == &l->evfd) {
+				fcgiloop_on_wake(l);
+			} else if (p == &l->sigfd) {
+				fcgiloop_on_signal(l);
+			} else if (c->dead || c->fd < 0) {
+				continue;
+			} else if (evs[i].events & EPOLLOUT) {
+				/* Writable (or error): flush; a reset shows
+				 * up as a write error. */
+				if (fcgiloop_flush(l, c) && (evs[i].events &
+				    (EPOLLIN | EPOLLHUP | EPOLLERR)))
+					fcgiloop_on_read(l, c);
+			} else {
+				fcgiloop_on_read(l, c);
+			}
+		}
+		fcgiloop_reap(l);
+		now = fcgiloop_now();
+		if (now - last_tick >= FCGILOOP_TICK_MS) {
+			last_tick = now;
+			fcgiloop_tick(l, now);
+		}
+	}
+}
+
+static unsigned
+fcgiloop_default_max_conns(void)
+{
+	struct rlimit rl;
+	rlim_t n = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		n = rl.rlim_cur;
+	/* Half the descriptors: the rest are for runtime connections. */
+	n /= 2;
+	if (n > 4096)
+		n = 4096;
+	return n < 16 ? 16 : (unsigned)n;
+}
+
+struct fcgiloop *
+fcgiloop_new(const struct fcgiloop_opts *o)
+{
+	struct fcgiloop *l = xcalloc(1, sizeof(*l));
+	struct epoll_event ev;
+	sigset_t set;
+	int flags;
+
+	l->o = *o;
+	l->epfd = l->evfd = l->sigfd = -1;
+	l->lim.max_params_bytes = FCGILOOP_MAX_PARAMS;
+	l->lim.max_body_bytes = o->reg->max_request_body_bytes;
+	l->lim.max_conns = o->max_conns ? o->max_conns :
+	    fcgiloop_default_max_conns();
+	l->allowed_addrs = getenv("FCGI_WEB_SERVER_ADDRS");
+	if (l->allowed_addrs != NULL && l->allowed_addrs[0] == '\0')
+		l->allowed_addrs = NULL;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	flags = fcntl(o->listen_fd, F_GETFL);
+	if (flags < 0 || fcntl(o->listen_fd, F_SETFL, flags | O_NONBLOCK) != 0)
+		goto fail;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	l->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (l->epfd < 0 || l->evfd < 0 || l->sigfd < 0)
+		goto fail;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &l->evfd;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->evfd, &ev) != 0)
+		goto fail;
+	ev.data.ptr = &l->sigfd;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->sigfd, &ev) != 0)
+		goto fail;
+	ev.data.ptr = &l->o.listen_fd;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, o->listen_fd, &ev) != 0)
+		goto fail;
+	l->listening = true;
+
+	l->workers = xcalloc(o->threads, sizeof(*l->workers));
+	for (unsigned i = 0; i < o->threads; i++) {
+		l->workers[i].l = l;
+		if (pthread_create(&l->workers[i].tid, NULL,
+		    fcgiloop_worker_run, &l->workers[i]) != 0) {
+			wlog(WLOG_ERR, NULL, NULL, "pthread_create failed");
+			break;
+		}
+		l->nworkers++;
+	}
+	if (l->nworkers == 0) {
+		fcgiloop_free(l);
+		return NULL;
+	}
+	return l;
+fail:
+	wlog(WLOG_ERR, NULL, NULL, "fastcgi loop setup: %s", strerror(errno));
+	fcgiloop_free(l);
+	return NULL;
+}
+
+unsigned
+fcgiloop_threads(const struct fcgiloop *l)
+{
+	return l->nworkers;
+}
+
+void
+fcgiloop_free(struct fcgiloop *l)
+{
+	struct fcgiloop_job *j, *next;
+
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->mu);
+	l->pool_stop = true;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	for (unsigned i = 0; i < l->nworkers; i++)
+		pthread_join(l->workers[i].tid, NULL);
+	free(l->workers);
+	/* Jobs that came back after the loop ended: their connections
+	 * are freed with them. */
+	for (j = l->done; j; j = next) {
+		next = j->next;
+		j->conn->job = NULL;
+		fcgiloop_job_free(j);
+	}
+	fcgiloop_reap(l);
+	while (l->conns) {
+		struct fcgiloop_conn *c = l->conns;
+
+		l->conns = c->next;
+		fcgiloop_conn_release(c);
+	}
+	if (l->epfd >= 0)
+		close(l->epfd);
+	if (l->evfd >= 0)
+		close(l->evfd);
+	if (l->sigfd >= 0)
+		close(l->sigfd);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	free(l);
+}
