@@ -14,6 +14,7 @@
 #include "upstream.h"
 
 #include <curl/curl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +36,7 @@ struct upstream_xfer {
 	bool borrowed;		/* easy belongs to up->easy[] */
 	struct curl_slist *headers;
 	size_t cap;
+	size_t alloc;		/* bytes allocated at call->resp */
 	bool too_large;
 	bool done;
 };
@@ -81,11 +83,25 @@ upstream_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	struct upstream_call *c = x->call;
 	size_t n = size * nmemb;
 
+	size_t need;
+
 	if (n > x->cap - c->resp_len) {
 		x->too_large = true;
 		return 0;
 	}
-	c->resp = xrealloc(c->resp, c->resp_len + n + 1);
+	/* Doubling, never past cap + 1: a realloc per chunk copies a large
+	 * answer over and over (always, under ASan). */
+	need = c->resp_len + n + 1;
+	if (need > x->alloc) {
+		size_t a = x->alloc ? x->alloc : 16384;
+
+		while (a < need)
+			a = a > SIZE_MAX / 2 ? need : a * 2;
+		if (a > x->cap + 1)
+			a = x->cap + 1;
+		c->resp = xrealloc(c->resp, a);
+		x->alloc = a;
+	}
 	memcpy(c->resp + c->resp_len, ptr, n);
 	c->resp_len += n;
 	c->resp[c->resp_len] = '\0';
