@@ -88,6 +88,17 @@ t_start_runtime() {
 	printf -v "${name}_PORT" '%s' "$(cat "$T_DIR/$name.ready")"
 }
 
+# t_create_worker PORT TOKEN — creates a worker on the runtime at
+# 127.0.0.1:PORT directly (with its token) and prints its id, or nothing.
+t_create_worker() {
+	curl -s -m 5 -X POST -H "Authorization: Bearer $2" \
+	    -H 'Content-Type: application/json' \
+	    -d '{"intent":{"kind":"task","objective":"t"},"profile":{"kind":"runtime_default"}}' \
+	    "http://127.0.0.1:$1/v1/workers" |
+	    "${PYTHON3_SYS:-/usr/bin/python3}" -c 'import json, sys
+print(json.load(sys.stdin)["worker"]["worker_id"])' 2>/dev/null
+}
+
 # A free TCP port on 127.0.0.1 (bind to 0, read it back, release it).
 t_free_port() {
 	"${PYTHON3_SYS:-/usr/bin/python3}" -c 'import socket

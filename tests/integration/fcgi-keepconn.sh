@@ -28,14 +28,8 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
 
 # A runtime answering every call after 100 ms, so that the browsers'
 # requests overlap at wrg.fcgi and nginx needs many connections at once.
-"$RT" --listen 127.0.0.1:0 --ready-file "$T_DIR/rt.ready" \
-    --fault-delay-ms 100 --log-level warn >"$T_DIR/rt.log" 2>&1 &
-t_track $!
-for i in $(seq 1 100); do
-	[ -s "$T_DIR/rt.ready" ] && break
-	sleep 0.05
-done
-RT_PORT=$(cat "$T_DIR/rt.ready")
+t_start_runtime rt --fault-delay-ms 100 || exit 1
+RT_PORT=$rt_PORT
 cat >"$T_DIR/wrg.conf" <<EOF
 {"fcgi": {"threads": 4},
  "runtimes": [{"id": "rt", "base_url": "http://127.0.0.1:$RT_PORT"}]}

@@ -16,14 +16,8 @@ PY=${PYTHON3_SYS:-/usr/bin/python3}
 [ -x "$FCGI" ] || t_skip "wrg.fcgi not built"
 [ -x "$RT" ] || t_skip "wrg-sample-runtime not built"
 
-"$RT" --listen 127.0.0.1:0 --ready-file "$T_DIR/rt.ready" \
-    --state-dir "$T_DIR/rt-state" --log-level warn >"$T_DIR/rt.log" 2>&1 &
-t_track $!
-for i in $(seq 1 100); do
-	[ -s "$T_DIR/rt.ready" ] && break
-	sleep 0.05
-done
-RT_PORT=$(cat "$T_DIR/rt.ready")
+t_start_runtime rt --state-dir "$T_DIR/rt-state" || exit 1
+RT_PORT=$rt_PORT
 cat >"$T_DIR/wrg.conf" <<EOF
 {"fcgi": {"threads": 2},
  "runtimes": [{"id": "rt", "base_url": "http://127.0.0.1:$RT_PORT"}]}

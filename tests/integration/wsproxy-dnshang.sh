@@ -26,14 +26,9 @@ fi
 . "${top_srcdir:?}/tests/lib.sh"
 
 ip link set lo up 2>/dev/null || t_skip "cannot bring up lo in the namespace"
-PY=${PYTHON3_SYS:-/usr/bin/python3}
-[ -x "$PY" ] || PY=/usr/bin/python3
-"$PY" -c 'import websockets' 2>/dev/null ||
-	t_skip "python3-websockets not installed"
-RT_BIN=$top_builddir/tests/sample-runtime/wrg-sample-runtime
-PX_BIN=$top_builddir/wsproxy/wrg-wsproxy
-[ -x "$RT_BIN" ] || t_skip "wrg-sample-runtime not built"
-[ -x "$PX_BIN" ] || t_skip "wrg-wsproxy not built"
+t_need_py_ws
+t_need_built "$T_RT_BIN" "$T_PX_BIN"
+PX_BIN=$T_PX_BIN
 TOKEN="dnshang-secret-$$"
 HANG_NAME=runtime.wrg-dnshang.test
 DNS_TIMEOUT=4
@@ -69,17 +64,10 @@ echo "# lookup of $HANG_NAME failed after $HANG_MS ms"
 
 # ---- runtime, proxy, one stream --------------------------------------------
 
-"$RT_BIN" --listen 127.0.0.1:0 --token "$TOKEN" --tick-ms 50 \
-    --ready-file "$T_DIR/rt.ready" >>"$T_DIR/rt.log" 2>&1 &
-t_track $!
-for i in $(seq 1 100); do [ -s "$T_DIR/rt.ready" ] && break; sleep 0.05; done
-RT_PORT=$(cat "$T_DIR/rt.ready" 2>/dev/null)
-[ -n "$RT_PORT" ] || { t_check "runtime starts" false; t_done; exit 1; }
-W=$(curl -s -m 5 -X POST -H "Authorization: Bearer $TOKEN" \
-    -H 'Content-Type: application/json' \
-    -d '{"intent":{"kind":"task","objective":"t"},"profile":{"kind":"runtime_default"}}' \
-    "http://127.0.0.1:$RT_PORT/v1/workers" |
-    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["worker"]["worker_id"])')
+t_start_runtime rt --token "$TOKEN" --tick-ms 50 ||
+    { t_check "runtime starts" false; t_done; exit 1; }
+RT_PORT=$rt_PORT
+W=$(t_create_worker "$RT_PORT" "$TOKEN")
 t_check "worker created" test -n "$W"
 
 PX_PORT=$(t_free_port)
