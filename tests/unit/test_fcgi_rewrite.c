@@ -32,6 +32,12 @@ str(struct json_object *o)
 typedef struct json_object *rewrite_fn(struct json_object *root,
     const char *registry_id);
 
+#define REFUSED(what, fn, in) { (what), (fn), (in), NULL }
+#define BAD_DETAIL(in) REFUSED("detail", rewrite_worker_detail, in)
+#define BAD_LIST(in) REFUSED("list", rewrite_worker_list, in)
+#define BAD_ACK(in) REFUSED("ack", rewrite_ack, in)
+#define BAD_TRANSCRIPT(in) REFUSED("transcript", rewrite_transcript, in)
+
 /* One runtime answer, the rewrite for its route, and the rewritten JSON
  * (with registry id "reg"), or NULL when it must be refused. */
 static const struct {
@@ -71,47 +77,37 @@ static const struct {
 	    "\"role\":\"user\",\"content\":\"hi\"}],\"next_start\":null}" },
 
 	/* refused: not shaped as runtime-api.md says */
-	{ "detail", rewrite_worker_detail, "{}", NULL },
-	{ "detail", rewrite_worker_detail, "{\"worker\": null}", NULL },
-	{ "detail", rewrite_worker_detail, "{\"worker\": []}", NULL },
-	{ "detail", rewrite_worker_detail,
-	    "{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\"}}", NULL },
-	{ "detail", rewrite_worker_detail,
-	    "{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\","
-	    " \"worker_ref\": \"w\"}}", NULL },
-	{ "detail", rewrite_worker_detail,
-	    "{\"worker\": {\"worker_id\": \"\", \"status\": \"x\","
-	    " \"worker_ref\": {\"worker_id\": \"w\"}}}", NULL },
-	{ "detail", rewrite_worker_detail,
-	    "{\"worker\": {\"worker_id\": \"w\", \"status\": 1,"
-	    " \"worker_ref\": {\"worker_id\": \"w\"}}}", NULL },
-	{ "detail", rewrite_worker_detail,
-	    "{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\","
-	    " \"worker_ref\": {\"worker_id\": 5}}}", NULL },
-	{ "list", rewrite_worker_list, "{}", NULL },
-	{ "list", rewrite_worker_list, "{\"workers\": {}}", NULL },
-	{ "list", rewrite_worker_list, "{\"workers\": [1]}", NULL },
-	{ "list", rewrite_worker_list, "{\"workers\": [{}]}", NULL },
-	{ "list", rewrite_worker_list, "[]", NULL },
-	{ "ack", rewrite_ack, "{}", NULL },
-	{ "ack", rewrite_ack, "{\"ack\": {}}", NULL },
-	{ "ack", rewrite_ack, "{\"ack\": {\"status\": \"s\"}}", NULL },
-	{ "ack", rewrite_ack,
-	    "{\"ack\": {\"worker_ref\": {\"worker_id\": \"w\"}}}", NULL },
-	{ "ack", rewrite_ack,
-	    "{\"ack\": {\"worker_ref\": {\"worker_id\": \"\"},"
-	    " \"status\": \"s\"}}", NULL },
-	{ "transcript", rewrite_transcript, "{}", NULL },
-	{ "transcript", rewrite_transcript, "{\"transcript\": {}}", NULL },
-	{ "transcript", rewrite_transcript,
-	    "{\"transcript\": {\"worker_ref\": {\"worker_id\": \"w\"}}}",
-	    NULL },
-	{ "transcript", rewrite_transcript,
-	    "{\"transcript\": {\"worker_ref\": {\"worker_id\": \"w\"},"
-	    " \"items\": [1]}}", NULL },
-	{ "transcript", rewrite_transcript,
-	    "{\"transcript\": {\"worker_ref\": {\"worker_id\": \"w\"},"
-	    " \"items\": [{\"worker_ref\": 1}]}}", NULL },
+	BAD_DETAIL("{}"),
+	BAD_DETAIL("{\"worker\": null}"),
+	BAD_DETAIL("{\"worker\": []}"),
+	BAD_DETAIL("{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\"}}"),
+	BAD_DETAIL("{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\","
+	    " \"worker_ref\": \"w\"}}"),
+	BAD_DETAIL("{\"worker\": {\"worker_id\": \"\", \"status\": \"x\","
+	    " \"worker_ref\": {\"worker_id\": \"w\"}}}"),
+	BAD_DETAIL("{\"worker\": {\"worker_id\": \"w\", \"status\": 1,"
+	    " \"worker_ref\": {\"worker_id\": \"w\"}}}"),
+	BAD_DETAIL("{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\","
+	    " \"worker_ref\": {\"worker_id\": 5}}}"),
+	BAD_LIST("{}"),
+	BAD_LIST("{\"workers\": {}}"),
+	BAD_LIST("{\"workers\": [1]}"),
+	BAD_LIST("{\"workers\": [{}]}"),
+	BAD_LIST("[]"),
+	BAD_ACK("{}"),
+	BAD_ACK("{\"ack\": {}}"),
+	BAD_ACK("{\"ack\": {\"status\": \"s\"}}"),
+	BAD_ACK("{\"ack\": {\"worker_ref\": {\"worker_id\": \"w\"}}}"),
+	BAD_ACK("{\"ack\": {\"worker_ref\": {\"worker_id\": \"\"},"
+	    " \"status\": \"s\"}}"),
+	BAD_TRANSCRIPT("{}"),
+	BAD_TRANSCRIPT("{\"transcript\": {}}"),
+	BAD_TRANSCRIPT("{\"transcript\": {\"worker_ref\": {\"worker_id\":"
+	    " \"w\"}}}"),
+	BAD_TRANSCRIPT("{\"transcript\": {\"worker_ref\": {\"worker_id\":"
+	    " \"w\"}, \"items\": [1]}}"),
+	BAD_TRANSCRIPT("{\"transcript\": {\"worker_ref\": {\"worker_id\":"
+	    " \"w\"}, \"items\": [{\"worker_ref\": 1}]}}"),
 };
 
 static void
