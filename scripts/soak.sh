@@ -63,22 +63,16 @@ done
 case $DURATION in ''|*[!0-9]*) echo "soak: --duration takes seconds" >&2; exit 2 ;; esac
 [ -n "$SEED" ] || SEED=$(( $$ % 10000 ))
 
-if [ -z "$build" ]; then
-	for d in ./build-test ./build "$srcdir/build-test" "$srcdir/build" "$srcdir"; do
-		if [ -x "$d/src/wrg.fcgi" ]; then build=$d; break; fi
-	done
-fi
-[ -n "$build" ] || { echo "soak: no build dir (give one; run make first)" >&2; exit 2; }
-build=$(cd "$build" 2>/dev/null && pwd) || { echo "soak: no build dir: $build" >&2; exit 2; }
+# shellcheck source=lib-stack.sh
+. "$here/lib-stack.sh"
+build=$(stack_find_build soak "$srcdir" "$build") || exit 2
 
 FCGI=$build/src/wrg.fcgi
 WSP=$build/wsproxy/wrg-wsproxy
 RT=$build/tests/sample-runtime/wrg-sample-runtime
 PY=${PYTHON3_SYS:-/usr/bin/python3}
 CLIENT=$srcdir/tests/soak/soak_client.py
-for b in "$FCGI" "$WSP" "$RT"; do
-	[ -x "$b" ] || { echo "soak: missing $b (run make in $build)" >&2; exit 2; }
-done
+stack_need_built soak "$build" "$FCGI" "$WSP" "$RT" || exit 2
 command -v curl >/dev/null || { echo "soak: curl not installed" >&2; exit 2; }
 "$PY" -c 'import websockets' 2>/dev/null ||
 	{ echo "soak: $PY lacks websockets (apt-get install python3-websockets)" >&2; exit 2; }
@@ -222,15 +216,11 @@ cat >"$T_DIR/wrg.conf" <<EOF
 }
 EOF
 FSOCK=$T_DIR/fcgi.sock
-"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
-    2>"$T_DIR/fcgi.log" &
-FPID=$!
-t_track "$FPID"
-t_wait_unix "$FSOCK" || die "wrg.fcgi did not start"
-"$WSP" -c "$T_DIR/wrg.conf" --log-level warn >"$T_DIR/wsproxy.log" 2>&1 &
-WSPID=$!
-t_track "$WSPID"
-t_wait_port "$WSPORT" || die "wrg-wsproxy did not start"
+t_start_fcgi "$T_DIR/wrg.conf" "$FSOCK" || die "wrg.fcgi did not start"
+FPID=$T_FCGI_PID
+t_start_wsproxy "$T_DIR/wrg.conf" "$WSPORT" --log-level warn ||
+	die "wrg-wsproxy did not start"
+WSPID=$T_WSPROXY_PID
 mkdir -p "$T_DIR/www"
 echo '<!doctype html><title>soak</title>' >"$T_DIR/www/index.html"
 WPORT=$(t_free_port)

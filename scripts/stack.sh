@@ -173,19 +173,12 @@ free_port() {
 	return 1
 }
 
-wait_file() {
-	local f=$1 i
+# wait_test OP PATH: until `test OP PATH` holds (-s a written file, -S a
+# socket), ~15 s at most.
+wait_test() {
+	local i
 	for i in $(seq 1 150); do
-		[ -s "$f" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-wait_sock() {
-	local f=$1 i
-	for i in $(seq 1 150); do
-		[ -S "$f" ] && return 0
+		test "$1" "$2" && return 0
 		sleep 0.1
 	done
 	return 1
@@ -252,7 +245,7 @@ write_runner alpha "$rt_bin" --listen 127.0.0.1:0 "${alpha_common[@]}"
 rm -f "$run/alpha.ready"
 "$scratch/bin/run-alpha.sh" &
 disown $!
-wait_file "$run/alpha.ready" || fail_start "runtime alpha" alpha
+wait_test -s "$run/alpha.ready" || fail_start "runtime alpha" alpha
 alpha_port=$(cat "$run/alpha.ready")
 case $alpha_port in ''|0|*[!0-9]*) fail_start "runtime alpha" alpha ;; esac
 write_runner alpha "$rt_bin" --listen "127.0.0.1:$alpha_port" \
@@ -268,7 +261,7 @@ write_runner beta "$rt_bin" --listen "unix:$beta_sock" "${beta_args[@]}"
 rm -f "$run/beta.ready"
 "$scratch/bin/run-beta.sh" &
 disown $!
-wait_file "$run/beta.ready" && wait_sock "$beta_sock" ||
+wait_test -s "$run/beta.ready" && wait_test -S "$beta_sock" ||
     fail_start "runtime beta" beta
 
 # ---- the registry config -------------------------------------------------
@@ -333,7 +326,7 @@ fcgi_sock=$run/fcgi.sock
 write_runner fcgi "$fcgi_bin" -c "$conf" -s "unix:$fcgi_sock"
 "$scratch/bin/run-fcgi.sh" &
 disown $!
-wait_sock "$fcgi_sock" || fail_start wrg.fcgi fcgi
+wait_test -S "$fcgi_sock" || fail_start wrg.fcgi fcgi
 
 # ---- lighttpd ------------------------------------------------------------
 

@@ -11,6 +11,23 @@ if [ -n "${WRG_SKIP_INTEGRATION:-}" ]; then
 	exit 77
 fi
 
+# Tests CI runs by hand, outside make check (debian-package.sh,
+# install-check.sh), set T_STANDALONE=1: from a configured build dir the
+# trees are that build and its source; elsewhere the source tree is the
+# one this file is in and the build is the current directory.
+if [ -n "${T_STANDALONE:-}" ]; then
+	if [ -z "${top_srcdir:-}" ]; then
+		if [ -f Makefile ]; then
+			top_srcdir=$(sed -n 's/^abs_top_srcdir = //p' Makefile)
+		else
+			top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." &&
+			    pwd)
+		fi
+	fi
+	top_builddir=${top_builddir:-$(pwd)}
+	export top_srcdir top_builddir
+fi
+
 : "${top_srcdir:?top_srcdir not set (run through make check)}"
 : "${top_builddir:?top_builddir not set (run through make check)}"
 
@@ -86,6 +103,35 @@ t_start_runtime() {
 	[ -s "$T_DIR/$name.ready" ] ||
 	    { echo "runtime $name did not start" >&2; cat "$T_DIR/$name.log" >&2; return 1; }
 	printf -v "${name}_PORT" '%s' "$(cat "$T_DIR/$name.ready")"
+}
+
+# t_start_fcgi CONF SOCKET [ARG...] — wrg.fcgi with CONF on the Unix
+# socket SOCKET (mode 0666: the web server's user connects), tracked,
+# stderr appended to $T_DIR/fcgi.log; waits (~10 s at most) for the
+# socket and sets T_FCGI_PID. Returns 1 (log tail on stderr) if it did
+# not come up.
+t_start_fcgi() {
+	local conf=$1 sock=$2
+	shift 2
+	"$T_FCGI_BIN" -c "$conf" -s "unix:$sock" --socket-mode 0666 "$@" \
+	    2>>"$T_DIR/fcgi.log" &
+	T_FCGI_PID=$!
+	t_track "$T_FCGI_PID"
+	t_wait_unix "$sock" || { tail -n 20 "$T_DIR/fcgi.log" >&2; return 1; }
+}
+
+# t_start_wsproxy CONF PORT [ARG...] — wrg-wsproxy with CONF, whose
+# wsproxy.listen is 127.0.0.1:PORT, tracked, output appended to
+# $T_DIR/wsproxy.log; waits (~10 s at most) for PORT and sets
+# T_WSPROXY_PID. Returns 1 (log tail on stderr) if it did not come up.
+t_start_wsproxy() {
+	local conf=$1 port=$2
+	shift 2
+	"$T_PX_BIN" -c "$conf" "$@" >>"$T_DIR/wsproxy.log" 2>&1 &
+	T_WSPROXY_PID=$!
+	t_track "$T_WSPROXY_PID"
+	t_wait_port "$port" ||
+	    { tail -n 20 "$T_DIR/wsproxy.log" >&2; return 1; }
 }
 
 # t_create_worker PORT TOKEN — creates a worker on the runtime at

@@ -20,16 +20,8 @@
 # (DEB_BUILD_OPTIONS=nocheck; CI ran them already); WRG_DEB_CHECK=1 runs
 # them there too.
 set -u
-if [ -z "${top_srcdir:-}" ]; then
-	if [ -f Makefile ]; then
-		top_srcdir=$(sed -n 's/^abs_top_srcdir = //p' Makefile)
-	else
-		top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-	fi
-fi
-top_builddir=${top_builddir:-$(pwd)}
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib.sh"
+T_STANDALONE=1
+. "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" -eq 0 ] || t_skip "needs root (installs and purges the wrg package)"
 for c in dpkg-buildpackage dh lintian apt-get runuser; do

@@ -13,16 +13,8 @@
 # from any directory (or from a configured build dir, whose source dir is
 # then used). Needs the build dependencies, nothing installed.
 set -u
-if [ -z "${top_srcdir:-}" ]; then
-	if [ -f Makefile ]; then
-		top_srcdir=$(sed -n 's/^abs_top_srcdir = //p' Makefile)
-	else
-		top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-	fi
-fi
-top_builddir=${top_builddir:-$(pwd)}
-export top_srcdir top_builddir
-. "$top_srcdir/tests/lib.sh"
+T_STANDALONE=1
+. "$(dirname "$0")/../lib.sh"
 
 MAKE=${MAKE:-make}
 B="$T_DIR/build"

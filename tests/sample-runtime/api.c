@@ -23,20 +23,20 @@
 #define API_MAX_OVERSIZE (256u << 20)
 #define API_BOGUS_DIR "/var/lib/wrg-sample-runtime"
 
-enum route {
-	R_NONE = 0,
-	R_RUNTIME,
-	R_WORKERS,
-	R_WORKER,
-	R_INPUT,
-	R_STOP,
-	R_CANCEL,
-	R_TRANSCRIPT,
-	R_EVENTS_WS,
-	R_BAD_WORKER_ID,
-	R_CTL_FAULT,
-	R_CTL_DROP_WS,
-	R_CTL_EMIT
+enum api_route {
+	API_R_NONE = 0,
+	API_R_RUNTIME,
+	API_R_WORKERS,
+	API_R_WORKER,
+	API_R_INPUT,
+	API_R_STOP,
+	API_R_CANCEL,
+	API_R_TRANSCRIPT,
+	API_R_EVENTS_WS,
+	API_R_BAD_WORKER_ID,
+	API_R_CTL_FAULT,
+	API_R_CTL_DROP_WS,
+	API_R_CTL_EMIT
 };
 
 void
@@ -48,7 +48,7 @@ api_response_clear(struct api_response *resp)
 
 /* Takes ownership of obj. */
 static void
-set_json(struct api_response *resp, int status, struct json_object *obj)
+api_set_json(struct api_response *resp, int status, struct json_object *obj)
 {
 	const char *s;
 	size_t len;
@@ -62,7 +62,7 @@ set_json(struct api_response *resp, int status, struct json_object *obj)
 }
 
 static struct json_object *
-error_obj(const char *code, const char *message)
+api_error_obj(const char *code, const char *message)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *e = json_object_new_object();
@@ -76,7 +76,7 @@ error_obj(const char *code, const char *message)
 char *
 api_error_body(const char *code, const char *message, size_t *len)
 {
-	struct json_object *o = error_obj(code, message);
+	struct json_object *o = api_error_obj(code, message);
 	const char *s = wjson_str(o, len);
 	char *out = xstrndup(s, *len);
 
@@ -85,14 +85,14 @@ api_error_body(const char *code, const char *message, size_t *len)
 }
 
 static void
-set_error(struct api_response *resp, int status, const char *code,
+api_set_error(struct api_response *resp, int status, const char *code,
     const char *message)
 {
-	set_json(resp, status, error_obj(code, message));
+	api_set_json(resp, status, api_error_obj(code, message));
 }
 
 static void
-set_plain(struct api_response *resp, int status)
+api_set_plain(struct api_response *resp, int status)
 {
 	free(resp->body);
 	resp->body = NULL;
@@ -102,7 +102,7 @@ set_plain(struct api_response *resp, int status)
 
 /* Compares without an early exit on the first differing byte. */
 static bool
-token_ok(const char *token, const char *auth)
+api_token_ok(const char *token, const char *auth)
 {
 	size_t tl, al, i;
 	unsigned char diff = 0;
@@ -125,80 +125,81 @@ token_ok(const char *token, const char *auth)
 bool
 api_ws_authorized(const struct api_ctx *ctx, const char *auth)
 {
-	return token_ok(ctx->token, auth) && !ctx->faults.refuse_token;
+	return api_token_ok(ctx->token, auth) && !ctx->faults.refuse_token;
 }
 
 /* Splits /v1/workers/{id}[/sub] and /_control/x. *id points into a copy
  * owned by the caller (*idbuf). */
-static enum route
-route_parse(const char *path, char **idbuf)
+static enum api_route
+api_route_parse(const char *path, char **idbuf)
 {
 	const char *rest, *slash;
 
 	*idbuf = NULL;
 	if (strcmp(path, "/v1/runtime") == 0)
-		return R_RUNTIME;
+		return API_R_RUNTIME;
 	if (strcmp(path, "/v1/workers") == 0)
-		return R_WORKERS;
+		return API_R_WORKERS;
 	if (strcmp(path, "/_control/fault") == 0)
-		return R_CTL_FAULT;
+		return API_R_CTL_FAULT;
 	if (strcmp(path, "/_control/drop-ws") == 0)
-		return R_CTL_DROP_WS;
+		return API_R_CTL_DROP_WS;
 	if (strcmp(path, "/_control/emit") == 0)
-		return R_CTL_EMIT;
+		return API_R_CTL_EMIT;
 	if (strncmp(path, "/v1/workers/", 12) != 0)
-		return R_NONE;
+		return API_R_NONE;
 	rest = path + 12;
 	slash = strchr(rest, '/');
 	if (slash == NULL) {
 		if (*rest == '\0')
-			return R_BAD_WORKER_ID;
+			return API_R_BAD_WORKER_ID;
 		*idbuf = xstrdup(rest);
-		return R_WORKER;
+		return API_R_WORKER;
 	}
 	if (slash == rest)
-		return R_BAD_WORKER_ID;
+		return API_R_BAD_WORKER_ID;
 	*idbuf = xstrndup(rest, (size_t)(slash - rest));
 	slash++;
 	if (strcmp(slash, "input") == 0)
-		return R_INPUT;
+		return API_R_INPUT;
 	if (strcmp(slash, "stop") == 0)
-		return R_STOP;
+		return API_R_STOP;
 	if (strcmp(slash, "cancel") == 0)
-		return R_CANCEL;
+		return API_R_CANCEL;
 	if (strcmp(slash, "transcript") == 0)
-		return R_TRANSCRIPT;
+		return API_R_TRANSCRIPT;
 	if (strcmp(slash, "events/ws") == 0)
-		return R_EVENTS_WS;
+		return API_R_EVENTS_WS;
 	free(*idbuf);
 	*idbuf = NULL;
-	return R_NONE;
+	return API_R_NONE;
 }
 
 static bool
-route_allows(enum route r, const char *method)
+api_route_allows(enum api_route r, const char *method)
 {
 	bool get = strcmp(method, "GET") == 0;
 	bool post = strcmp(method, "POST") == 0;
 
 	switch (r) {
-	case R_RUNTIME: case R_WORKER: case R_TRANSCRIPT: case R_EVENTS_WS:
+	case API_R_RUNTIME: case API_R_WORKER: case API_R_TRANSCRIPT:
+	case API_R_EVENTS_WS:
 		return get;
-	case R_WORKERS:
+	case API_R_WORKERS:
 		return get || post;
-	case R_INPUT: case R_STOP: case R_CANCEL:
-	case R_CTL_FAULT: case R_CTL_DROP_WS: case R_CTL_EMIT:
+	case API_R_INPUT: case API_R_STOP: case API_R_CANCEL:
+	case API_R_CTL_FAULT: case API_R_CTL_DROP_WS: case API_R_CTL_EMIT:
 		return post;
-	case R_BAD_WORKER_ID:
+	case API_R_BAD_WORKER_ID:
 		return true;
-	case R_NONE:
+	case API_R_NONE:
 		return false;
 	}
 	return false;
 }
 
 static struct json_object *
-worker_ref(const struct api_ctx *ctx, const struct store_worker *w)
+api_worker_ref(const struct api_ctx *ctx, const struct store_worker *w)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -209,7 +210,7 @@ worker_ref(const struct api_ctx *ctx, const struct store_worker *w)
 }
 
 static struct json_object *
-spec_get(const struct store_worker *w, const char *key)
+api_spec_get(const struct store_worker *w, const char *key)
 {
 	struct json_object *v = NULL;
 
@@ -220,20 +221,20 @@ spec_get(const struct store_worker *w, const char *key)
 
 /* The fields WorkerSummary and WorkerDetail share. */
 static struct json_object *
-worker_common(const struct api_ctx *ctx, const struct store_worker *w)
+api_worker_common(const struct api_ctx *ctx, const struct store_worker *w)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "worker_ref", worker_ref(ctx, w));
+	json_object_object_add(o, "worker_ref", api_worker_ref(ctx, w));
 	json_object_object_add(o, "runtime_id",
 	    json_object_new_string(ctx->runtime_id));
 	json_object_object_add(o, "worker_id", json_object_new_string(w->id));
 	json_object_object_add(o, "status",
 	    json_object_new_string(store_strstatus(w->status)));
 	json_object_object_add(o, "intent",
-	    json_object_get(spec_get(w, "intent")));
+	    json_object_get(api_spec_get(w, "intent")));
 	json_object_object_add(o, "profile",
-	    json_object_get(spec_get(w, "profile")));
+	    json_object_get(api_spec_get(w, "profile")));
 	json_object_object_add(o, "transcript_len",
 	    json_object_new_int64((int64_t)w->n_entries));
 	json_object_object_add(o, "last_event_id",
@@ -242,29 +243,29 @@ worker_common(const struct api_ctx *ctx, const struct store_worker *w)
 }
 
 static struct json_object *
-worker_summary(const struct api_ctx *ctx, const struct store_worker *w)
+api_worker_summary(const struct api_ctx *ctx, const struct store_worker *w)
 {
-	struct json_object *o = worker_common(ctx, w);
-	struct json_object *caps = spec_get(w, "requested_capabilities");
+	struct json_object *o = api_worker_common(ctx, w);
+	struct json_object *caps = api_spec_get(w, "requested_capabilities");
 
 	json_object_object_add(o, "requested_capability_count",
 	    json_object_new_int64(caps != NULL ?
 	    (int64_t)json_object_array_length(caps) : 0));
 	json_object_object_add(o, "has_config_bundle",
-	    json_object_new_boolean(spec_get(w, "config_bundle") != NULL));
+	    json_object_new_boolean(api_spec_get(w, "config_bundle") != NULL));
 	return o;
 }
 
 static struct json_object *
-worker_detail(const struct api_ctx *ctx, const struct store_worker *w)
+api_worker_detail(const struct api_ctx *ctx, const struct store_worker *w)
 {
 	static const char *const opt[] = { "config_bundle",
 	    "requested_capabilities", "workspace_refs", "mount_refs" };
-	struct json_object *o = worker_common(ctx, w);
+	struct json_object *o = api_worker_common(ctx, w);
 	size_t i;
 
 	for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
-		struct json_object *v = spec_get(w, opt[i]);
+		struct json_object *v = api_spec_get(w, opt[i]);
 
 		if (v != NULL)
 			json_object_object_add(o, opt[i], json_object_get(v));
@@ -273,7 +274,7 @@ worker_detail(const struct api_ctx *ctx, const struct store_worker *w)
 }
 
 static struct json_object *
-wrap(const char *key, struct json_object *v)
+api_wrap(const char *key, struct json_object *v)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -282,7 +283,7 @@ wrap(const char *key, struct json_object *v)
 }
 
 static void
-do_runtime(struct api_ctx *ctx, struct api_response *resp)
+api_do_runtime(struct api_ctx *ctx, struct api_response *resp)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *lim = json_object_new_object();
@@ -311,25 +312,25 @@ do_runtime(struct api_ctx *ctx, struct api_response *resp)
 	json_object_object_add(lim, "max_event_batch_items",
 	    json_object_new_int(256));
 	json_object_object_add(o, "limits", lim);
-	set_json(resp, 200, wrap("runtime", o));
+	api_set_json(resp, 200, api_wrap("runtime", o));
 }
 
 static void
-do_list(struct api_ctx *ctx, struct api_response *resp)
+api_do_list(struct api_ctx *ctx, struct api_response *resp)
 {
 	struct json_object *arr = json_object_new_array();
 	size_t i, n = store_worker_count(ctx->st);
 
 	for (i = 0; i < n; i++)
 		json_object_array_add(arr,
-		    worker_summary(ctx, store_worker_at(ctx->st, i)));
-	set_json(resp, 200, wrap("workers", arr));
+		    api_worker_summary(ctx, store_worker_at(ctx->st, i)));
+	api_set_json(resp, 200, api_wrap("workers", arr));
 }
 
 /* --- request validation: false = not valid JSON for the route --- */
 
 static bool
-str_field(struct json_object *o, const char *key, bool required)
+api_str_field(struct json_object *o, const char *key, bool required)
 {
 	struct json_object *v = NULL;
 
@@ -339,24 +340,24 @@ str_field(struct json_object *o, const char *key, bool required)
 }
 
 static bool
-valid_intent(struct json_object *o)
+api_valid_intent(struct json_object *o)
 {
 	const char *kind = wjson_get_string(o, "kind");
 
 	if (!json_object_is_type(o, json_type_object) || kind == NULL)
 		return false;
 	if (strcmp(kind, "assistant") == 0)
-		return str_field(o, "purpose", false);
+		return api_str_field(o, "purpose", false);
 	if (strcmp(kind, "task") == 0)
-		return str_field(o, "objective", true);
+		return api_str_field(o, "objective", true);
 	if (strcmp(kind, "role") == 0)
-		return str_field(o, "role", true) &&
-		    str_field(o, "purpose", false);
+		return api_str_field(o, "role", true) &&
+		    api_str_field(o, "purpose", false);
 	return false;
 }
 
 static bool
-valid_profile(struct json_object *o)
+api_valid_profile(struct json_object *o)
 {
 	const char *kind = wjson_get_string(o, "kind");
 
@@ -365,13 +366,13 @@ valid_profile(struct json_object *o)
 	if (strcmp(kind, "runtime_default") == 0)
 		return true;
 	if (strcmp(kind, "builtin") == 0 || strcmp(kind, "named") == 0)
-		return str_field(o, "value", true);
+		return api_str_field(o, "value", true);
 	return false;
 }
 
 /* An array of objects whose listed keys are strings (first required). */
 static bool
-valid_list(struct json_object *a, const char *k1, bool k2_required,
+api_valid_list(struct json_object *a, const char *k1, bool k2_required,
     const char *k2)
 {
 	size_t i, n;
@@ -383,7 +384,8 @@ valid_list(struct json_object *a, const char *k1, bool k2_required,
 		struct json_object *e = json_object_array_get_idx(a, i);
 
 		if (!json_object_is_type(e, json_type_object) ||
-		    !str_field(e, k1, true) || !str_field(e, k2, k2_required))
+		    !api_str_field(e, k1, true) || !api_str_field(e, k2,
+		    k2_required))
 			return false;
 	}
 	return true;
@@ -391,30 +393,31 @@ valid_list(struct json_object *a, const char *k1, bool k2_required,
 
 /* Returns a new spec object (owned by the caller) or NULL. */
 static struct json_object *
-create_spec(struct json_object *req)
+api_create_spec(struct json_object *req)
 {
 	struct json_object *spec = NULL, *v = NULL;
 
 	if (!json_object_is_type(req, json_type_object))
 		return NULL;
 	spec = json_object_new_object();
-	if (!json_object_object_get_ex(req, "intent", &v) || !valid_intent(v))
+	if (!json_object_object_get_ex(req, "intent", &v) ||
+	    !api_valid_intent(v))
 		goto bad;
 	json_object_object_add(spec, "intent", json_object_get(v));
 	if (!json_object_object_get_ex(req, "profile", &v) ||
-	    !valid_profile(v))
+	    !api_valid_profile(v))
 		goto bad;
 	json_object_object_add(spec, "profile", json_object_get(v));
 	if (json_object_object_get_ex(req, "config_bundle", &v) && v != NULL) {
 		if (!json_object_is_type(v, json_type_object) ||
-		    !str_field(v, "id", true))
+		    !api_str_field(v, "id", true))
 			goto bad;
 		json_object_object_add(spec, "config_bundle",
 		    json_object_get(v));
 	}
 	if (json_object_object_get_ex(req, "requested_capabilities", &v) &&
 	    v != NULL) {
-		if (!valid_list(v, "name", false, "reason"))
+		if (!api_valid_list(v, "name", false, "reason"))
 			goto bad;
 		if (json_object_array_length(v) > 0)
 			json_object_object_add(spec, "requested_capabilities",
@@ -422,14 +425,14 @@ create_spec(struct json_object *req)
 	}
 	if (json_object_object_get_ex(req, "workspace_refs", &v) &&
 	    v != NULL) {
-		if (!valid_list(v, "name", true, "reference"))
+		if (!api_valid_list(v, "name", true, "reference"))
 			goto bad;
 		if (json_object_array_length(v) > 0)
 			json_object_object_add(spec, "workspace_refs",
 			    json_object_get(v));
 	}
 	if (json_object_object_get_ex(req, "mount_refs", &v) && v != NULL) {
-		if (!valid_list(v, "name", true, "reference"))
+		if (!api_valid_list(v, "name", true, "reference"))
 			goto bad;
 		if (json_object_array_length(v) > 0)
 			json_object_object_add(spec, "mount_refs",
@@ -442,7 +445,7 @@ bad:
 }
 
 static bool
-body_blank(const struct api_request *req)
+api_body_blank(const struct api_request *req)
 {
 	size_t i;
 
@@ -454,7 +457,7 @@ body_blank(const struct api_request *req)
 
 /* Parses the body as one JSON object; NULL if absent or invalid. */
 static struct json_object *
-body_object(const struct api_request *req)
+api_body_object(const struct api_request *req)
 {
 	struct json_object *o;
 
@@ -469,52 +472,53 @@ body_object(const struct api_request *req)
 }
 
 static void
-store_failed(struct api_ctx *ctx, struct api_response *resp)
+api_store_failed(struct api_ctx *ctx, struct api_response *resp)
 {
 	char *msg = xasprintf("failed to write %s/events.jsonl",
 	    ctx->state_dir ? ctx->state_dir : API_BOGUS_DIR);
 
-	set_error(resp, 500, "store_io", msg);
+	api_set_error(resp, 500, "store_io", msg);
 	free(msg);
 }
 
 static void
-do_create(struct api_ctx *ctx, const struct api_request *req,
+api_do_create(struct api_ctx *ctx, const struct api_request *req,
     struct api_response *resp)
 {
-	struct json_object *body = body_object(req);
-	struct json_object *spec = body ? create_spec(body) : NULL;
+	struct json_object *body = api_body_object(req);
+	struct json_object *spec = body ? api_create_spec(body) : NULL;
 	struct store_worker *w = NULL;
 
 	if (spec == NULL) {
-		set_error(resp, 400, "invalid_json",
+		api_set_error(resp, 400, "invalid_json",
 		    "body is not a valid CreateWorkerRequest");
 		goto out;
 	}
 	if (store_worker_create(ctx->st, spec, &w) != STORE_OK) {
-		store_failed(ctx, resp);
+		api_store_failed(ctx, resp);
 		goto out;
 	}
-	set_json(resp, 200, wrap("worker", worker_detail(ctx, w)));
+	api_set_json(resp, 200, api_wrap("worker", api_worker_detail(ctx, w)));
 out:
 	json_object_put(body);
 }
 
 static struct store_worker *
-find_or_404(struct api_ctx *ctx, const char *id, struct api_response *resp)
+api_find_or_404(struct api_ctx *ctx, const char *id, struct api_response *resp)
 {
 	struct store_worker *w = store_worker_find(ctx->st, id);
 
 	if (w == NULL)
-		set_error(resp, 404, "worker_not_found", "no such worker");
+		api_set_error(resp, 404, "worker_not_found", "no such worker");
 	return w;
 }
 
 static void
-do_input(struct api_ctx *ctx, const struct api_request *req, const char *id,
+api_do_input(struct api_ctx *ctx, const struct api_request *req,
+    const char *id,
     struct api_response *resp)
 {
-	struct json_object *body = body_object(req), *content = NULL;
+	struct json_object *body = api_body_object(req), *content = NULL;
 	const char *kind = body ? wjson_get_string(body, "kind") : NULL;
 	struct store_worker *w;
 	struct json_object *ack;
@@ -524,74 +528,74 @@ do_input(struct api_ctx *ctx, const struct api_request *req, const char *id,
 	    strcmp(kind, "system") != 0) ||
 	    !json_object_object_get_ex(body, "content", &content) ||
 	    !json_object_is_type(content, json_type_string)) {
-		set_error(resp, 400, "invalid_json",
+		api_set_error(resp, 400, "invalid_json",
 		    "body is not a valid WorkerInput");
 		goto out;
 	}
-	if ((w = find_or_404(ctx, id, resp)) == NULL)
+	if ((w = api_find_or_404(ctx, id, resp)) == NULL)
 		goto out;
 	if (w->status != STORE_RUNNING) {
-		set_error(resp, 409, "invalid_request",
+		api_set_error(resp, 409, "invalid_request",
 		    "worker is not running");
 		goto out;
 	}
 	if (store_input(ctx->st, w, strcmp(kind, "system") == 0 ? "system"
 	    : "user", content, &tseq, &eid) != STORE_OK) {
-		store_failed(ctx, resp);
+		api_store_failed(ctx, resp);
 		goto out;
 	}
 	ack = json_object_new_object();
-	json_object_object_add(ack, "worker_ref", worker_ref(ctx, w));
+	json_object_object_add(ack, "worker_ref", api_worker_ref(ctx, w));
 	json_object_object_add(ack, "status",
 	    json_object_new_string(store_strstatus(w->status)));
 	json_object_object_add(ack, "transcript_sequence",
 	    json_object_new_int64((int64_t)tseq));
 	json_object_object_add(ack, "event_id",
 	    json_object_new_int64((int64_t)eid));
-	set_json(resp, 200, wrap("ack", ack));
+	api_set_json(resp, 200, api_wrap("ack", ack));
 out:
 	json_object_put(body);
 }
 
 static void
-do_lifecycle(struct api_ctx *ctx, const struct api_request *req,
+api_do_lifecycle(struct api_ctx *ctx, const struct api_request *req,
     const char *id, enum store_status to, struct api_response *resp)
 {
 	struct json_object *body = NULL, *ack;
 	struct store_worker *w;
 	uint64_t eid;
 
-	if (!body_blank(req)) {
-		body = body_object(req);
-		if (body == NULL || !str_field(body, "reason", false)) {
-			set_error(resp, 400, "invalid_json",
+	if (!api_body_blank(req)) {
+		body = api_body_object(req);
+		if (body == NULL || !api_str_field(body, "reason", false)) {
+			api_set_error(resp, 400, "invalid_json",
 			    "body must be empty or {\"reason\": \"...\"}");
 			goto out;
 		}
 	}
-	if ((w = find_or_404(ctx, id, resp)) == NULL)
+	if ((w = api_find_or_404(ctx, id, resp)) == NULL)
 		goto out;
 	eid = w->last_event_id;
 	/* Idempotent: a worker that is no longer running stays as it is. */
 	if (w->status == STORE_RUNNING &&
 	    store_set_status(ctx->st, w, to, &eid) != STORE_OK) {
-		store_failed(ctx, resp);
+		api_store_failed(ctx, resp);
 		goto out;
 	}
 	ack = json_object_new_object();
-	json_object_object_add(ack, "worker_ref", worker_ref(ctx, w));
+	json_object_object_add(ack, "worker_ref", api_worker_ref(ctx, w));
 	json_object_object_add(ack, "status",
 	    json_object_new_string(store_strstatus(w->status)));
 	json_object_object_add(ack, "event_id",
 	    json_object_new_int64((int64_t)eid));
-	set_json(resp, 200, wrap("ack", ack));
+	api_set_json(resp, 200, api_wrap("ack", ack));
 out:
 	json_object_put(body);
 }
 
 /* Decimal digits only, at most 18 of them. */
 static bool
-parse_count(const char *s, size_t len, uint64_t *out)
+api_parse_count(const char *s, size_t len, uint64_t *out)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -608,7 +612,7 @@ parse_count(const char *s, size_t len, uint64_t *out)
 }
 
 static void
-do_transcript(struct api_ctx *ctx, const struct api_request *req,
+api_do_transcript(struct api_ctx *ctx, const struct api_request *req,
     const char *id, struct api_response *resp)
 {
 	uint64_t start = 0, limit = 256, end, i;
@@ -631,9 +635,10 @@ do_transcript(struct api_ctx *ctx, const struct api_request *req,
 				dst = &start;
 			else if (klen == 5 && strncmp(q, "limit", 5) == 0)
 				dst = &limit;
-			if (dst != NULL && (eq == NULL || !parse_count(eq + 1,
+			if (dst != NULL && (eq == NULL ||
+			    !api_parse_count(eq + 1,
 			    len - klen - 1, dst))) {
-				set_error(resp, 400, "invalid_query",
+				api_set_error(resp, 400, "invalid_query",
 				    "start and limit must be non-negative "
 				    "integers");
 				return;
@@ -644,11 +649,11 @@ do_transcript(struct api_ctx *ctx, const struct api_request *req,
 			q++;
 	}
 	if (limit > ctx->max_transcript) {
-		set_error(resp, 400, "limit_too_large",
+		api_set_error(resp, 400, "limit_too_large",
 		    "limit exceeds max_transcript_projection_items");
 		return;
 	}
-	if ((w = find_or_404(ctx, id, resp)) == NULL)
+	if ((w = api_find_or_404(ctx, id, resp)) == NULL)
 		return;
 	o = json_object_new_object();
 	items = json_object_new_array();
@@ -660,7 +665,8 @@ do_transcript(struct api_ctx *ctx, const struct api_request *req,
 
 		json_object_object_add(it, "sequence",
 		    json_object_new_int64((int64_t)i + 1));
-		json_object_object_add(it, "worker_ref", worker_ref(ctx, w));
+		json_object_object_add(it, "worker_ref", api_worker_ref(ctx,
+		    w));
 		json_object_object_add(it, "role",
 		    json_object_new_string(w->entries[i].role));
 		json_object_object_add(it, "content",
@@ -669,7 +675,7 @@ do_transcript(struct api_ctx *ctx, const struct api_request *req,
 		    json_object_new_int64((int64_t)w->entries[i].event_id));
 		json_object_array_add(items, it);
 	}
-	json_object_object_add(o, "worker_ref", worker_ref(ctx, w));
+	json_object_object_add(o, "worker_ref", api_worker_ref(ctx, w));
 	json_object_object_add(o, "start",
 	    json_object_new_int64((int64_t)start));
 	json_object_object_add(o, "limit",
@@ -679,11 +685,11 @@ do_transcript(struct api_ctx *ctx, const struct api_request *req,
 	json_object_object_add(o, "items", items);
 	json_object_object_add(o, "next_start", start < end &&
 	    end < w->n_entries ? json_object_new_int64((int64_t)end) : NULL);
-	set_json(resp, 200, wrap("transcript", o));
+	api_set_json(resp, 200, api_wrap("transcript", o));
 }
 
 static struct json_object *
-fault_obj(const struct api_faults *f)
+api_fault_obj(const struct api_faults *f)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -705,7 +711,7 @@ fault_obj(const struct api_faults *f)
 }
 
 static bool
-get_uint(struct json_object *o, const char *key, uint64_t max,
+api_get_uint(struct json_object *o, const char *key, uint64_t max,
     uint64_t *out, bool *bad)
 {
 	struct json_object *v = NULL;
@@ -723,7 +729,7 @@ get_uint(struct json_object *o, const char *key, uint64_t max,
 }
 
 static bool
-get_bool(struct json_object *o, const char *key, bool *out, bool *bad)
+api_get_bool(struct json_object *o, const char *key, bool *out, bool *bad)
 {
 	struct json_object *v = NULL;
 
@@ -739,7 +745,7 @@ get_bool(struct json_object *o, const char *key, bool *out, bool *bad)
 
 /* A string member copied into buf (size bytes with its NUL). */
 static void
-get_str(struct json_object *o, const char *key, char *buf, size_t size,
+api_get_str(struct json_object *o, const char *key, char *buf, size_t size,
     bool *bad)
 {
 	struct json_object *v = NULL;
@@ -756,7 +762,7 @@ get_str(struct json_object *o, const char *key, char *buf, size_t size,
 }
 
 static void
-do_ctl_fault(struct api_ctx *ctx, const struct api_request *req,
+api_do_ctl_fault(struct api_ctx *ctx, const struct api_request *req,
     struct api_response *resp)
 {
 	struct json_object *body = NULL;
@@ -764,79 +770,79 @@ do_ctl_fault(struct api_ctx *ctx, const struct api_request *req,
 	bool bad = false;
 	uint64_t n;
 
-	if (!body_blank(req)) {
-		body = body_object(req);
+	if (!api_body_blank(req)) {
+		body = api_body_object(req);
 		if (body == NULL) {
 			bad = true;
 			goto out;
 		}
-		if (get_uint(body, "delay_ms", 600000, &n, &bad))
+		if (api_get_uint(body, "delay_ms", 600000, &n, &bad))
 			f.delay_ms = (long)n;
-		if (get_uint(body, "oversize_bytes", API_MAX_OVERSIZE, &n,
+		if (api_get_uint(body, "oversize_bytes", API_MAX_OVERSIZE, &n,
 		    &bad))
 			f.oversize_bytes = (size_t)n;
-		get_bool(body, "fail_500", &f.fail_500, &bad);
-		get_bool(body, "invalid_json", &f.invalid_json, &bad);
-		get_bool(body, "refuse_token", &f.refuse_token, &bad);
-		get_str(body, "reject_code", f.reject_code,
+		api_get_bool(body, "fail_500", &f.fail_500, &bad);
+		api_get_bool(body, "invalid_json", &f.invalid_json, &bad);
+		api_get_bool(body, "refuse_token", &f.refuse_token, &bad);
+		api_get_str(body, "reject_code", f.reject_code,
 		    sizeof(f.reject_code), &bad);
-		get_str(body, "reject_message", f.reject_message,
+		api_get_str(body, "reject_message", f.reject_message,
 		    sizeof(f.reject_message), &bad);
 	}
 out:
 	if (bad) {
-		set_error(resp, 400, "invalid_json", "bad fault settings");
+		api_set_error(resp, 400, "invalid_json", "bad fault settings");
 	} else {
 		ctx->faults = f;
-		set_json(resp, 200, wrap("fault", fault_obj(&f)));
+		api_set_json(resp, 200, api_wrap("fault", api_fault_obj(&f)));
 	}
 	json_object_put(body);
 }
 
 static void
-do_ctl_emit(struct api_ctx *ctx, const struct api_request *req,
+api_do_ctl_emit(struct api_ctx *ctx, const struct api_request *req,
     struct api_response *resp)
 {
-	struct json_object *body = body_object(req);
+	struct json_object *body = api_body_object(req);
 	const char *id = body ? wjson_get_string(body, "worker_id") : NULL;
 	struct store_worker *w;
 	uint64_t count = 1, i, eid;
 	bool bad = false;
 
 	if (id != NULL)
-		get_uint(body, "count", API_MAX_EMIT, &count, &bad);
+		api_get_uint(body, "count", API_MAX_EMIT, &count, &bad);
 	if (id == NULL || bad) {
-		set_error(resp, 400, "invalid_json",
+		api_set_error(resp, 400, "invalid_json",
 		    "body must be {\"worker_id\": \"...\", \"count\": N}");
 		goto out;
 	}
-	if ((w = find_or_404(ctx, id, resp)) == NULL)
+	if ((w = api_find_or_404(ctx, id, resp)) == NULL)
 		goto out;
 	eid = w->last_event_id;
 	for (i = 0; i < count; i++) {
 		if (store_tick(ctx->st, w, &eid) != STORE_OK) {
-			store_failed(ctx, resp);
+			api_store_failed(ctx, resp);
 			goto out;
 		}
 	}
-	set_json(resp, 200, wrap("last_event_id",
+	api_set_json(resp, 200, api_wrap("last_event_id",
 	    json_object_new_int64((int64_t)eid)));
 out:
 	json_object_put(body);
 }
 
 static void
-do_ctl_drop(struct api_ctx *ctx, struct api_response *resp)
+api_do_ctl_drop(struct api_ctx *ctx, struct api_response *resp)
 {
 	int n = ctx->drop_ws ? ctx->drop_ws(ctx->drop_ws_arg) : 0;
 
-	set_json(resp, 200, wrap("dropped", json_object_new_int(n)));
+	api_set_json(resp, 200, api_wrap("dropped", json_object_new_int(n)));
 }
 
 /* Turns a finished answer into a body of at least n bytes: a 2xx JSON
  * object gets a "padding" member, anything else becomes {"padding"}. */
 static void
-oversize(struct api_response *resp, size_t n)
+api_oversize(struct api_response *resp, size_t n)
 {
 	struct json_object *o = NULL;
 	char *pad = xmalloc(n + 1);
@@ -852,7 +858,7 @@ oversize(struct api_response *resp, size_t n)
 	json_object_object_add(o, "padding",
 	    json_object_new_string_len(pad, (int)n));
 	free(pad);
-	set_json(resp, 200, o);
+	api_set_json(resp, 200, o);
 }
 
 void
@@ -860,31 +866,31 @@ api_handle(struct api_ctx *ctx, const struct api_request *req,
     struct api_response *resp)
 {
 	char *id = NULL;
-	enum route r;
+	enum api_route r;
 	bool v1 = strncmp(req->path, "/v1/", 4) == 0;
 
 	memset(resp, 0, sizeof(*resp));
-	if (!token_ok(ctx->token, req->auth) ||
+	if (!api_token_ok(ctx->token, req->auth) ||
 	    (v1 && ctx->faults.refuse_token)) {
-		set_error(resp, 401, "unauthorized",
+		api_set_error(resp, 401, "unauthorized",
 		    "missing or wrong bearer token");
 		goto faults;
 	}
-	r = route_parse(req->path, &id);
-	if (r == R_NONE) {
-		set_plain(resp, 404);
+	r = api_route_parse(req->path, &id);
+	if (r == API_R_NONE) {
+		api_set_plain(resp, 404);
 		goto faults;
 	}
-	if (!route_allows(r, req->method)) {
-		set_plain(resp, 405);
+	if (!api_route_allows(r, req->method)) {
+		api_set_plain(resp, 405);
 		goto faults;
 	}
 	if (v1 && ctx->faults.fail_500) {
-		store_failed(ctx, resp);
+		api_store_failed(ctx, resp);
 		goto faults;
 	}
 	if (v1 && ctx->faults.reject_code[0] != '\0') {
-		set_error(resp, 400, ctx->faults.reject_code,
+		api_set_error(resp, 400, ctx->faults.reject_code,
 		    ctx->faults.reject_message);
 		goto faults;
 	}
@@ -897,54 +903,56 @@ api_handle(struct api_ctx *ctx, const struct api_request *req,
 		goto faults;
 	}
 	if (req->body_chunked) {
-		set_error(resp, 400, "invalid_request",
+		api_set_error(resp, 400, "invalid_request",
 		    "chunked request bodies are not supported");
 		goto faults;
 	}
 	if (req->body_too_large) {
-		set_error(resp, 400, "invalid_request",
+		api_set_error(resp, 400, "invalid_request",
 		    "request body too large");
 		goto faults;
 	}
 	switch (r) {
-	case R_RUNTIME: do_runtime(ctx, resp); break;
-	case R_WORKERS:
+	case API_R_RUNTIME: api_do_runtime(ctx, resp); break;
+	case API_R_WORKERS:
 		if (strcmp(req->method, "GET") == 0)
-			do_list(ctx, resp);
+			api_do_list(ctx, resp);
 		else
-			do_create(ctx, req, resp);
+			api_do_create(ctx, req, resp);
 		break;
-	case R_WORKER: {
-		struct store_worker *w = find_or_404(ctx, id, resp);
+	case API_R_WORKER: {
+		struct store_worker *w = api_find_or_404(ctx, id, resp);
 
 		if (w != NULL)
-			set_json(resp, 200, wrap("worker",
-			    worker_detail(ctx, w)));
+			api_set_json(resp, 200, api_wrap("worker",
+			    api_worker_detail(ctx, w)));
 		break;
 	}
-	case R_INPUT: do_input(ctx, req, id, resp); break;
-	case R_STOP: do_lifecycle(ctx, req, id, STORE_STOPPED, resp); break;
-	case R_CANCEL:
-		do_lifecycle(ctx, req, id, STORE_CANCELLED, resp);
+	case API_R_INPUT: api_do_input(ctx, req, id, resp); break;
+	case API_R_STOP: api_do_lifecycle(ctx, req, id, STORE_STOPPED,
+	    resp); break;
+	case API_R_CANCEL:
+		api_do_lifecycle(ctx, req, id, STORE_CANCELLED, resp);
 		break;
-	case R_TRANSCRIPT: do_transcript(ctx, req, id, resp); break;
-	case R_EVENTS_WS:
-		set_error(resp, 400, "invalid_request",
+	case API_R_TRANSCRIPT: api_do_transcript(ctx, req, id, resp); break;
+	case API_R_EVENTS_WS:
+		api_set_error(resp, 400, "invalid_request",
 		    "websocket upgrade required");
 		break;
-	case R_BAD_WORKER_ID:
-		set_error(resp, 400, "invalid_worker_id", "empty worker id");
+	case API_R_BAD_WORKER_ID:
+		api_set_error(resp, 400, "invalid_worker_id", "empty worker "
+		    "id");
 		break;
-	case R_CTL_FAULT: do_ctl_fault(ctx, req, resp); break;
-	case R_CTL_DROP_WS: do_ctl_drop(ctx, resp); break;
-	case R_CTL_EMIT: do_ctl_emit(ctx, req, resp); break;
-	case R_NONE: set_plain(resp, 404); break;
+	case API_R_CTL_FAULT: api_do_ctl_fault(ctx, req, resp); break;
+	case API_R_CTL_DROP_WS: api_do_ctl_drop(ctx, resp); break;
+	case API_R_CTL_EMIT: api_do_ctl_emit(ctx, req, resp); break;
+	case API_R_NONE: api_set_plain(resp, 404); break;
 	}
 faults:
 	if (v1) {
 		if (ctx->faults.oversize_bytes > 0 && !ctx->faults.fail_500 &&
 		    !ctx->faults.invalid_json && resp->status != 401)
-			oversize(resp, ctx->faults.oversize_bytes);
+			api_oversize(resp, ctx->faults.oversize_bytes);
 		resp->delay_ms = ctx->faults.delay_ms;
 	}
 	free(id);

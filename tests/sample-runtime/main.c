@@ -26,20 +26,20 @@
 
 #define PROG "wrg-sample-runtime"
 
-static volatile sig_atomic_t stop_flag;
-static struct lws_context *the_context;
+static volatile sig_atomic_t sr_stop_flag;
+static struct lws_context *sr_context;
 
 static void
-on_signal(int sig)
+sr_on_signal(int sig)
 {
 	(void)sig;
-	stop_flag = 1;
-	if (the_context != NULL)
-		lws_cancel_service(the_context);
+	sr_stop_flag = 1;
+	if (sr_context != NULL)
+		lws_cancel_service(sr_context);
 }
 
 static void
-usage(void)
+sr_usage(void)
 {
 	fprintf(stderr, "usage: " PROG " --listen 127.0.0.1:PORT|unix:PATH "
 	    "[--token T|--token-file F] [--runtime-id ID]\n"
@@ -53,7 +53,8 @@ usage(void)
 
 /* A decimal number in [min, max]; exits on anything else. */
 static unsigned long
-num_arg(const char *opt, const char *s, unsigned long min, unsigned long max)
+sr_num_arg(const char *opt, const char *s, unsigned long min,
+    unsigned long max)
 {
 	char *end = NULL;
 	unsigned long v;
@@ -69,7 +70,7 @@ num_arg(const char *opt, const char *s, unsigned long min, unsigned long max)
 }
 
 static char *
-read_token_file(const char *path)
+sr_read_token_file(const char *path)
 {
 	char buf[8192];		/* wrg.conf(5) tokens: up to 4096 bytes */
 	size_t n;
@@ -97,7 +98,7 @@ read_token_file(const char *path)
 }
 
 static int
-write_ready_file(const char *path, int port)
+sr_write_ready_file(const char *path, int port)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	FILE *f = fopen(tmp, "w");
@@ -169,21 +170,22 @@ main(int argc, char **argv)
 			break;
 		case O_TOKEN_FILE:
 			free(token);
-			token = read_token_file(optarg);
+			token = sr_read_token_file(optarg);
 			break;
 		case O_RUNTIME_ID: srv.api.runtime_id = optarg; break;
 		case O_DISPLAY_NAME: srv.api.display_name = optarg; break;
 		case O_STATE_DIR: srv.api.state_dir = optarg; break;
 		case O_RETENTION:
-			retention = num_arg("--retention", optarg, 1,
+			retention = sr_num_arg("--retention", optarg, 1,
 			    1u << 24);
 			break;
 		case O_MAX_TRANSCRIPT:
-			srv.api.max_transcript = num_arg("--max-transcript",
+			srv.api.max_transcript = sr_num_arg("--max-transcript",
 			    optarg, 1, 1u << 20);
 			break;
 		case O_TICK_MS:
-			srv.tick_ms = num_arg("--tick-ms", optarg, 0, 3600000);
+			srv.tick_ms = sr_num_arg("--tick-ms", optarg, 0,
+			    3600000);
 			break;
 		case O_READY_FILE: ready_file = optarg; break;
 		case O_LOG_LEVEL:
@@ -194,7 +196,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case O_F_DELAY:
-			srv.api.faults.delay_ms = (long)num_arg(
+			srv.api.faults.delay_ms = (long)sr_num_arg(
 			    "--fault-delay-ms", optarg, 0, 600000);
 			break;
 		case O_F_500: srv.api.faults.fail_500 = true; break;
@@ -202,18 +204,18 @@ main(int argc, char **argv)
 			srv.api.faults.invalid_json = true;
 			break;
 		case O_F_OVERSIZE:
-			srv.api.faults.oversize_bytes = num_arg(
+			srv.api.faults.oversize_bytes = sr_num_arg(
 			    "--fault-oversize", optarg, 0, 256u << 20);
 			break;
 		case O_F_REFUSE: srv.api.faults.refuse_token = true; break;
 		default:
-			usage();
+			sr_usage();
 			return c == 'h' ? 0 : 2;
 		}
 	}
 	if (listen_arg == NULL || optind != argc ||
 	    srv.api.runtime_id[0] == '\0') {
-		usage();
+		sr_usage();
 		return 2;
 	}
 	srv.api.token = token;
@@ -228,7 +230,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 		host = xstrndup(listen_arg, (size_t)(colon - listen_arg));
-		port = num_arg("--listen", colon + 1, 0, 65535);
+		port = sr_num_arg("--listen", colon + 1, 0, 65535);
 	}
 
 	wlog_init(PROG, (enum wlog_level)level);
@@ -245,7 +247,7 @@ main(int argc, char **argv)
 	server_init(&srv);
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_handler = sr_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -264,8 +266,8 @@ main(int argc, char **argv)
 	info.max_http_header_data = HDRGATE_HEADER_DATA;
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 	    LWS_SERVER_OPTION_VALIDATE_UTF8;
-	the_context = lws_create_context(&info);
-	if (the_context == NULL) {
+	sr_context = lws_create_context(&info);
+	if (sr_context == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot create the lws context");
 		goto out;
 	}
@@ -275,7 +277,7 @@ main(int argc, char **argv)
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.timeout_secs_ah_idle = HDRGATE_AH_IDLE_S;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
-	http_vh = lws_create_vhost(the_context, &info);
+	http_vh = lws_create_vhost(sr_context, &info);
 	if (http_vh == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot create the http vhost");
 		goto out;
@@ -297,17 +299,17 @@ main(int argc, char **argv)
 		info.iface = host;
 		info.port = (int)port;
 	}
-	vh = lws_create_vhost(the_context, &info);
+	vh = lws_create_vhost(sr_context, &info);
 	if (vh == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s", listen_arg);
 		goto out;
 	}
-	server_start(&srv, the_context);
+	server_start(&srv, sr_context);
 	if (unix_path == NULL && lws_get_vhost_listen_port(vh) <= 0) {
 		wlog(WLOG_ERR, NULL, NULL, "not listening on %s", listen_arg);
 		goto out;
 	}
-	if (ready_file != NULL && write_ready_file(ready_file,
+	if (ready_file != NULL && sr_write_ready_file(ready_file,
 	    unix_path ? 0 : lws_get_vhost_listen_port(vh)) != 0) {
 		wlog(WLOG_ERR, NULL, NULL, "%s: cannot write ready file",
 		    ready_file);
@@ -315,15 +317,15 @@ main(int argc, char **argv)
 	}
 	wlog(WLOG_INFO, NULL, srv.api.runtime_id, "listening on %s (port %d)",
 	    listen_arg, lws_get_vhost_listen_port(vh));
-	while (!stop_flag)
-		if (lws_service(the_context, 0) < 0)
+	while (!sr_stop_flag)
+		if (lws_service(sr_context, 0) < 0)
 			break;
 	rc = 0;
 out:
-	if (the_context != NULL) {
+	if (sr_context != NULL) {
 		server_stop(&srv);
-		lws_context_destroy(the_context);
-		the_context = NULL;
+		lws_context_destroy(sr_context);
+		sr_context = NULL;
 	}
 	hdrgate_free(gate);
 	if (unix_path != NULL)

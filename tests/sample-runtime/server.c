@@ -28,13 +28,13 @@
 #define SRV_URI_MAX HDRGATE_HEADER_DATA	/* any URI lws holds */
 #define SRV_CHUNK 32768
 
-struct msg {
-	struct msg *next;
+struct server_msg {
+	struct server_msg *next;
 	size_t len;
 	unsigned char data[];		/* LWS_PRE headroom + len bytes */
 };
 
-struct pss {
+struct server_pss {
 	struct lws *wsi;
 	/* HTTP */
 	const char *method;
@@ -58,7 +58,7 @@ struct pss {
 	enum lws_close_status close_code;
 	lws_dll2_t node;		/* in server.conns */
 	const struct store_worker *worker;
-	struct msg *qhead, *qtail;
+	struct server_msg *qhead, *qtail;
 	size_t qcount, qbytes;
 };
 
@@ -71,7 +71,7 @@ srv_of(struct lws *wsi)
 /* ---- HTTP ---- */
 
 static void
-http_reset(struct pss *p)
+server_http_reset(struct server_pss *p)
 {
 	lws_sul_cancel(&p->sul);
 	free(p->path);
@@ -88,7 +88,7 @@ http_reset(struct pss *p)
 }
 
 static char *
-hdr_dup(struct lws *wsi, enum lws_token_indexes h, int max)
+server_hdr_dup(struct lws *wsi, enum lws_token_indexes h, int max)
 {
 	int n = lws_hdr_total_length(wsi, h);
 	char *s;
@@ -108,7 +108,7 @@ hdr_dup(struct lws *wsi, enum lws_token_indexes h, int max)
 /* Query argument number idx (decoded by lws), owned by the caller, or
  * NULL when there is no such argument. */
 static char *
-arg_dup(struct lws *wsi, int idx)
+server_arg_dup(struct lws *wsi, int idx)
 {
 	int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, idx);
 	char *s;
@@ -127,13 +127,13 @@ arg_dup(struct lws *wsi, int idx)
 /* The query as "a=1&b=2" (each argument decoded by lws, so an encoded
  * '&' inside a value splits it; the values used here are numbers). */
 static char *
-query_dup(struct lws *wsi)
+server_query_dup(struct lws *wsi)
 {
 	char *q = xstrdup(""), *a;
 	size_t len = 0;
 	int i;
 
-	for (i = 0; i < 64 && (a = arg_dup(wsi, i)) != NULL; i++) {
+	for (i = 0; i < 64 && (a = server_arg_dup(wsi, i)) != NULL; i++) {
 		size_t n = strlen(a);
 
 		q = xrealloc(q, len + n + 2);
@@ -147,16 +147,16 @@ query_dup(struct lws *wsi)
 }
 
 static void
-delay_done(lws_sorted_usec_list_t *sul)
+server_delay_done(lws_sorted_usec_list_t *sul)
 {
-	struct pss *p = lws_container_of(sul, struct pss, sul);
+	struct server_pss *p = lws_container_of(sul, struct server_pss, sul);
 
 	p->delaying = false;
 	lws_callback_on_writable(p->wsi);
 }
 
 static void
-http_answer(struct lws *wsi, struct pss *p)
+server_http_answer(struct lws *wsi, struct server_pss *p)
 {
 	struct server *srv = srv_of(wsi);
 	struct api_request req = {
@@ -174,7 +174,7 @@ http_answer(struct lws *wsi, struct pss *p)
 	if (p->resp.delay_ms > 0) {
 		p->delaying = true;
 		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-		lws_sul_schedule(srv->context, 0, &p->sul, delay_done,
+		lws_sul_schedule(srv->context, 0, &p->sul, server_delay_done,
 		    (lws_usec_t)p->resp.delay_ms * LWS_US_PER_MS);
 		return;
 	}
@@ -182,7 +182,7 @@ http_answer(struct lws *wsi, struct pss *p)
 }
 
 static const char *
-method_name(int m)
+server_method_name(int m)
 {
 	switch (m) {
 	case LWSHUMETH_GET: return "GET";
@@ -198,21 +198,22 @@ method_name(int m)
 
 /* Returns -1 to drop the connection. */
 static int
-http_begin(struct lws *wsi, struct pss *p, const char *path)
+server_http_begin(struct lws *wsi, struct server_pss *p, const char *path)
 {
 	char *uri = NULL;
 	int ulen = 0, m;
 
-	http_reset(p);
+	server_http_reset(p);
 	p->wsi = wsi;
 	m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
-	p->method = method_name(m);
+	p->method = server_method_name(m);
 	/* lws may treat the bytes after a bodyless PUT/PATCH/... as its
 	 * body, so such a connection is not reused. */
 	p->close_after = m != LWSHUMETH_GET && m != LWSHUMETH_POST;
 	p->path = xstrdup(path);
-	p->query = query_dup(wsi);
-	p->auth = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, SRV_AUTH_MAX);
+	p->query = server_query_dup(wsi);
+	p->auth = server_hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+	    SRV_AUTH_MAX);
 	if (m == LWSHUMETH_POST || m == LWSHUMETH_PUT ||
 	    m == LWSHUMETH_PATCH) {
 		char cl[32];
@@ -229,12 +230,12 @@ http_begin(struct lws *wsi, struct pss *p, const char *path)
 		    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atoll(cl) > 0)
 			return 0;
 	}
-	http_answer(wsi, p);
+	server_http_answer(wsi, p);
 	return 0;
 }
 
 static void
-http_body(struct pss *p, const void *in, size_t len)
+server_http_body(struct server_pss *p, const void *in, size_t len)
 {
 	if (p->responded || p->body_too_large)
 		return;
@@ -253,7 +254,7 @@ http_body(struct pss *p, const void *in, size_t len)
 
 /* Sends headers, then the body in chunks, one write per WRITEABLE. */
 static int
-http_write(struct lws *wsi, struct pss *p)
+server_http_write(struct lws *wsi, struct server_pss *p)
 {
 	unsigned char *buf = NULL, *start, *ptr, *end;
 	int rc = 0;
@@ -316,7 +317,8 @@ out:
  * here because lws would label it HTTP/1.0 at this stage, which strict
  * WebSocket clients refuse to parse. */
 static int
-refuse_upgrade(struct lws *wsi, int status, const char *body, size_t len)
+server_refuse_upgrade(struct lws *wsi, int status, const char *body,
+    size_t len)
 {
 	char *head = xasprintf("HTTP/1.1 %d %s\r\ncontent-type: %s\r\n"
 	    "content-length: %zu\r\nconnection: close\r\n\r\n", status,
@@ -339,7 +341,7 @@ refuse_upgrade(struct lws *wsi, int status, const char *body, size_t len)
 
 /* The worker id of an events/ws path (owned by the caller), or NULL. */
 static char *
-ws_worker_id(const char *path)
+server_ws_worker_id(const char *path)
 {
 	static const char pre[] = "/v1/workers/", suf[] = "/events/ws";
 	size_t len = strlen(path), pl = sizeof(pre) - 1, sl = sizeof(suf) - 1;
@@ -357,12 +359,13 @@ ws_worker_id(const char *path)
 }
 
 static int
-confirm_upgrade(struct lws *wsi)
+server_confirm_upgrade(struct lws *wsi)
 {
 	struct server *srv = srv_of(wsi);
-	char *path = hdr_dup(wsi, WSI_TOKEN_GET_URI, SRV_URI_MAX);
-	char *auth = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, SRV_AUTH_MAX);
-	char *id = path ? ws_worker_id(path) : NULL;
+	char *path = server_hdr_dup(wsi, WSI_TOKEN_GET_URI, SRV_URI_MAX);
+	char *auth = server_hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+	    SRV_AUTH_MAX);
+	char *id = path ? server_ws_worker_id(path) : NULL;
 	int rc = 0;
 
 	if (!api_ws_authorized(&srv->api, auth)) {
@@ -370,10 +373,10 @@ confirm_upgrade(struct lws *wsi)
 		char *body = api_error_body("unauthorized",
 		    "missing or wrong bearer token", &len);
 
-		rc = refuse_upgrade(wsi, 401, body, len);
+		rc = server_refuse_upgrade(wsi, 401, body, len);
 		free(body);
 	} else if (id == NULL) {
-		rc = refuse_upgrade(wsi, 404, NULL, 0);
+		rc = server_refuse_upgrade(wsi, 404, NULL, 0);
 	}
 	free(path);
 	free(auth);
@@ -384,10 +387,10 @@ confirm_upgrade(struct lws *wsi)
 /* ---- WebSocket ---- */
 
 static void
-queue_clear(struct pss *p)
+server_queue_clear(struct server_pss *p)
 {
 	while (p->qhead != NULL) {
-		struct msg *m = p->qhead;
+		struct server_msg *m = p->qhead;
 
 		p->qhead = m->next;
 		free(m);
@@ -397,9 +400,9 @@ queue_clear(struct pss *p)
 }
 
 static void
-queue_push(struct pss *p, const char *s, size_t len)
+server_queue_push(struct server_pss *p, const char *s, size_t len)
 {
-	struct msg *m = xmalloc(sizeof(*m) + LWS_PRE + len);
+	struct server_msg *m = xmalloc(sizeof(*m) + LWS_PRE + len);
 
 	m->next = NULL;
 	m->len = len;
@@ -416,18 +419,18 @@ queue_push(struct pss *p, const char *s, size_t len)
 
 /* Takes ownership of obj. */
 static void
-queue_json(struct pss *p, struct json_object *obj)
+server_queue_json(struct server_pss *p, struct json_object *obj)
 {
 	size_t len;
 	const char *s = wjson_str(obj, &len);
 
-	queue_push(p, s, len);
+	server_queue_push(p, s, len);
 	json_object_put(obj);
 }
 
 /* Queues a diagnostic and closes the socket once it is sent. */
 static void
-ws_diag(struct pss *p, const char *code, const char *message,
+server_ws_diag(struct server_pss *p, const char *code, const char *message,
     enum lws_close_status close_code)
 {
 	struct json_object *o = json_object_new_object();
@@ -438,21 +441,21 @@ ws_diag(struct pss *p, const char *code, const char *message,
 	json_object_object_add(o, "kind",
 	    json_object_new_string("diagnostic"));
 	json_object_object_add(o, "diagnostic", d);
-	queue_json(p, o);
+	server_queue_json(p, o);
 	p->live = false;
 	p->closing = true;
 	p->close_code = close_code;
 }
 
 static void
-cursor_str(char *out, size_t n, uint64_t seq)
+server_cursor_str(char *out, size_t n, uint64_t seq)
 {
 	snprintf(out, n, "wo_%016" PRIx64, seq);
 }
 
 /* "wo_" + 16 lower-case hex digits; anything else is malformed. */
 static bool
-cursor_parse(const char *s, uint64_t *out)
+server_cursor_parse(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -474,7 +477,8 @@ cursor_parse(const char *s, uint64_t *out)
 }
 
 static struct json_object *
-envelope(const char *cursor, const char *event_id, const char *worker_id,
+server_envelope(const char *cursor, const char *event_id,
+    const char *worker_id,
     struct json_object *payload)
 {
 	struct json_object *o = json_object_new_object();
@@ -492,17 +496,17 @@ envelope(const char *cursor, const char *event_id, const char *worker_id,
 }
 
 static struct json_object *
-event_msg(const struct store_event *ev)
+server_event_msg(const struct store_event *ev)
 {
 	char cur[24];
 
-	cursor_str(cur, sizeof(cur), ev->seq);
-	return envelope(cur, cur, ev->worker->id,
+	server_cursor_str(cur, sizeof(cur), ev->seq);
+	return server_envelope(cur, cur, ev->worker->id,
 	    json_object_get(ev->payload));
 }
 
 static struct json_object *
-snapshot_msg(struct server *srv, const struct store_worker *w)
+server_snapshot_msg(struct server *srv, const struct store_worker *w)
 {
 	struct json_object *entries = json_object_new_array();
 	struct json_object *data = json_object_new_object();
@@ -541,19 +545,19 @@ snapshot_msg(struct server *srv, const struct store_worker *w)
 	json_object_object_add(payload, "event",
 	    json_object_new_string("snapshot"));
 	json_object_object_add(payload, "data", data);
-	cursor_str(cur, sizeof(cur), store_head(srv->st));
+	server_cursor_str(cur, sizeof(cur), store_head(srv->st));
 	snprintf(eid, sizeof(eid), "snapshot:%s", cur);
-	return envelope(cur, eid, w->id, payload);
+	return server_envelope(cur, eid, w->id, payload);
 }
 
 /* The cursor query argument: NULL if absent (caller frees). */
 static char *
-ws_cursor_arg(struct lws *wsi)
+server_ws_cursor_arg(struct lws *wsi)
 {
 	char *found = NULL, *a;
 	int i;
 
-	for (i = 0; i < 64 && (a = arg_dup(wsi, i)) != NULL; i++) {
+	for (i = 0; i < 64 && (a = server_arg_dup(wsi, i)) != NULL; i++) {
 		if (strncmp(a, "cursor=", 7) == 0) {
 			free(found);
 			found = xstrdup(a + 7);
@@ -567,12 +571,12 @@ ws_cursor_arg(struct lws *wsi)
 }
 
 static void
-ws_established(struct lws *wsi, struct pss *p)
+server_ws_established(struct lws *wsi, struct server_pss *p)
 {
 	struct server *srv = srv_of(wsi);
-	char *path = hdr_dup(wsi, WSI_TOKEN_GET_URI, SRV_URI_MAX);
-	char *id = path ? ws_worker_id(path) : NULL;
-	char *cur = ws_cursor_arg(wsi);
+	char *path = server_hdr_dup(wsi, WSI_TOKEN_GET_URI, SRV_URI_MAX);
+	char *id = path ? server_ws_worker_id(path) : NULL;
+	char *cur = server_ws_cursor_arg(wsi);
 	const struct store_worker *w;
 	uint64_t c = 0, s;
 
@@ -580,23 +584,23 @@ ws_established(struct lws *wsi, struct pss *p)
 	p->wsi = wsi;
 	p->is_ws = true;
 	lws_dll2_add_tail(&p->node, &srv->conns);
-	if (cur != NULL && !cursor_parse(cur, &c)) {
-		ws_diag(p, "runtime.cursor_malformed",
+	if (cur != NULL && !server_cursor_parse(cur, &c)) {
+		server_ws_diag(p, "runtime.cursor_malformed",
 		    "cursor must be wo_ followed by 16 lower-case hex digits",
 		    LWS_CLOSE_STATUS_NORMAL);
 		goto out;
 	}
 	w = id ? store_worker_find(srv->st, id) : NULL;
 	if (w == NULL) {
-		ws_diag(p, "runtime.worker_not_found", "no such worker",
+		server_ws_diag(p, "runtime.worker_not_found", "no such worker",
 		    LWS_CLOSE_STATUS_NORMAL);
 		goto out;
 	}
 	p->worker = w;
-	queue_json(p, snapshot_msg(srv, w));
+	server_queue_json(p, server_snapshot_msg(srv, w));
 	if (cur != NULL) {
 		if (c > store_head(srv->st) || c + 1 < store_oldest(srv->st)) {
-			ws_diag(p, "runtime.cursor_unknown_or_expired",
+			server_ws_diag(p, "runtime.cursor_unknown_or_expired",
 			    "cursor is not within the retained events",
 			    LWS_CLOSE_STATUS_NORMAL);
 			goto out;
@@ -606,7 +610,7 @@ ws_established(struct lws *wsi, struct pss *p)
 			    store_event_get(srv->st, s);
 
 			if (ev != NULL && ev->worker == w)
-				queue_json(p, event_msg(ev));
+				server_queue_json(p, server_event_msg(ev));
 		}
 	}
 	p->live = true;
@@ -617,9 +621,9 @@ out:
 }
 
 static int
-ws_write(struct lws *wsi, struct pss *p)
+server_ws_write(struct lws *wsi, struct server_pss *p)
 {
-	struct msg *m = p->qhead;
+	struct server_msg *m = p->qhead;
 	int n;
 
 	if (m == NULL) {
@@ -646,7 +650,7 @@ ws_write(struct lws *wsi, struct pss *p)
 /* store listener: fan a new event out to the live sockets of its worker;
  * a socket whose queue is full gets runtime.cursor_expired instead. */
 static void
-on_event(void *arg, const struct store_event *ev)
+server_on_event(void *arg, const struct store_event *ev)
 {
 	struct server *srv = arg;
 	struct json_object *msg = NULL;
@@ -655,21 +659,22 @@ on_event(void *arg, const struct store_event *ev)
 
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
 	    lws_dll2_get_head(&srv->conns)) {
-		struct pss *p = lws_container_of(d, struct pss, node);
+		struct server_pss *p = lws_container_of(d, struct server_pss,
+		    node);
 
 		if (p->live && p->worker == ev->worker) {
 			if (p->qcount >= srv->queue_max_msgs ||
 			    p->qbytes >= srv->queue_max_bytes) {
-				queue_clear(p);
-				ws_diag(p, "runtime.cursor_expired",
+				server_queue_clear(p);
+				server_ws_diag(p, "runtime.cursor_expired",
 				    "connection fell too far behind",
 				    LWS_CLOSE_STATUS_NORMAL);
 			} else {
 				if (msg == NULL) {
-					msg = event_msg(ev);
+					msg = server_event_msg(ev);
 					s = wjson_str(msg, &len);
 				}
-				queue_push(p, s, len);
+				server_queue_push(p, s, len);
 			}
 		}
 	} lws_end_foreach_dll_safe(d, d1);
@@ -679,20 +684,21 @@ on_event(void *arg, const struct store_event *ev)
 /* /_control/drop-ws: shut every observation socket down at the TCP
  * level (no close frame, no diagnostic); lws then reaps them. */
 static int
-drop_ws(void *arg)
+server_drop_ws(void *arg)
 {
 	struct server *srv = arg;
 	int n = 0;
 
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
 	    lws_dll2_get_head(&srv->conns)) {
-		struct pss *p = lws_container_of(d, struct pss, node);
+		struct server_pss *p = lws_container_of(d, struct server_pss,
+		    node);
 
 		/* (no continue here: the macro advances at its end) */
 		if (!p->dropped) {	/* else shut, just not reaped yet */
 			p->dropped = true;
 			p->live = false;
-			queue_clear(p);
+			server_queue_clear(p);
 			shutdown(lws_get_socket_fd(p->wsi), SHUT_RDWR);
 			lws_callback_on_writable(p->wsi);
 			n++;
@@ -702,7 +708,7 @@ drop_ws(void *arg)
 }
 
 static void
-tick(lws_sorted_usec_list_t *sul)
+server_tick(lws_sorted_usec_list_t *sul)
 {
 	struct server *srv = lws_container_of(sul, struct server, tick_sul);
 	size_t i, n = store_worker_count(srv->st);
@@ -715,50 +721,50 @@ tick(lws_sorted_usec_list_t *sul)
 			wlog(WLOG_ERR, NULL, NULL,
 			    "tick: event log write failed");
 	}
-	lws_sul_schedule(srv->context, 0, &srv->tick_sul, tick,
+	lws_sul_schedule(srv->context, 0, &srv->tick_sul, server_tick,
 	    (lws_usec_t)srv->tick_ms * LWS_US_PER_MS);
 }
 
 static int
-callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+server_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct pss *p = user;
+	struct server_pss *p = user;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		return http_begin(wsi, p, in ? (const char *)in : "/");
+		return server_http_begin(wsi, p, in ? (const char *)in : "/");
 	case LWS_CALLBACK_HTTP_BODY:
-		http_body(p, in, len);
+		server_http_body(p, in, len);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (!p->responded)
-			http_answer(wsi, p);
+			server_http_answer(wsi, p);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		return http_write(wsi, p);
+		return server_http_write(wsi, p);
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (p != NULL && !p->is_ws)
-			http_reset(p);
+			server_http_reset(p);
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return confirm_upgrade(wsi);
+		return server_confirm_upgrade(wsi);
 	case LWS_CALLBACK_ESTABLISHED:
-		ws_established(wsi, p);
+		server_ws_established(wsi, p);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		if (!p->closing)
-			ws_diag(p, "runtime.observation_only",
+			server_ws_diag(p, "runtime.observation_only",
 			    "this socket is observation-only",
 			    LWS_CLOSE_STATUS_POLICY_VIOLATION);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return ws_write(wsi, p);
+		return server_ws_write(wsi, p);
 	case LWS_CALLBACK_CLOSED:
 		if (p != NULL && p->is_ws) {
 			lws_dll2_remove(&p->node);
-			queue_clear(p);
+			server_queue_clear(p);
 			p->is_ws = false;
 		}
 		return 0;
@@ -768,8 +774,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-static const struct lws_protocols protocols[] = {
-	{ "wrg-sample-runtime", callback, sizeof(struct pss), 65536, 0, NULL,
+static const struct lws_protocols server_protocol_list[] = {
+	{ "wrg-sample-runtime", server_callback, sizeof(struct server_pss),
+	    65536, 0, NULL,
 	    0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
@@ -777,14 +784,14 @@ static const struct lws_protocols protocols[] = {
 const struct lws_protocols *
 server_protocols(void)
 {
-	return protocols;
+	return server_protocol_list;
 }
 
 void
 server_init(struct server *srv)
 {
-	store_set_listener(srv->st, on_event, srv);
-	srv->api.drop_ws = drop_ws;
+	store_set_listener(srv->st, server_on_event, srv);
+	srv->api.drop_ws = server_drop_ws;
 	srv->api.drop_ws_arg = srv;
 }
 
@@ -793,7 +800,7 @@ server_start(struct server *srv, struct lws_context *context)
 {
 	srv->context = context;
 	if (srv->tick_ms > 0)
-		lws_sul_schedule(context, 0, &srv->tick_sul, tick,
+		lws_sul_schedule(context, 0, &srv->tick_sul, server_tick,
 		    (lws_usec_t)srv->tick_ms * LWS_US_PER_MS);
 }
 

@@ -69,7 +69,7 @@ store_strerror(enum store_err e)
 /* The static role name of a transcript entry; anything unknown in a log
  * reads as "user", as before replies were recorded. */
 static const char *
-entry_role(const char *role)
+store_entry_role(const char *role)
 {
 	if (strcmp(role, "system") == 0)
 		return "system";
@@ -79,7 +79,7 @@ entry_role(const char *role)
 }
 
 static int
-status_parse(const char *s, enum store_status *out)
+store_status_parse(const char *s, enum store_status *out)
 {
 	if (s == NULL)
 		return -1;
@@ -168,7 +168,7 @@ store_set_listener(struct store *st, store_listener_fn fn, void *arg)
 }
 
 static void
-worker_free(struct store_worker *w)
+store_worker_free(struct store_worker *w)
 {
 	size_t i;
 
@@ -191,7 +191,7 @@ store_free(struct store *st)
 	if (st->fd >= 0)
 		close(st->fd);
 	for (i = 0; i < st->n_workers; i++)
-		worker_free(st->workers[i]);
+		store_worker_free(st->workers[i]);
 	free(st->workers);
 	if (st->ring != NULL)
 		for (i = 0; i < st->retention; i++)
@@ -202,7 +202,7 @@ store_free(struct store *st)
 }
 
 static struct json_object *
-payload_data(struct json_object *payload)
+store_payload_data(struct json_object *payload)
 {
 	struct json_object *d = NULL;
 
@@ -219,11 +219,11 @@ payload_data(struct json_object *payload)
  * record does not fit the current state (only possible in replay).
  */
 static enum store_err
-apply(struct store *st, uint64_t seq, const char *wid,
+store_apply(struct store *st, uint64_t seq, const char *wid,
     struct json_object *payload, struct json_object *rec)
 {
 	struct store_worker *w = NULL;
-	struct json_object *data = payload_data(payload);
+	struct json_object *data = store_payload_data(payload);
 	struct store_event *slot;
 	const char *op = rec != NULL ? wjson_get_string(rec, "op") : NULL;
 
@@ -270,12 +270,12 @@ apply(struct store *st, uint64_t seq, const char *wid,
 			w->entries = xrealloc(w->entries,
 			    w->cap_entries * sizeof(*w->entries));
 		}
-		w->entries[w->n_entries].role = entry_role(role);
+		w->entries[w->n_entries].role = store_entry_role(role);
 		w->entries[w->n_entries].content = json_object_get(content);
 		w->entries[w->n_entries].event_id = seq;
 		w->n_entries++;
 	} else if (strcmp(op, "status") == 0) {
-		if (status_parse(wjson_get_string(data, "status"),
+		if (store_status_parse(wjson_get_string(data, "status"),
 		    &w->status) != 0)
 			return STORE_CORRUPT;
 	} else if (strcmp(op, "tick") == 0) {
@@ -299,7 +299,7 @@ apply(struct store *st, uint64_t seq, const char *wid,
 }
 
 static int
-write_all(int fd, const char *buf, size_t len)
+store_write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
@@ -320,7 +320,7 @@ write_all(int fd, const char *buf, size_t len)
  * cut off again if the write fails, so a failed event leaves no trace.
  */
 static enum store_err
-append(struct store *st, const char *wid, struct json_object *payload,
+store_append(struct store *st, const char *wid, struct json_object *payload,
     struct json_object *rec, uint64_t *seq_out)
 {
 	enum store_err rc = STORE_OK;
@@ -346,7 +346,7 @@ append(struct store *st, const char *wid, struct json_object *payload,
 		buf = xmalloc(len + 1);
 		memcpy(buf, s, len);
 		buf[len] = '\n';
-		if (write_all(st->fd, buf, len + 1) != 0) {
+		if (store_write_all(st->fd, buf, len + 1) != 0) {
 			if (ftruncate(st->fd, st->log_size) != 0) {
 				/* the next replay cuts the torn line */
 			}
@@ -355,7 +355,7 @@ append(struct store *st, const char *wid, struct json_object *payload,
 		}
 		st->log_size += (off_t)(len + 1);
 	}
-	rc = apply(st, seq, wid, payload, rec);
+	rc = store_apply(st, seq, wid, payload, rec);
 	if (rc != STORE_OK)
 		goto out;
 	if (seq_out != NULL)
@@ -371,7 +371,7 @@ out:
 }
 
 static struct json_object *
-make_payload(const char *event, struct json_object *data)
+store_make_payload(const char *event, struct json_object *data)
 {
 	struct json_object *p = json_object_new_object();
 
@@ -381,7 +381,7 @@ make_payload(const char *event, struct json_object *data)
 }
 
 static struct json_object *
-make_rec(const char *op)
+store_make_rec(const char *op)
 {
 	struct json_object *r = json_object_new_object();
 
@@ -390,7 +390,7 @@ make_rec(const char *op)
 }
 
 static struct json_object *
-status_data(enum store_status s)
+store_status_data(enum store_status s)
 {
 	struct json_object *d = json_object_new_object();
 
@@ -403,15 +403,16 @@ enum store_err
 store_worker_create(struct store *st, struct json_object *spec,
     struct store_worker **out)
 {
-	struct json_object *rec = make_rec("create");
+	struct json_object *rec = store_make_rec("create");
 	char id[24];
 	enum store_err rc;
 
 	*out = NULL;
 	snprintf(id, sizeof(id), "worker-%08zx", st->n_workers + 1);
 	json_object_object_add(rec, "spec", spec);
-	rc = append(st, id,
-	    make_payload("status", status_data(STORE_RUNNING)), rec, NULL);
+	rc = store_append(st, id,
+	    store_make_payload("status", store_status_data(STORE_RUNNING)),
+	    rec, NULL);
 	if (rc == STORE_OK)
 		*out = st->workers[st->n_workers - 1];
 	return rc;
@@ -419,7 +420,7 @@ store_worker_create(struct store *st, struct json_object *spec,
 
 /* Splits the reply into three chunks on UTF-8 character boundaries. */
 static enum store_err
-stream_reply(struct store *st, struct store_worker *w, const char *text,
+store_stream_reply(struct store *st, struct store_worker *w, const char *text,
     size_t len)
 {
 	size_t start = 0, k;
@@ -437,7 +438,8 @@ stream_reply(struct store *st, struct store_worker *w, const char *text,
 		json_object_object_add(d, "text",
 		    json_object_new_string_len(text + start,
 		    (int)(end - start)));
-		rc = append(st, w->id, make_payload("text_delta", d), NULL,
+		rc = store_append(st, w->id, store_make_payload("text_delta",
+		    d), NULL,
 		    NULL);
 		if (rc != STORE_OK)
 			return rc;
@@ -448,7 +450,8 @@ stream_reply(struct store *st, struct store_worker *w, const char *text,
 
 		json_object_object_add(d, "text",
 		    json_object_new_string_len(text, (int)len));
-		return append(st, w->id, make_payload("text_done", d), NULL,
+		return store_append(st, w->id, store_make_payload("text_done",
+		    d), NULL,
 		    NULL);
 	}
 }
@@ -456,7 +459,7 @@ stream_reply(struct store *st, struct store_worker *w, const char *text,
 /* Appends one transcript entry (content: a json string, a new reference
  * is taken) as a "transcript" event. */
 static enum store_err
-add_entry(struct store *st, struct store_worker *w, const char *role,
+store_add_entry(struct store *st, struct store_worker *w, const char *role,
     struct json_object *content, uint64_t *event_id)
 {
 	struct json_object *d = json_object_new_object();
@@ -465,8 +468,8 @@ add_entry(struct store *st, struct store_worker *w, const char *role,
 	    json_object_new_int64((int64_t)w->n_entries + 1));
 	json_object_object_add(d, "role", json_object_new_string(role));
 	json_object_object_add(d, "content", json_object_get(content));
-	return append(st, w->id, make_payload("transcript", d),
-	    make_rec("entry"), event_id);
+	return store_append(st, w->id, store_make_payload("transcript", d),
+	    store_make_rec("entry"), event_id);
 }
 
 enum store_err
@@ -479,7 +482,7 @@ store_input(struct store *st, struct store_worker *w, const char *role,
 	char *reply = NULL;
 	struct json_object *said = NULL;
 
-	rc = add_entry(st, w, role, content, event_id);
+	rc = store_add_entry(st, w, role, content, event_id);
 	if (rc != STORE_OK)
 		goto out;
 	*tseq = w->n_entries;
@@ -487,13 +490,13 @@ store_input(struct store *st, struct store_worker *w, const char *role,
 	memcpy(reply, "echo: ", 6);
 	memcpy(reply + 6, c, clen);
 	reply[clen + 6] = '\0';
-	rc = stream_reply(st, w, reply, clen + 6);
+	rc = store_stream_reply(st, w, reply, clen + 6);
 	if (rc != STORE_OK)
 		goto out;
 	/* The reply is part of the conversation too: a reader of the
 	 * transcript (or a snapshot's entries) sees both sides. */
 	said = json_object_new_string_len(reply, (int)(clen + 6));
-	rc = add_entry(st, w, "assistant", said, NULL);
+	rc = store_add_entry(st, w, "assistant", said, NULL);
 out:
 	json_object_put(said);
 	free(reply);
@@ -504,8 +507,9 @@ enum store_err
 store_set_status(struct store *st, struct store_worker *w,
     enum store_status s, uint64_t *event_id)
 {
-	return append(st, w->id, make_payload("status", status_data(s)),
-	    make_rec("status"), event_id);
+	return store_append(st, w->id, store_make_payload("status",
+	    store_status_data(s)),
+	    store_make_rec("status"), event_id);
 }
 
 enum store_err
@@ -515,13 +519,14 @@ store_tick(struct store *st, struct store_worker *w, uint64_t *event_id)
 
 	json_object_object_add(d, "n",
 	    json_object_new_int64((int64_t)(w->tick_n + 1)));
-	return append(st, w->id, make_payload("tick", d), make_rec("tick"),
+	return store_append(st, w->id, store_make_payload("tick", d),
+	    store_make_rec("tick"),
 	    event_id);
 }
 
-/* Replays one log line; see apply(). */
+/* Replays one log line; see store_apply(). */
 static enum store_err
-replay_line(struct store *st, const char *line, size_t len)
+store_replay_line(struct store *st, const char *line, size_t len)
 {
 	struct json_object *o = wjson_parse(line, len, WJSON_MAX_DEPTH);
 	struct json_object *seq = NULL, *payload = NULL, *rec = NULL;
@@ -535,7 +540,7 @@ replay_line(struct store *st, const char *line, size_t len)
 	    !json_object_is_type(payload, json_type_object))
 		goto out;
 	json_object_object_get_ex(o, "rec", &rec);
-	rc = apply(st, (uint64_t)json_object_get_int64(seq),
+	rc = store_apply(st, (uint64_t)json_object_get_int64(seq),
 	    wjson_get_string(o, "worker_id"), payload, rec);
 out:
 	json_object_put(o);
@@ -543,7 +548,7 @@ out:
 }
 
 static enum store_err
-replay(struct store *st, char *err, size_t errlen)
+store_replay(struct store *st, char *err, size_t errlen)
 {
 	enum store_err rc = STORE_OK;
 	FILE *f = NULL;
@@ -565,7 +570,7 @@ replay(struct store *st, char *err, size_t errlen)
 		if (line[n - 1] != '\n')
 			break;	/* torn by kill -9: it never happened */
 		if ((size_t)n > STORE_MAX_LINE ||
-		    replay_line(st, line, (size_t)n - 1) != STORE_OK) {
+		    store_replay_line(st, line, (size_t)n - 1) != STORE_OK) {
 			snprintf(err, errlen, "%s: line %lu: bad event record",
 			    st->log_path, lineno);
 			rc = STORE_CORRUPT;
@@ -603,7 +608,7 @@ store_open(struct store **out, const char *dir, size_t retention,
 			goto out;
 		}
 		st->log_path = xasprintf("%s/events.jsonl", dir);
-		rc = replay(st, err, errlen);
+		rc = store_replay(st, err, errlen);
 		if (rc != STORE_OK)
 			goto out;
 		st->fd = open(st->log_path, O_WRONLY | O_CREAT | O_CLOEXEC,

@@ -174,54 +174,81 @@ test_body_cap(void **state)
 	fcgirec_parser_free(p);
 }
 
+/* Streams the parser must refuse, each built from scratch. */
+static void
+build_params_too_large(struct buf *o)
+{
+	static uint8_t big[5000];
+
+	add_begin(o, 1, 1, 0);
+	add_rec(o, FCGIREC_PARAMS, 1, big, 3000, 0);
+	add_rec(o, FCGIREC_PARAMS, 1, big, 3000, 0);
+}
+
+static void
+build_bad_nv(struct buf *o)
+{
+	uint8_t bad[4] = { 5, 1, 'a', 'b' };	/* name says 5, has 2 */
+
+	add_begin(o, 1, 1, 0);
+	add_rec(o, FCGIREC_PARAMS, 1, bad, sizeof(bad), 0);
+	add_rec(o, FCGIREC_PARAMS, 1, NULL, 0, 0);
+}
+
+static void
+build_version_2(struct buf *o)
+{
+	add_begin(o, 1, 1, 0);
+	o->b[0] = 2;
+}
+
+static void
+build_begin_id_0(struct buf *o)
+{
+	add_begin(o, 0, 1, 0);
+}
+
+static void
+build_short_begin(struct buf *o)
+{
+	add_rec(o, FCGIREC_BEGIN_REQUEST, 1, "\0\1", 2, 0);
+}
+
+static const struct {
+	const char *what;
+	void (*build)(struct buf *o);
+	enum fcgirec_err want;
+} refused[] = {
+	{ "params over the cap", build_params_too_large,
+	    FCGIREC_PARAMS_TOO_LARGE },
+	{ "a name-value pair longer than its record", build_bad_nv,
+	    FCGIREC_BAD_PARAMS },
+	{ "version 2", build_version_2, FCGIREC_BAD_VERSION },
+	{ "a BEGIN for id 0", build_begin_id_0, FCGIREC_BAD_RECORD },
+	{ "a short BEGIN", build_short_begin, FCGIREC_BAD_RECORD },
+};
+
 static void
 test_params_cap_and_malformed(void **state)
 {
 	static struct buf o;
-	static uint8_t big[5000];
-	struct fcgirec_parser *p = fcgirec_parser_new(&lim);
-	struct fcgirec_event ev;
-	size_t used;
-	uint8_t bad[4] = { 5, 1, 'a', 'b' };	/* name says 5, has 2 */
 
 	(void)state;
-	o.n = 0;
-	add_begin(&o, 1, 1, 0);
-	add_rec(&o, FCGIREC_PARAMS, 1, big, 3000, 0);
-	add_rec(&o, FCGIREC_PARAMS, 1, big, 3000, 0);
-	assert_int_equal(fcgirec_feed(p, o.b, o.n, &used, &ev),
-	    FCGIREC_PARAMS_TOO_LARGE);
-	fcgirec_parser_free(p);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct fcgirec_parser *p = fcgirec_parser_new(&lim);
+		struct fcgirec_event ev;
+		size_t used;
+		enum fcgirec_err got;
 
-	p = fcgirec_parser_new(&lim);
-	o.n = 0;
-	add_begin(&o, 1, 1, 0);
-	add_rec(&o, FCGIREC_PARAMS, 1, bad, sizeof(bad), 0);
-	add_rec(&o, FCGIREC_PARAMS, 1, NULL, 0, 0);
-	assert_int_equal(fcgirec_feed(p, o.b, o.n, &used, &ev),
-	    FCGIREC_BAD_PARAMS);
-	fcgirec_parser_free(p);
-
-	/* Version 2, a BEGIN for id 0, a short BEGIN: refused. */
-	p = fcgirec_parser_new(&lim);
-	o.n = 0;
-	add_begin(&o, 1, 1, 0);
-	o.b[0] = 2;
-	assert_int_equal(fcgirec_feed(p, o.b, o.n, &used, &ev),
-	    FCGIREC_BAD_VERSION);
-	fcgirec_parser_free(p);
-	p = fcgirec_parser_new(&lim);
-	o.n = 0;
-	add_begin(&o, 0, 1, 0);
-	assert_int_equal(fcgirec_feed(p, o.b, o.n, &used, &ev),
-	    FCGIREC_BAD_RECORD);
-	fcgirec_parser_free(p);
-	p = fcgirec_parser_new(&lim);
-	o.n = 0;
-	add_rec(&o, FCGIREC_BEGIN_REQUEST, 1, "\0\1", 2, 0);
-	assert_int_equal(fcgirec_feed(p, o.b, o.n, &used, &ev),
-	    FCGIREC_BAD_RECORD);
-	fcgirec_parser_free(p);
+		o.n = 0;
+		refused[i].build(&o);
+		got = fcgirec_feed(p, o.b, o.n, &used, &ev);
+		fcgirec_parser_free(p);
+		if (got != refused[i].want)
+			fail_msg("%s: fcgirec_feed gave %s, want %s",
+			    refused[i].what, fcgirec_strerror(got),
+			    fcgirec_strerror(refused[i].want));
+	}
 }
 
 static void
@@ -255,6 +282,21 @@ test_nv_lengths(void **state)
 	    FCGIREC_BAD_PARAMS);
 }
 
+/* The parser has queued exactly one END_REQUEST for id with this
+ * protocol status; consumes it. */
+static void
+assert_end_request(struct fcgirec_parser *p, unsigned id, int status)
+{
+	size_t rl;
+	const uint8_t *reply = fcgirec_reply(p, &rl);
+
+	assert_int_equal(rl, 16);
+	assert_int_equal(reply[1], FCGIREC_END_REQUEST);
+	assert_int_equal(reply[2] << 8 | reply[3], id);
+	assert_int_equal(reply[12], status);
+	fcgirec_reply_consume(p, rl);
+}
+
 static void
 test_abort(void **state)
 {
@@ -262,7 +304,6 @@ test_abort(void **state)
 	struct fcgirec_parser *p = fcgirec_parser_new(&lim);
 	struct fcgirec_event evs[4];
 	struct fcgirec_req *r = NULL;
-	const uint8_t *reply;
 	size_t rl;
 
 	(void)state;
@@ -275,12 +316,7 @@ test_abort(void **state)
 	assert_false(evs[0].taken);
 	assert_true(evs[0].keep_conn);
 	assert_true(fcgirec_idle(p));
-	reply = fcgirec_reply(p, &rl);
-	assert_int_equal(rl, 16);
-	assert_int_equal(reply[1], FCGIREC_END_REQUEST);
-	assert_int_equal(reply[3], 3);
-	assert_int_equal(reply[12], FCGIREC_REQUEST_COMPLETE);
-	fcgirec_reply_consume(p, rl);
+	assert_end_request(p, 3, FCGIREC_REQUEST_COMPLETE);
 
 	/* Aborted in service: reported as taken, nothing queued. */
 	o.n = 0;
@@ -313,11 +349,7 @@ test_mpx_role_values_unknown(void **state)
 	add_request(&o, 2, 1, "");	/* while 1 is in service */
 	assert_int_equal(feed_all(p, o.b, o.n, o.n, evs, 4, &r), 1);
 	assert_int_equal(evs[0].id, 1);
-	reply = fcgirec_reply(p, &rl);
-	assert_int_equal(rl, 16);
-	assert_int_equal(reply[3], 2);
-	assert_int_equal(reply[12], FCGIREC_CANT_MPX_CONN);
-	fcgirec_reply_consume(p, rl);
+	assert_end_request(p, 2, FCGIREC_CANT_MPX_CONN);
 	fcgirec_done(p);
 	fcgirec_req_free(r);
 
@@ -325,10 +357,7 @@ test_mpx_role_values_unknown(void **state)
 	o.n = 0;
 	add_begin(&o, 5, 2, 0);
 	assert_int_equal(feed_all(p, o.b, o.n, o.n, evs, 4, NULL), 0);
-	reply = fcgirec_reply(p, &rl);
-	assert_int_equal(rl, 16);
-	assert_int_equal(reply[12], FCGIREC_UNKNOWN_ROLE);
-	fcgirec_reply_consume(p, rl);
+	assert_end_request(p, 5, FCGIREC_UNKNOWN_ROLE);
 	assert_true(fcgirec_idle(p));
 
 	/* GET_VALUES: the three known names, unknown ones left out. */

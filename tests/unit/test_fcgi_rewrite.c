@@ -29,115 +29,117 @@ str(struct json_object *o)
 	return wjson_str(o, NULL);
 }
 
-static void
-test_worker(void **state)
-{
-	struct json_object *root = parse("{\"worker\": {\"worker_ref\":"
+typedef struct json_object *rewrite_fn(struct json_object *root,
+    const char *registry_id);
+
+#define REFUSED(what, fn, in) { (what), (fn), (in), NULL }
+#define BAD_DETAIL(in) REFUSED("detail", rewrite_worker_detail, in)
+#define BAD_LIST(in) REFUSED("list", rewrite_worker_list, in)
+#define BAD_ACK(in) REFUSED("ack", rewrite_ack, in)
+#define BAD_TRANSCRIPT(in) REFUSED("transcript", rewrite_transcript, in)
+
+/* One runtime answer, the rewrite for its route, and the rewritten JSON
+ * (with registry id "reg"), or NULL when it must be refused. */
+static const struct {
+	const char *what;
+	rewrite_fn *fn;
+	const char *in, *want;
+} cases[] = {
+	/* runtime_id added even when the runtime left it out */
+	{ "detail", rewrite_worker_detail, "{\"worker\": {\"worker_ref\":"
 	    " {\"runtime_id\": \"own\", \"worker_id\": \"w\"},"
 	    " \"worker_id\": \"w\", \"status\": \"running\","
-	    " \"mount_refs\": [{\"name\": \"m\"}], \"last_event_id\": 3}}");
-	struct json_object *w;
-
-	(void)state;
-	w = rewrite_worker_detail(root, "reg");
-	assert_non_null(w);
-	json_object_put(root);
-	/* runtime_id added even when the runtime left it out. */
-	assert_string_equal(str(w), "{\"worker_ref\":{\"runtime_id\":\"reg\","
+	    " \"mount_refs\": [{\"name\": \"m\"}], \"last_event_id\": 3}}",
+	    "{\"worker_ref\":{\"runtime_id\":\"reg\","
 	    "\"worker_id\":\"w\"},\"worker_id\":\"w\",\"status\":\"running\","
 	    "\"mount_refs\":[{\"name\":\"m\"}],\"last_event_id\":3,"
-	    "\"runtime_id\":\"reg\"}");
-	json_object_put(w);
-}
+	    "\"runtime_id\":\"reg\"}" },
+	{ "list", rewrite_worker_list, "{\"workers\": [{\"worker_ref\":"
+	    " {\"runtime_id\": \"x\", \"worker_id\": \"a\"}, \"runtime_id\":"
+	    " \"x\", \"worker_id\": \"a\", \"status\": \"running\","
+	    " \"intent\": {\"kind\": \"assistant\"}}], \"extra\": 1}",
+	    "[{\"worker_ref\":{\"runtime_id\":\"reg\","
+	    "\"worker_id\":\"a\"},\"runtime_id\":\"reg\",\"worker_id\":\"a\","
+	    "\"status\":\"running\",\"intent\":{\"kind\":\"assistant\"}}]" },
+	{ "ack", rewrite_ack, "{\"ack\": {\"worker_ref\": {\"runtime_id\":"
+	    " \"x\", \"worker_id\": \"a\"}, \"status\": \"stopped\","
+	    " \"event_id\": 10}}",
+	    "{\"worker_ref\":{\"runtime_id\":\"reg\","
+	    "\"worker_id\":\"a\"},\"status\":\"stopped\",\"event_id\":10}" },
+	{ "transcript", rewrite_transcript, "{\"transcript\": {\"worker_ref\":"
+	    " {\"runtime_id\": \"x\", \"worker_id\": \"a\"}, \"start\": 0,"
+	    " \"items\": [{\"sequence\": 1, \"worker_ref\": {\"runtime_id\":"
+	    " \"x\", \"worker_id\": \"a\"}, \"role\": \"user\", \"content\":"
+	    " \"hi\"}], \"next_start\": null}}",
+	    "{\"worker_ref\":{\"runtime_id\":\"reg\","
+	    "\"worker_id\":\"a\"},\"start\":0,\"items\":[{\"sequence\":1,"
+	    "\"worker_ref\":{\"runtime_id\":\"reg\",\"worker_id\":\"a\"},"
+	    "\"role\":\"user\",\"content\":\"hi\"}],\"next_start\":null}" },
+
+	/* refused: not shaped as runtime-api.md says */
+	BAD_DETAIL("{}"),
+	BAD_DETAIL("{\"worker\": null}"),
+	BAD_DETAIL("{\"worker\": []}"),
+	BAD_DETAIL("{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\"}}"),
+	BAD_DETAIL("{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\","
+	    " \"worker_ref\": \"w\"}}"),
+	BAD_DETAIL("{\"worker\": {\"worker_id\": \"\", \"status\": \"x\","
+	    " \"worker_ref\": {\"worker_id\": \"w\"}}}"),
+	BAD_DETAIL("{\"worker\": {\"worker_id\": \"w\", \"status\": 1,"
+	    " \"worker_ref\": {\"worker_id\": \"w\"}}}"),
+	BAD_DETAIL("{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\","
+	    " \"worker_ref\": {\"worker_id\": 5}}}"),
+	BAD_LIST("{}"),
+	BAD_LIST("{\"workers\": {}}"),
+	BAD_LIST("{\"workers\": [1]}"),
+	BAD_LIST("{\"workers\": [{}]}"),
+	BAD_LIST("[]"),
+	BAD_ACK("{}"),
+	BAD_ACK("{\"ack\": {}}"),
+	BAD_ACK("{\"ack\": {\"status\": \"s\"}}"),
+	BAD_ACK("{\"ack\": {\"worker_ref\": {\"worker_id\": \"w\"}}}"),
+	BAD_ACK("{\"ack\": {\"worker_ref\": {\"worker_id\": \"\"},"
+	    " \"status\": \"s\"}}"),
+	BAD_TRANSCRIPT("{}"),
+	BAD_TRANSCRIPT("{\"transcript\": {}}"),
+	BAD_TRANSCRIPT("{\"transcript\": {\"worker_ref\": {\"worker_id\":"
+	    " \"w\"}}}"),
+	BAD_TRANSCRIPT("{\"transcript\": {\"worker_ref\": {\"worker_id\":"
+	    " \"w\"}, \"items\": [1]}}"),
+	BAD_TRANSCRIPT("{\"transcript\": {\"worker_ref\": {\"worker_id\":"
+	    " \"w\"}, \"items\": [{\"worker_ref\": 1}]}}"),
+};
 
 static void
-test_bad_shapes(void **state)
+test_rewrites(void **state)
 {
-	static const char *const bad_detail[] = {
-	    "{}", "{\"worker\": null}", "{\"worker\": []}",
-	    "{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\"}}",
-	    "{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\","
-	    " \"worker_ref\": \"w\"}}",
-	    "{\"worker\": {\"worker_id\": \"\", \"status\": \"x\","
-	    " \"worker_ref\": {\"worker_id\": \"w\"}}}",
-	    "{\"worker\": {\"worker_id\": \"w\", \"status\": 1,"
-	    " \"worker_ref\": {\"worker_id\": \"w\"}}}",
-	    "{\"worker\": {\"worker_id\": \"w\", \"status\": \"x\","
-	    " \"worker_ref\": {\"worker_id\": 5}}}",
-	};
-	static const char *const bad_list[] = { "{}", "{\"workers\": {}}",
-	    "{\"workers\": [1]}", "{\"workers\": [{}]}", "[]" };
-	static const char *const bad_ack[] = { "{}", "{\"ack\": {}}",
-	    "{\"ack\": {\"status\": \"s\"}}",
-	    "{\"ack\": {\"worker_ref\": {\"worker_id\": \"w\"}}}" };
-	static const char *const bad_tr[] = { "{}", "{\"transcript\": {}}",
-	    "{\"transcript\": {\"worker_ref\": {\"worker_id\": \"w\"}}}",
-	    "{\"transcript\": {\"worker_ref\": {\"worker_id\": \"w\"},"
-	    " \"items\": [1]}}",
-	    "{\"transcript\": {\"worker_ref\": {\"worker_id\": \"w\"},"
-	    " \"items\": [{\"worker_ref\": 1}]}}" };
-	long max;
-	const char *dn;
-
 	(void)state;
-#define NONE(fn, arr) do { \
-	for (size_t i = 0; i < sizeof(arr) / sizeof(arr[0]); i++) { \
-		struct json_object *r = parse(arr[i]); \
-		struct json_object *o = fn(r, "reg"); \
-		if (o != NULL) \
-			fail_msg("%s accepted %s", #fn, arr[i]); \
-		json_object_put(r); \
-	} \
-} while (0)
-	NONE(rewrite_worker_detail, bad_detail);
-	NONE(rewrite_worker_list, bad_list);
-	NONE(rewrite_ack, bad_ack);
-	NONE(rewrite_transcript, bad_tr);
-	{
-		struct json_object *r = parse("{\"runtime\": {\"x\": 1}}");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *r = parse(cases[i].in);
+		struct json_object *o = cases[i].fn(r, "reg");
+		const char *got = o != NULL ? str(o) : NULL;
 
-		assert_null(rewrite_runtime_summary(r, &max, &dn));
 		json_object_put(r);
+		if (cases[i].want == NULL && got != NULL)
+			fail_msg("%s accepted %s", cases[i].what, cases[i].in);
+		if (cases[i].want != NULL && (got == NULL ||
+		    strcmp(got, cases[i].want) != 0))
+			fail_msg("%s: %s\n  gave %s\n  want %s", cases[i].what,
+			    cases[i].in, got ? got : "NULL", cases[i].want);
+		json_object_put(o);
 	}
 }
 
 static void
-test_list_ack_transcript(void **state)
+test_bad_runtime_summary(void **state)
 {
-	struct json_object *r, *o;
+	struct json_object *r = parse("{\"runtime\": {\"x\": 1}}");
+	long max;
+	const char *dn;
 
 	(void)state;
-	r = parse("{\"workers\": [{\"worker_ref\": {\"runtime_id\": \"x\","
-	    " \"worker_id\": \"a\"}, \"runtime_id\": \"x\", \"worker_id\":"
-	    " \"a\", \"status\": \"running\", \"intent\": {\"kind\":"
-	    " \"assistant\"}}], \"extra\": 1}");
-	o = rewrite_worker_list(r, "reg");
+	assert_null(rewrite_runtime_summary(r, &max, &dn));
 	json_object_put(r);
-	assert_string_equal(str(o), "[{\"worker_ref\":{\"runtime_id\":\"reg\","
-	    "\"worker_id\":\"a\"},\"runtime_id\":\"reg\",\"worker_id\":\"a\","
-	    "\"status\":\"running\",\"intent\":{\"kind\":\"assistant\"}}]");
-	json_object_put(o);
-
-	r = parse("{\"ack\": {\"worker_ref\": {\"runtime_id\": \"x\","
-	    " \"worker_id\": \"a\"}, \"status\": \"stopped\","
-	    " \"event_id\": 10}}");
-	o = rewrite_ack(r, "reg");
-	json_object_put(r);
-	assert_string_equal(str(o), "{\"worker_ref\":{\"runtime_id\":\"reg\","
-	    "\"worker_id\":\"a\"},\"status\":\"stopped\",\"event_id\":10}");
-	json_object_put(o);
-
-	r = parse("{\"transcript\": {\"worker_ref\": {\"runtime_id\": \"x\","
-	    " \"worker_id\": \"a\"}, \"start\": 0, \"items\": [{\"sequence\":"
-	    " 1, \"worker_ref\": {\"runtime_id\": \"x\", \"worker_id\": \"a\"},"
-	    " \"role\": \"user\", \"content\": \"hi\"}], \"next_start\": null}}");
-	o = rewrite_transcript(r, "reg");
-	json_object_put(r);
-	assert_string_equal(str(o), "{\"worker_ref\":{\"runtime_id\":\"reg\","
-	    "\"worker_id\":\"a\"},\"start\":0,\"items\":[{\"sequence\":1,"
-	    "\"worker_ref\":{\"runtime_id\":\"reg\",\"worker_id\":\"a\"},"
-	    "\"role\":\"user\",\"content\":\"hi\"}],\"next_start\":null}");
-	json_object_put(o);
 }
 
 static void
@@ -187,9 +189,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_worker),
-		cmocka_unit_test(test_bad_shapes),
-		cmocka_unit_test(test_list_ack_transcript),
+		cmocka_unit_test(test_rewrites),
+		cmocka_unit_test(test_bad_runtime_summary),
 		cmocka_unit_test(test_runtime_summary),
 	};
 
