@@ -303,9 +303,19 @@ feed_find(struct feed_set *fs, uint32_t h, const char *runtime_id,
 	return NULL;
 }
 
+static void
+feed_link(struct feed_set *fs, struct feed *f)
+{
+	lws_dll2_add_tail(&f->all, &fs->all);
+	lws_dll2_add_tail(&f->bucket, &fs->buckets[f->hash &
+	    (FEED_BUCKETS - 1)]);
+	f->findable = true;
+}
+
 static struct feed *
 feed_new(struct feed_set *fs, uint32_t h, const char *runtime_id,
-    const char *worker_id, size_t wlen, const char *cursor, uint64_t seq)
+    const char *worker_id, size_t wlen, const char *cursor, uint64_t seq,
+    struct leg **legp)
 {
 	struct proxy *p = fs->p;
 	struct feed *f = xcalloc(1, sizeof(*f));
@@ -320,6 +330,18 @@ feed_new(struct feed_set *fs, uint32_t h, const char *runtime_id,
 	f->worker_id_len = wlen;
 	f->base = seq;
 	f->ring_max = p->cfg->reg->wsproxy.feed_replay_bytes;
+	if (legp && *legp) {
+		/* A browser's own leg, at this very position: it becomes
+		 * the shared one. */
+		f->leg = *legp;
+		*legp = NULL;
+		leg_set_owner(f->leg, &feed_leg_ops, f, f->id, false);
+		leg_pause(f->leg, false);
+		feed_link(fs, f);
+		wlog(WLOG_INFO, f->id, f->runtime_id, "shared upstream opened: "
+		    "worker %s", f->worker_id);
+		return f;
+	}
 	memset(&lp, 0, sizeof(lp));
 	lp.p = p;
 	lp.log_id = f->id;
@@ -335,9 +357,7 @@ feed_new(struct feed_set *fs, uint32_t h, const char *runtime_id,
 		free(f);
 		return NULL;
 	}
-	lws_dll2_add_tail(&f->all, &fs->all);
-	lws_dll2_add_tail(&f->bucket, &fs->buckets[h & (FEED_BUCKETS - 1)]);
-	f->findable = true;
+	feed_link(fs, f);
 	wlog(WLOG_INFO, f->id, f->runtime_id, "shared upstream opened: "
 	    "worker %s", f->worker_id);
 	leg_start(f->leg);
@@ -352,7 +372,8 @@ feed_covers(const struct feed *f, uint64_t seq)
 
 struct feed *
 feed_get(struct feed_set *fs, const char *runtime_id, const char *worker_id,
-    size_t worker_id_len, const char *cursor, uint64_t seq)
+    size_t worker_id_len, const char *cursor, uint64_t seq,
+    struct leg **legp)
 {
 	uint32_t h = feed_hash(runtime_id, worker_id, worker_id_len);
 	struct feed *f = feed_find(fs, h, runtime_id, worker_id,
@@ -360,7 +381,7 @@ feed_get(struct feed_set *fs, const char *runtime_id, const char *worker_id,
 
 	if (!f)
 		return feed_new(fs, h, runtime_id, worker_id, worker_id_len,
-		    cursor, seq);
+		    cursor, seq, legp);
 	return feed_covers(f, seq) ? f : NULL;
 }
 

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct leg;
 struct proxy;
 struct session;
 struct feed;
@@ -51,12 +52,14 @@ void feed_set_retire(struct feed_set *fs);
 size_t feed_set_count(const struct feed_set *fs);
 
 /* The feed that a session of (runtime_id, worker_id) at position seq
- * (with its cursor) can join, made if there is none. NULL: there is one
- * but it does not cover seq (the session catches up on its own first),
- * or the runtime is not configured. */
+ * (with its cursor) can join, made if there is none: then it adopts
+ * *legp, the session's own leg standing at that position (and sets
+ * *legp to NULL), instead of opening a connection of its own. NULL:
+ * there is one but it does not cover seq (the session catches up on its
+ * own first), or the runtime is not configured. */
 struct feed *feed_get(struct feed_set *fs, const char *runtime_id,
     const char *worker_id, size_t worker_id_len, const char *cursor,
-    uint64_t seq);
+    uint64_t seq, struct leg **legp);
 
 /* Whether f has every event after seq. */
 bool feed_covers(const struct feed *f, uint64_t seq);

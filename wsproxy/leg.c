@@ -6,6 +6,7 @@
  */
 #include "leg.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,10 @@ struct leg {
 	struct lws *wsi;
 	struct clientvh *cvh;			/* wsi's vhost */
 	struct resume res;
+	/* The order of res's position (frame_cursor_seq), when it has
+	 * one: an event at or before it is a replay, never passed on. */
+	uint64_t seq;
+	bool have_seq;
 	char *rx;				/* message reassembly */
 	size_t rx_len, rx_cap, rx_max;
 	unsigned addr_next;			/* which address to try */
@@ -137,6 +142,7 @@ leg_new(const struct leg_params *lp)
 	l->owner = lp->owner;
 	resume_init(&l->res, lp->cursor);
 	l->res.have_state = lp->have_state;
+	l->have_seq = lp->cursor && frame_cursor_seq(lp->cursor, &l->seq);
 	l->quiet = lp->quiet;
 	return l;
 }
@@ -169,6 +175,16 @@ leg_abandon(struct leg *l)
 		l->cvh = NULL;
 	}
 	l->final = true;
+}
+
+void
+leg_set_owner(struct leg *l, const struct leg_ops *ops, void *owner,
+    const char *log_id, bool quiet)
+{
+	l->ops = ops;
+	l->owner = owner;
+	l->log_id = log_id;
+	l->quiet = quiet;
 }
 
 bool
@@ -464,12 +480,28 @@ static void
 leg_event(struct leg *l, struct frame_in *in)
 {
 	struct sframe *fr;
+	uint64_t seq = 0;
+	bool ordered = frame_cursor_seq(in->cursor, &seq), had_pos;
 
 	if (!in->snapshot)
 		leg_healthy(l);
+	if (!in->snapshot && ordered && l->have_seq && seq <= l->seq) {
+		/* A runtime replaying what it was asked to resume after:
+		 * exactly once means not again (and the position stays). */
+		wlog(WLOG_DEBUG, l->log_id, l->runtime_id, "event %s at or "
+		    "before the position: dropped", in->cursor);
+		return;
+	}
+	had_pos = l->res.cursor[0] != '\0';
 	if (resume_on_event(&l->res, in->cursor, in->snapshot) !=
 	    RESUME_FORWARD)
 		return;
+	/* Mirror resume.c's position: every event moves it; a snapshot
+	 * only when there was none. */
+	if (!in->snapshot || !had_pos) {
+		l->have_seq = ordered;
+		l->seq = seq;
+	}
 	fr = sframe_new(in->out, in->out_len, LWS_PRE);
 	snprintf(fr->cursor, sizeof(fr->cursor), "%s", in->cursor);
 	fr->has_seq = frame_cursor_seq(in->cursor, &fr->seq);
@@ -493,6 +525,7 @@ leg_diagnostic(struct leg *l, const struct frame_in *in)
 		if (!l->had_cursor)
 			break;
 		resume_on_expired(&l->res);
+		l->have_seq = false;
 		l->ops->diag(l->owner, FRAME_DIAG_RESYNCED);
 		if (l->final || l->doomed)
 			return;

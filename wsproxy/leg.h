@@ -73,6 +73,13 @@ void leg_free(struct leg *l);
  * slower than the runtime sends; the runtime then holds the rest). */
 void leg_pause(struct leg *l, bool pause);
 
+/* Hands the leg to another owner (a browser's own leg becomes the
+ * worker's shared one: no second connection). Not from inside one of the
+ * leg's own callbacks into its old owner unless that owner is done with
+ * it. */
+void leg_set_owner(struct leg *l, const struct leg_ops *ops, void *owner,
+    const char *log_id, bool quiet);
+
 /* Whether the browsers were told of the current outage. */
 bool leg_announced(const struct leg *l);
 

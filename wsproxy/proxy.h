@@ -55,6 +55,8 @@ struct proxy {
 	struct clientvh_set *cvhs;	/* upstream vhosts, by TLS files */
 	struct feed_set *feeds;		/* shared upstreams */
 	lws_dll2_owner_t sessions;
+	lws_dll2_owner_t leg_wait;	/* sessions waiting for an own leg */
+	unsigned own_legs;		/* sessions' own legs open */
 	unsigned browsers;
 	bool shutting_down;
 	bool done;

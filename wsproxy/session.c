@@ -27,12 +27,18 @@
 /* How long a browser that is being closed may take to read its last
  * frames. */
 #define SESSION_CLOSE_GRACE_S 10
+/* Own legs open at once, process-wide. A browser opening a stream needs
+ * one for its snapshot, briefly: 10,000 browsers arriving together would
+ * otherwise hold 20,000 sockets (and make the runtime accept 10,000 at
+ * once). The others wait their turn (FIFO). */
+#define SESSION_OWN_LEGS_MAX 256
 /* Most frames written in one writable callback (see session_write). */
 #define SESSION_WRITE_BATCH 64
 
 struct session {
 	lws_dll2_t list;		/* p->sessions */
 	lws_dll2_t feed_node;		/* feed->subs, while on a feed */
+	lws_dll2_t wait_node;		/* p->leg_wait, waiting for a leg */
 	struct proxy *p;
 	char id[IDS_REQUEST_ID_MAX + 1];	/* for logs */
 	char runtime_id[IDS_RUNTIME_ID_MAX + 1];
@@ -57,6 +63,9 @@ struct session {
 struct browser_pss {
 	struct session *s;
 };
+
+static void session_drop_leg(struct session *s);
+static void session_release_slot(struct proxy *p);
 
 lws_dll2_t *
 session_feed_node(struct session *s)
@@ -110,8 +119,7 @@ session_finish(struct session *s, enum frame_diag d, int code, bool clear)
 	if (s->closing)
 		return;
 	session_leave_feed(s);
-	leg_free(s->leg);
-	s->leg = NULL;
+	session_drop_leg(s);
 	if (clear)
 		sendq_clear(s->q);
 	json = frame_diag_json(d, &len);
@@ -146,6 +154,7 @@ session_send_diag(struct session *s, enum frame_diag d)
 static void
 session_try_join(struct session *s)
 {
+	struct leg *mine;
 	struct feed *f;
 
 	if (s->closing || s->feed || s->behind || s->no_share ||
@@ -155,25 +164,70 @@ session_try_join(struct session *s)
 		s->no_share = true;
 		return;
 	}
+	mine = s->leg;
 	f = feed_get(s->p->feeds, s->runtime_id, s->worker_id,
-	    s->worker_id_len, s->cursor, s->seq);
+	    s->worker_id_len, s->cursor, s->seq, &mine);
 	if (!f)
 		return;
+	if (s->leg && !mine) {
+		/* The new feed took over our leg: its slot is free. */
+		s->leg = NULL;
+		session_release_slot(s->p);
+	}
 	wlog(WLOG_DEBUG, s->id, s->runtime_id, "joining the shared upstream "
 	    "at %s (%zu bytes queued)", s->cursor, sendq_bytes(s->q));
-	leg_free(s->leg);
-	s->leg = NULL;
+	session_drop_leg(s);
 	s->feed = f;
 	feed_join(f, s, s->seq);
 }
 
 static const struct leg_ops session_leg_ops;
+static void session_start_leg(struct session *s);
 
-/* Starts an own leg from the position. */
+
+/* An own leg ended or was handed over: its slot goes to the next
+ * session waiting for one. */
+static void
+session_release_slot(struct proxy *p)
+{
+	struct session *next;
+
+	if (p->own_legs)
+		p->own_legs--;
+	while (p->own_legs < SESSION_OWN_LEGS_MAX && p->leg_wait.head) {
+		next = lws_container_of(p->leg_wait.head, struct session,
+		    wait_node);
+		lws_dll2_remove(&next->wait_node);
+		session_start_leg(next);
+	}
+}
+
+/* Ends the own leg, if any, and frees its slot; a session waiting for a
+ * slot stops waiting. */
+static void
+session_drop_leg(struct session *s)
+{
+	if (s->wait_node.owner)
+		lws_dll2_remove(&s->wait_node);
+	if (!s->leg)
+		return;
+	leg_free(s->leg);
+	s->leg = NULL;
+	session_release_slot(s->p);
+}
+
+/* Starts an own leg from the position, now or when a slot frees. */
 static void
 session_start_leg(struct session *s)
 {
 	struct leg_params lp;
+
+	if (s->closing || s->leg || s->wait_node.owner)
+		return;
+	if (s->p->own_legs >= SESSION_OWN_LEGS_MAX) {
+		lws_dll2_add_tail(&s->wait_node, &s->p->leg_wait);
+		return;
+	}
 
 	memset(&lp, 0, sizeof(lp));
 	lp.p = s->p;
@@ -187,6 +241,8 @@ session_start_leg(struct session *s)
 	lp.ops = &session_leg_ops;
 	lp.owner = s;
 	s->leg = leg_new(&lp);
+	if (s->leg)
+		s->p->own_legs++;
 	if (!s->leg) {
 		wlog(WLOG_INFO, s->id, s->runtime_id, "runtime no longer "
 		    "configured: stream ended");
@@ -207,7 +263,8 @@ session_catch_up(struct session *s)
 	/* Joining may have filled the queue again (the ring's frames): then
 	 * it is behind once more, and an own leg would have nowhere to put
 	 * its events. Behind never has a leg. */
-	if (!s->behind && !s->feed && !s->leg && !s->closing) {
+	if (!s->behind && !s->feed && !s->leg && !s->wait_node.owner &&
+	    !s->closing) {
 		wlog(WLOG_DEBUG, s->id, s->runtime_id, "catching up from the "
 		    "runtime");
 		session_start_leg(s);
@@ -223,8 +280,7 @@ session_fall_behind(struct session *s)
 	    sendq_bytes(s->q));
 	s->behind = true;
 	s->fell_behind = true;
-	leg_free(s->leg);
-	s->leg = NULL;
+	session_drop_leg(s);
 }
 
 /* ---- frames from the feed ------------------------------------------ */
@@ -461,7 +517,7 @@ session_free(struct session *s)
 	if (!s)
 		return;
 	session_leave_feed(s);
-	leg_free(s->leg);
+	session_drop_leg(s);
 	lws_dll2_remove(&s->list);
 	sendq_free(s->q);
 	free(s);
@@ -470,7 +526,12 @@ session_free(struct session *s)
 void
 session_abandon(struct session *s)
 {
+	/* No slot hand-over now: nothing may connect during teardown. */
+	if (s->wait_node.owner)
+		lws_dll2_remove(&s->wait_node);
 	leg_abandon(s->leg);
+	leg_free(s->leg);
+	s->leg = NULL;
 	s->feed = NULL;		/* the feeds go with the set */
 	s->browser = NULL;
 }
@@ -568,8 +629,11 @@ session_confirm_upgrade(struct proxy *p, struct lws *wsi, const char *up)
 
 /* Frames to the browser, as many as its socket takes (at most
  * SESSION_WRITE_BATCH): one frame per writable callback costs a turn of
- * the loop per frame, and a shared upstream reading a dozen events per
- * read would outrun every browser. -1: hang up. */
+ * the loop per frame, and a shared upstream reading ~60 events per read
+ * would outrun every browser. The socket is full when lws had to keep
+ * part of a write (lws_partial_buffered: no syscall, unlike
+ * lws_send_pipe_choked's poll); lws sends that part first and calls
+ * back. -1: hang up. */
 static int
 session_write(struct session *s, struct lws *wsi)
 {
@@ -579,7 +643,7 @@ session_write(struct session *s, struct lws *wsi)
 
 	for (n = 0; n < SESSION_WRITE_BATCH; n++) {
 		buf = sendq_peek(s->q, &blen);
-		if (!buf || (n && lws_send_pipe_choked(wsi)))
+		if (!buf)
 			break;
 		if (lws_write(wsi, buf, blen, LWS_WRITE_TEXT) < (int)blen) {
 			wlog(WLOG_INFO, s->id, s->runtime_id,
@@ -587,6 +651,8 @@ session_write(struct session *s, struct lws *wsi)
 			return -1;
 		}
 		sendq_pop(s->q);
+		if (lws_partial_buffered(wsi))
+			break;
 	}
 	if (sendq_bytes(s->q) <= cap / 4) {
 		if (s->behind)

@@ -89,6 +89,10 @@ scenario() {
 
 scenario fanout px quiet "$quiet_PORT" --worker "$W1" --worker "$W2" \
     --conns 25 --count 500
+# 300 browsers arriving together: more than the 256 own legs allowed at
+# once (session.c), so some wait their turn for a snapshot.
+scenario fanout px quiet "$quiet_PORT" --worker "$W1" --worker "$W2" \
+    --conns 150 --count 50
 scenario join px tick "$tick_PORT" --worker "$W3" --conns 24
 scenario join px0 tick "$tick_PORT" --worker "$W3" --conns 12
 scenario drop px tick "$tick_PORT" --worker "$W3" --conns 8

@@ -130,6 +130,7 @@ write_conf() {
     "listen": "127.0.0.1:$PX_PORT",
     "send_queue_max_bytes": $2,
     "max_connections": ${3:-100},
+    "feed_replay_bytes": 0,
     "ping_interval_s": 5,
     "reconnect_initial_ms": 20,
     "reconnect_max_ms": 400
@@ -634,6 +635,11 @@ t_check "event over the send queue cap: backend.runtime_unavailable" \
 t_check "event over the send queue cap: not slow_consumer, closed" \
     sh -c "! grep -q slow_consumer '$F' && grep -q '^#close' '$F'"
 
+# A reader that stops for 6 s during ~4 MB of events: it falls behind
+# the shared upstream; there is no replay ring here (feed_replay_bytes 0),
+# and the runtime keeps 1024 events, so when it reads again its position
+# is gone: it cannot catch up, and only then is it cut.
+# (wsproxy-shared.sh covers the readers that can catch up.)
 RSS0=$(rss_kb "$PX_PID")
 F=$T_DIR/slow.txt
 "$PY" "$CLIENT" read "$(url rt-a "$W4")" --out "$F" --capture "$CAP" \
