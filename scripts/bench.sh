@@ -29,7 +29,7 @@
 #
 # Environment: BENCH_DURATION (wrk seconds under load, default 4),
 # BENCH_C1_DURATION (single-client seconds, default 2), BENCH_MAX (whole
-# run limit in seconds, default 175 for REST plus 360 per WS run),
+# run limit in seconds, default 175 for REST plus 600 per WS run),
 # BENCH_KEEP=1 keeps the scratch dir, BENCH_PARTS ("rest ws"),
 # BENCH_REPEAT (WS runs, default 1: medians and min-max spread),
 # BENCH_WS_LEVELS ("1 100 1000 10000"), BENCH_WS_SPREAD ("1000x100").
@@ -72,9 +72,9 @@ command -v curl >/dev/null || { echo "bench: curl not installed" >&2; exit 2; }
 
 DUR=${BENCH_DURATION:-4}
 DUR1=${BENCH_C1_DURATION:-2}
-# REST ~80 s; one WS run 2-4 min (mostly opening 10,000 sockets x 3).
+# REST ~80 s; one WS run 4-8 min here (mostly opening 10,000 sockets x 3).
 MAXT=${BENCH_MAX:-$(( $(part rest && echo 175 || echo 20) +
-    $(part ws && echo $(( 360 * ${BENCH_REPEAT:-1} )) || echo 0) ))}
+    $(part ws && echo $(( 600 * ${BENCH_REPEAT:-1} )) || echo 0) ))}
 
 # The test helpers (scratch dir, ports, pid tracking, t_check), reused.
 export top_srcdir=$srcdir top_builddir=$build

@@ -27,7 +27,8 @@
  *
  * Exit: 0 all held and every event once and in order, no diagnostic;
  * 1 loss/disorder/diagnostic/early close; 2 usage or setup error;
- * 3 not every socket could be held (the row is skipped: see why=).
+ * 3 not every socket could be held (the row is skipped: see why=, the
+ * first reason, '+' for spaces; opening stops once 1% have failed).
  * Ownership: struct load owns every connection, buffer and the emitter;
  * load_free() releases them. No globals.
  */
@@ -814,7 +815,10 @@ phase_connect(struct load *L, double *connect_s)
 	double t0 = now_s(), last = t0, end = t0 + L->o.timeout;
 	unsigned prev = 0;
 
-	while (L->held + L->failed < L->o.conns) {
+	/* Past 1% of the sockets lost the level cannot be held: stop there
+	 * rather than wait for every remaining handshake to fail. */
+	while (L->held + L->failed < L->o.conns &&
+	    L->failed <= L->o.conns / 100) {
 		double t = now_s();
 
 		if (L->held + L->failed != prev) {
@@ -824,8 +828,12 @@ phase_connect(struct load *L, double *connect_s)
 		if (t > end || t - last > L->o.stall) {
 			char what[48];
 
-			snprintf(what, sizeof(what), "no-answer-for-%.0fs-at",
-			    t - last);
+			if (t > end)
+				snprintf(what, sizeof(what), "timeout-%.0fs-"
+				    "reached-at", L->o.timeout);
+			else
+				snprintf(what, sizeof(what),
+				    "no-answer-for-%.0fs-at", t - last);
 			set_why(L, what, (long)L->held);
 			break;
 		}
@@ -1170,9 +1178,9 @@ print_line(struct load *L, const struct results *r)
 	int k;
 	char *p;
 
-	for (p = L->why; *p != '\0'; p++)
+	for (p = L->why; *p != '\0'; p++)	/* one token: '+' for ' ' */
 		if (*p == ' ')
-			*p = '_';
+			*p = '+';
 	printf("WSBENCH conns=%u workers=%u held=%u connect_s=%.2f "
 	    "lat_n=%zu lat_p50_ms=%.2f lat_p99_ms=%.2f burst=%ld "
 	    "events=%" PRIu64 " burst_s=%.3f eps=%.0f cpu_client=%.0f "
