@@ -1,9 +1,11 @@
 #!/bin/bash
 # scripts/bench.sh — wrg benchmarks: print figures, check sanity.
 #
-# Usage: scripts/bench.sh [BUILD_DIR]
+# Usage: scripts/bench.sh [--ws|--rest] [BUILD_DIR]
 #   BUILD_DIR   a configured tree where `make` has run (default:
 #               ./build-test, then ./build, then the source tree itself)
+#   --ws        only the WebSocket part (same as BENCH_PARTS=ws)
+#   --rest      only the REST part (same as BENCH_PARTS=rest)
 #
 # Builds nothing. Starts on 127.0.0.1 / Unix sockets in a scratch dir:
 #   alpha   wrg-sample-runtime, TCP, bearer token
@@ -16,18 +18,21 @@
 #          no queueing) for GET /api/health, GET one worker (TCP and Unix
 #          runtime), GET /api/workers (fan-out), POST .../input, each
 #          next to the same call made directly on the runtime;
-#   WS     events/s and emit-to-browser latency through wrg-wsproxy with
-#          1, 100 and 1000 browser sockets (and directly on the runtime
-#          for comparison), wrg-wsproxy RSS at each level;
-#   fan-out /api/workers with the three runtimes delayed 300 ms each.
+#   fan-out /api/workers with the three runtimes delayed 300 ms each;
+#   WS     tests/bench/ws.sh, with its own runtime, wrg-wsproxy and an
+#          nginx raw relay: events/s, emit-to-browser latency, CPU, RSS
+#          and runtime sockets at 1, 100, 1000, 10,000 browsers on one
+#          worker and 1000 over 100 workers, driven by tests/bench/ws_load.
 # Prints the table and `bench: N passed, M failed` (sanity checks: no
 # errors or non-2xx in wrk, every event delivered once and in order,
 # fan-out under 600 ms, ...). Exit 0 only when everything ran and passed.
 #
 # Environment: BENCH_DURATION (wrk seconds under load, default 4),
 # BENCH_C1_DURATION (single-client seconds, default 2), BENCH_MAX (whole
-# run limit in seconds, default 175), BENCH_KEEP=1 keeps the scratch dir,
-# BENCH_WS_LEVELS (default "1 100 1000").
+# run limit in seconds, default 175 for REST plus 600 per WS run),
+# BENCH_KEEP=1 keeps the scratch dir, BENCH_PARTS ("rest ws"),
+# BENCH_REPEAT (WS runs, default 1: medians and min-max spread),
+# BENCH_WS_LEVELS ("1 100 1000 10000"), BENCH_WS_SPREAD ("1000x100").
 # Not part of `make check`: the figures are noisy and box-dependent.
 # docs/bench.md explains the figures.
 set -u
@@ -35,11 +40,15 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/.." && pwd)
 
+PARTS=${BENCH_PARTS:-rest ws}
 case ${1:-} in
 -h|--help)
 	sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'
 	exit 0 ;;
+--ws) PARTS=ws; shift ;;
+--rest) PARTS=rest; shift ;;
 esac
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 build=${1:-}
 if [ -z "$build" ]; then
@@ -54,20 +63,18 @@ FCGI=$build/src/wrg.fcgi
 WSP=$build/wsproxy/wrg-wsproxy
 RT=$build/tests/sample-runtime/wrg-sample-runtime
 PY=${PYTHON3_SYS:-/usr/bin/python3}
-WSCLIENT=$srcdir/tests/bench/ws_bench.py
 WRKLUA=$srcdir/tests/bench/wrk-report.lua
 for b in "$FCGI" "$WSP" "$RT"; do
 	[ -x "$b" ] || { echo "bench: missing $b (run make in $build)" >&2; exit 2; }
 done
-command -v wrk >/dev/null || { echo "bench: wrk not installed (apt-get install wrk)" >&2; exit 2; }
+part rest && { command -v wrk >/dev/null || { echo "bench: wrk not installed (apt-get install wrk)" >&2; exit 2; }; }
 command -v curl >/dev/null || { echo "bench: curl not installed" >&2; exit 2; }
-"$PY" -c 'import websockets' 2>/dev/null ||
-	{ echo "bench: $PY lacks websockets (apt-get install python3-websockets)" >&2; exit 2; }
 
 DUR=${BENCH_DURATION:-4}
 DUR1=${BENCH_C1_DURATION:-2}
-MAXT=${BENCH_MAX:-175}
-WS_LEVELS=${BENCH_WS_LEVELS:-1 100 1000}
+# REST ~80 s; one WS run 4-8 min here (mostly opening 10,000 sockets x 3).
+MAXT=${BENCH_MAX:-$(( $(part rest && echo 175 || echo 20) +
+    $(part ws && echo $(( 600 * ${BENCH_REPEAT:-1} )) || echo 0) ))}
 
 # The test helpers (scratch dir, ports, pid tracking, t_check), reused.
 export top_srcdir=$srcdir top_builddir=$build
@@ -110,6 +117,18 @@ trap 'echo "bench: interrupted (time limit ${MAXT}s?)" >&2; exit 124' TERM INT
 WD_PID=$!
 
 die() { echo "bench: $*" >&2; T_FAILS=$((T_FAILS + 1)); t_done; exit 1; }
+
+# The WebSocket part lives in its own file (its own stack, table).
+# shellcheck source=../tests/bench/ws.sh
+. "$srcdir/tests/bench/ws.sh"
+if ! part rest; then
+	part ws || die "BENCH_PARTS names no part (rest, ws): $PARTS"
+	ws_run
+	ws_report
+	echo "elapsed $(( $(date +%s) - START )) s"
+	t_done
+	exit
+fi
 
 # ---- start everything ---------------------------------------------------
 TOK_A="bench-a-$$-$RANDOM"
@@ -305,64 +324,8 @@ t_check "fan-out: slowest of 5 under 600 ms (${fmax} ms)" [ "$fmax" -lt 600 ]
 t_check "fan-out: at least the delay (${fmin} ms >= 300)" [ "$fmin" -ge 300 ]
 t_check "single delayed call >= 300 ms (${single_ms} ms)" [ "$single_ms" -ge 300 ]
 
-# ---- WebSocket relay ----------------------------------------------------
-WSROWS=()
-WSPATH=/api/runtimes/gamma/workers/$WG/events/ws
-# bench_ws LABEL N ROUNDS BURST URL [client args]
-bench_ws() {
-	local label=$1 n=$2 rounds=$3 burst=$4 url=$5 out line rc
-	shift 5
-	local left=$(( MAXT - ($(date +%s) - START) - 15 ))
-	if [ "$left" -lt 10 ]; then
-		t_check "ws: $label (skipped: out of time)" false
-		return
-	fi
-	[ "$left" -gt 60 ] && left=60
-	out=$(timeout $((left + 5)) "$PY" "$WSCLIENT" --url "$url" --conns "$n" \
-	    --emit "127.0.0.1:$PORT_gamma" --token "$TOK_G" --worker "$WG" \
-	    --lat-rounds "$rounds" --burst "$burst" --timeout "$left" \
-	    --pid "rt=$PID_gamma" "$@" 2>>"$T_DIR/ws_bench.log")
-	rc=$?
-	echo "$label: $out" >>"$T_DIR/ws_bench.log"
-	line=$(grep '^WSBENCH ' <<<"$out")
-	t_check "ws: $label: all connected, every event once and in order (rc $rc)" \
-	    [ "$rc" -eq 0 -a -n "$line" ]
-	declare -A W
-	local kv
-	for kv in $line; do [[ $kv == *=* ]] && W[${kv%%=*}]=${kv#*=}; done
-	local rss="-" hwm="-"
-	if [ -n "${W[rss_px]:-}" ]; then
-		rss=$(( ${W[rss_px]} / 1024 )); hwm=$(( ${W[hwm_px]} / 1024 ))
-		rss="${rss}/${hwm}"
-	fi
-	local c_cli=${W[cpu_client]:+${W[cpu_client]}%} c_px=${W[cpu_px]:+${W[cpu_px]}%}
-	local c_rt=${W[cpu_rt]:+${W[cpu_rt]}%} c_box=${W[cpu_box]:+${W[cpu_box]}%} rss0=-
-	[ -n "${W[rss0_px]:-}" ] && rss0=$(( ${W[rss0_px]} / 1024 ))
-	WSROWS+=("$(printf '%-24s %5s %8s %7s %7s %6s %5s %5s %5s %5s %5s %9s' "$label" \
-	    "$n" "${W[eps]:-0}" "${W[lat_p50_ms]:-0}" "${W[lat_p99_ms]:-0}" \
-	    "${W[connect_s]:-0}" "${c_box:--}" "${c_cli:--}" "${c_px:--}" "${c_rt:--}" \
-	    "$rss0" "$rss")")
-	echo "  ${WSROWS[-1]}"
-}
-echo "# WebSocket relay: emit on gamma -> browser socket(s)"
-PXMEM0=$(awk '/VmRSS/ { print $2 }' "/proc/$WSPID/status")
-for n in $WS_LEVELS; do
-	case $n in
-	1) rounds=200; burst=5000 ;;
-	100) rounds=50; burst=200 ;;
-	*) rounds=20; burst=$(( 50000 / n )); [ "$burst" -ge 1 ] || burst=1 ;;
-	esac
-	bench_ws "direct on the runtime" "$n" "$rounds" "$burst" \
-	    "ws://127.0.0.1:$PORT_gamma/v1/workers/$WG/events/ws" --ws-token
-	bench_ws "wrg-wsproxy" "$n" "$rounds" "$burst" \
-	    "ws://127.0.0.1:$WSPORT$WSPATH" --pid "px=$WSPID"
-	if [ "$n" -le 100 ]; then
-		bench_ws "lighttpd -> wrg-wsproxy" "$n" "$rounds" "$burst" \
-		    "ws://127.0.0.1:$WPORT$WSPATH" --pid "px=$WSPID"
-	fi
-done
-sleep 0.5
-PXMEM1=$(awk '/VmRSS/ { print $2 }' "/proc/$WSPID/status")
+# ---- WebSocket relay (tests/bench/ws.sh) -------------------------------
+part ws && ws_run
 t_check "wrg-wsproxy still running" kill -0 "$WSPID"
 t_check "wrg.fcgi still running" kill -0 "$FPID"
 
@@ -379,15 +342,8 @@ echo " wrk itself takes the rest of box)"
 echo
 echo "== fan-out: GET /api/workers, 3 runtimes each delayed 300 ms (5 runs) =="
 echo "min ${fmin} ms, median ${fmed} ms, max ${fmax} ms (one delayed runtime alone: ${single_ms} ms; serial would be ~900 ms)"
+part ws && ws_report
 echo
-echo "== WebSocket relay (events/s in one burst; latency emit -> browser, ms) =="
-printf '%-24s %5s %8s %7s %7s %6s %5s %5s %5s %5s %5s %9s\n' "path" "socks" \
-    "events/s" "p50" "p99" "conn s" "box" "cli" "wsp" "rt" "RSS0" "RSS/HWM"
-printf '%s\n' "${WSROWS[@]}"
-echo "(cpu during the burst: box = whole box, 200% = both cores; cli/wsp/rt = the"
-echo " client, wrg-wsproxy, the runtime, % of one core; conn s = time to open all sockets;"
-echo " RSS0 = wrg-wsproxy VmRSS MiB with the sockets open, before any event; RSS/HWM = VmRSS/VmHWM after the burst;"
-echo " wrg-wsproxy RSS at start $(( PXMEM0 / 1024 )) MiB, at the end $(( PXMEM1 / 1024 )) MiB)"
 echo "load average at start: $LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the box skews every figure)"
 echo "elapsed $(( $(date +%s) - START )) s"
 t_done
