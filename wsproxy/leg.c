@@ -59,6 +59,7 @@ struct leg {
 };
 
 static void leg_connect(struct leg *l);
+static void leg_log_connected(const struct leg *l, enum wlog_level level);
 
 /* ---- lifetime ------------------------------------------------------ */
 
@@ -181,10 +182,16 @@ void
 leg_set_owner(struct leg *l, const struct leg_ops *ops, void *owner,
     const char *log_id, bool quiet)
 {
+	bool was_quiet = l->quiet;
+
 	l->ops = ops;
 	l->owner = owner;
 	l->log_id = log_id;
 	l->quiet = quiet;
+	/* Its connect was logged at debug, for the browser: say it now
+	 * for the new owner. */
+	if (was_quiet && !quiet && l->wsi)
+		leg_log_connected(l, WLOG_INFO);
 }
 
 bool
@@ -667,6 +674,14 @@ leg_append_token(struct leg *l, struct lws *wsi, void *in, size_t len)
 }
 
 static void
+leg_log_connected(const struct leg *l, enum wlog_level level)
+{
+	wlog(level, l->log_id, l->runtime_id, "upstream connected to %s%s%s%s",
+	    l->rt->base_url, l->addr[0] ? " (" : "", l->addr,
+	    l->addr[0] ? ")" : "");
+}
+
+static void
 leg_established(struct leg *l)
 {
 	lws_sul_cancel(&l->sul_connect_to);
@@ -674,9 +689,8 @@ leg_established(struct leg *l)
 	    (lws_usec_t)l->cfg->reg->wsproxy.reconnect_max_ms *
 	    LWS_US_PER_MS);
 	l->rx_len = 0;
-	wlog(l->quiet ? WLOG_DEBUG : leg_log_level(l, WLOG_INFO), l->log_id,
-	    l->runtime_id, "upstream connected to %s%s%s%s", l->rt->base_url,
-	    l->addr[0] ? " (" : "", l->addr, l->addr[0] ? ")" : "");
+	leg_log_connected(l, l->quiet ? WLOG_DEBUG :
+	    leg_log_level(l, WLOG_INFO));
 }
 
 static void

@@ -656,9 +656,23 @@ for i in $(seq 1 20); do
 done
 wait "$SLOW"
 RSS1=$(rss_kb "$PX_PID")
-t_check "slow consumer: backend.slow_consumer" \
-    test "$(diag_count "$F" backend.slow_consumer)" = 1
-t_check "slow consumer: closed" grep -q '^#close 1008' "$F"
+# Directly, the stalled reader's socket fills and it is cut. Behind a
+# web server that buffers (lighttpd, nginx, Apache keep reading from
+# us), the pause mostly lands in the server's buffer: the reader then
+# falls behind only briefly, catches up from the runtime and must have
+# every event, once, in order. Either way nothing is lost silently.
+slow_outcome() {
+	if [ "$(diag_count "$F" backend.slow_consumer)" = 1 ]; then
+		echo "# slow consumer: cut"
+		grep -q '^#close 1008' "$F"
+	else
+		echo "# slow consumer: caught up"
+		[ "$WRG_TEST_SERVER" != none ] &&
+		    [ "$(grep -c '"tick"' "$F")" -ge 20000 ]
+	fi
+}
+t_check "slow consumer: cut (backend.slow_consumer, 1008), or caught up with every event behind a web server" \
+    slow_outcome
 t_check "slow consumer: frames before it are in order" \
     client ticks "$F" --min 1
 if grep -aq __asan_init "$PX_BIN" 2>/dev/null; then
