@@ -1,5 +1,5 @@
 /*
- * fcgiloop — the event thread and the worker pool of wrg.fcgi (contract
+ * fcgiloop — the thread pool and event loop of wrg.fcgi (contract
  * in fcgiloop.h, design in docs/fcgi.md).
  *
  * Threads: every thread not serving a request waits in epoll_wait on
@@ -57,8 +57,8 @@ struct fcgiloop_job {
 	struct fcgiloop_job *next;
 	struct fcgiloop_conn *conn;	/* touched only under l->st */
 	uint16_t id;
-	struct fcgirec_req *req;	/* freed by the worker once used */
-	char *head, *body;		/* the answer, filled by the worker */
+	struct fcgirec_req *req;	/* freed once served */
+	char *head, *body;		/* the answer, filled when served */
 	size_t head_len, body_len;
 };
 
@@ -66,7 +66,7 @@ struct fcgiloop_conn {
 	struct fcgiloop_conn *prev, *next;
 	int fd;				/* -1 once closed */
 	struct fcgirec_parser *p;
-	struct fcgiloop_job *job;	/* out at a worker, or NULL */
+	struct fcgiloop_job *job;	/* in service or queued, or NULL */
 	bool aborted;			/* drop the job's answer */
 	bool keep_conn;			/* of the request in service */
 	bool close_after;		/* close once the output is out */
@@ -96,7 +96,7 @@ struct fcgiloop {
 	struct fcgiloop_conn *conns;	/* doubly linked */
 	struct fcgiloop_conn *dead;	/* to free after this batch */
 	unsigned nconns;
-	unsigned inflight;		/* jobs out at workers */
+	unsigned inflight;		/* jobs in service or queued */
 	int64_t last_tick;
 	const char *allowed_addrs;	/* FCGI_WEB_SERVER_ADDRS or NULL */
 
@@ -123,7 +123,7 @@ fcgiloop_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* --- worker side --- */
+/* --- serving a request (no lock held) --- */
 
 struct fcgiloop_body {
 	const struct fcgirec_req *req;
@@ -203,7 +203,7 @@ fcgiloop_job_free(struct fcgiloop_job *job)
 	free(job);
 }
 
-/* --- connections (event thread only) --- */
+/* --- connections (l->st held) --- */
 
 /* Unlinks c; it is freed once no event taken from the kernel can still
  * name it (fcgiloop_reap). */
