@@ -965,6 +965,10 @@ fcgiloop_free(struct fcgiloop *l)
 	for (unsigned i = 0; i < l->nworkers; i++)
 		pthread_join(l->workers[i].tid, NULL);
 	free(l->workers);
+	/* No thread waits any more: fcgiloop_reap below frees every dead
+	 * connection. */
+	l->workers = NULL;
+	l->nworkers = 0;
 	/* Jobs never served: their connections are freed below. */
 	for (j = l->queue; j; j = next) {
 		next = j->next;
