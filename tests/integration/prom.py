@@ -6,6 +6,8 @@ parser (the one a scraper would use), so a malformed line fails the test.
                                          called NAME whose labels include
                                          the given ones (0 when none)
   prom.py SOURCE --check                 parses; prints the family count
+  prom.py SOURCE --max NAME SECONDS      polls every 20 ms for SECONDS;
+                                         prints the largest NAME seen
 
 SOURCE is an http:// URL (fetched with a 10 s timeout), unix:PATH (GET
 /metrics over that Unix socket) or - (stdin). Exits 1 on a parse error
@@ -14,6 +16,7 @@ or a failed fetch.
 import http.client
 import socket
 import sys
+import time
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -44,23 +47,33 @@ def fetch(src):
         return r.read().decode()
 
 
-def main():
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    text = fetch(sys.argv[1])
-    fams = list(text_string_to_metric_families(text))
-    if sys.argv[2] == "--check":
-        print(len(fams))
-        return
-    name = sys.argv[2]
-    want = dict(a.split("=", 1) for a in sys.argv[3:])
+def value(fams, name, want):
     total = 0.0
     for fam in fams:
         for s in fam.samples:
             if s.name == name and all(s.labels.get(k) == v
                                       for k, v in want.items()):
                 total += s.value
-    print(int(total) if total == int(total) else total)
+    return int(total) if total == int(total) else total
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    if sys.argv[2] == "--max":
+        end, top = time.monotonic() + float(sys.argv[4]), 0
+        while time.monotonic() < end:
+            fams = text_string_to_metric_families(fetch(sys.argv[1]))
+            top = max(top, value(fams, sys.argv[3], {}))
+            time.sleep(0.02)
+        print(top)
+        return
+    fams = list(text_string_to_metric_families(fetch(sys.argv[1])))
+    if sys.argv[2] == "--check":
+        print(len(fams))
+        return
+    want = dict(a.split("=", 1) for a in sys.argv[3:])
+    print(value(fams, sys.argv[2], want))
 
 
 if __name__ == "__main__":
