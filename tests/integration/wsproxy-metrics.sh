@@ -107,7 +107,7 @@ f0=$(m wrg_wsproxy_frames_relayed_total)
 b0=$(m wrg_wsproxy_bytes_relayed_total)
 c0=$(m wrg_wsproxy_upstream_connects_total runtime=rt-a)
 F="$T_DIR/stream.txt"
-read_ws "$F" "$(url rt-a "$W1")" --until-ticks 1000000 --timeout 4 &
+read_ws "$F" "$(url rt-a "$W1")" --until-ticks 1000000 --timeout 10 &
 RD=$!
 t_track "$RD"
 t_check "stream open: counted" wait_metric 1 wrg_wsproxy_streams_open
