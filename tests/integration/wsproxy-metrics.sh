@@ -168,8 +168,7 @@ t_check "expired cursor: resyncs +1" \
 # in its own buffers instead of the proxy's send queue.
 F="$T_DIR/slow.txt"
 read_ws "$F" "ws://127.0.0.1:$PX_PORT/api/runtimes/rt-a/workers/$W3/events/ws" \
-    --pause-after 1 --pause 6 --rcvbuf 4096 \
-    --timeout 30 &
+    --pause-after 1 --pause 15 --rcvbuf 4096 --timeout 45 &
 SLOW=$!
 t_track "$SLOW"
 sleep 1
@@ -177,12 +176,13 @@ sleep 1
     >"$T_DIR/qmax.txt" &
 QPOLL=$!
 t_track "$QPOLL"
-# Bursts below the runtime's retention (1024); ~8 MB in all, far more
-# than the kernel's socket buffers and the 256 KiB queue hold.
-for i in $(seq 1 40); do
+# Bursts below the runtime's retention (1024) until the cut: several MB,
+# more than the kernel's socket buffers and the 256 KiB queue hold. The
+# reader sleeps 15 s, enough for this even on a loaded machine.
+for i in $(seq 1 80); do
 	rt_api POST /_control/emit "{\"worker_id\":\"$W3\",\"count\":1000}" \
 	    >/dev/null
-	sleep 0.05
+	[ "$(m wrg_wsproxy_slow_consumer_cuts_total)" = 1 ] && break
 done
 wait "$SLOW"
 wait "$QPOLL"
