@@ -176,14 +176,18 @@ sleep 1
     >"$T_DIR/qmax.txt" &
 QPOLL=$!
 t_track "$QPOLL"
-# Bursts below the runtime's retention (1024) until the cut: several MB,
-# more than the kernel's socket buffers and the 256 KiB queue hold. The
-# reader sleeps 15 s, enough for this even on a loaded machine.
-for i in $(seq 1 80); do
+# Bursts below the runtime's retention (1024), back to back, until the
+# cut: several MB, more than the kernel's socket buffers and the 256 KiB
+# queue hold, well within the reader's 15 s pause even on a loaded
+# machine. (A grep, not the parser, between bursts: it is only a stop
+# condition; the checks below parse.)
+for i in $(seq 1 150); do
 	rt_api POST /_control/emit "{\"worker_id\":\"$W3\",\"count\":1000}" \
 	    >/dev/null
-	[ "$(m wrg_wsproxy_slow_consumer_cuts_total)" = 1 ] && break
+	curl -s -m 5 "$MURL" |
+	    grep -q '^wrg_wsproxy_slow_consumer_cuts_total 1$' && break
 done
+echo "# slow consumer cut after $i bursts"
 wait "$SLOW"
 wait "$QPOLL"
 qmax=$(cat "$T_DIR/qmax.txt")
