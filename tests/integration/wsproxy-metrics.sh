@@ -6,8 +6,9 @@
 # GET /metrics only (else 404), a stream opened and closed (streams and
 # upstream legs per runtime), frames and bytes relayed, refused upgrades
 # by reason, an upstream connect failure by type, a resync (expired
-# cursor) and its reconnect, a slow consumer cut with the send queue seen
-# filling, fds and RSS, a Unix socket listener, and no token or address.
+# cursor) and its reconnect, the send queue seen filling, a slow consumer
+# cut (on a second proxy with small queues and a Unix socket listener),
+# fds and RSS, and no token or address.
 . "${top_srcdir:?}/tests/lib.sh"
 . "$top_srcdir/tests/webserver.sh"
 
@@ -28,12 +29,12 @@ t_start_runtime RTA --token "$TOKEN" --state-dir "$T_DIR/rt-state" \
 DOWN_PORT=$(t_free_port)
 PX_PORT=$(t_free_port)
 M_PORT=$(t_free_port)
-write_conf() {	# write_conf FILE LISTEN METRICS_LISTEN
+write_conf() {	# write_conf FILE LISTEN METRICS_LISTEN QUEUE_BYTES
 	cat >"$1" <<EOF
 {
   "allowed_origins": ["$ORIGIN"],
   "wsproxy": {"listen": "$2", "metrics_listen": "$3",
-              "send_queue_max_bytes": 262144, "ping_interval_s": 5,
+              "send_queue_max_bytes": $4, "ping_interval_s": 5,
               "reconnect_initial_ms": 20, "reconnect_max_ms": 400},
   "runtimes": [
     {"id": "rt-a", "base_url": "http://127.0.0.1:$RTA_PORT",
@@ -44,7 +45,7 @@ write_conf() {	# write_conf FILE LISTEN METRICS_LISTEN
 }
 EOF
 }
-write_conf "$T_DIR/wrg.conf" "127.0.0.1:$PX_PORT" "127.0.0.1:$M_PORT"
+write_conf "$T_DIR/wrg.conf" "127.0.0.1:$PX_PORT" "127.0.0.1:$M_PORT" 262144
 "$T_PX_BIN" -c "$T_DIR/wrg.conf" >"$T_DIR/px.log" 2>&1 &
 PX_PID=$!
 t_track "$PX_PID"
@@ -163,57 +164,68 @@ t_check "expired cursor: the browser got backend.resynced" \
 t_check "expired cursor: resyncs +1" \
     is "$(m wrg_wsproxy_resyncs_total)" $((r0 + 1))
 
-# ---- a slow consumer --------------------------------------------------------------
+# ---- send queues; a slow consumer ---------------------------------------------
 # Straight to the proxy: a web server in between would hold the backlog
-# in its own buffers instead of the proxy's send queue.
-F="$T_DIR/slow.txt"
-read_ws "$F" "ws://127.0.0.1:$PX_PORT/api/runtimes/rt-a/workers/$W3/events/ws" \
-    --pause-after 1 --pause 15 --rcvbuf 4096 --timeout 45 &
+# in its own buffers instead of the proxy's send queue. Here (256 KiB
+# queues) a reader that sleeps while bursts arrive shows its queue
+# filling; the cut itself is counted on a second proxy with 16 KiB
+# queues (the Unix socket one below), where it comes fast and surely.
+wsurl() { echo "ws://127.0.0.1:$1/api/runtimes/rt-a/workers/$W3/events/ws"; }
+bursts() {	# 20 bursts below the runtime's retention (1024): ~4 MB
+	local i
+	for i in $(seq 1 20); do
+		rt_api POST /_control/emit \
+		    "{\"worker_id\":\"$W3\",\"count\":1000}" >/dev/null
+		sleep 0.1
+	done
+}
+read_ws "$T_DIR/paused.txt" "$(wsurl "$PX_PORT")" --pause-after 1 \
+    --pause 6 --rcvbuf 4096 --timeout 30 &
 SLOW=$!
 t_track "$SLOW"
 sleep 1
-"$PY" "$PROM" "$MURL" --max wrg_wsproxy_send_queue_bytes_max 8 \
+"$PY" "$PROM" "$MURL" --max wrg_wsproxy_send_queue_bytes_max 5 \
     >"$T_DIR/qmax.txt" &
 QPOLL=$!
 t_track "$QPOLL"
-# Bursts below the runtime's retention (1024), back to back, until the
-# cut: several MB, more than the kernel's socket buffers and the 256 KiB
-# queue hold, well within the reader's 15 s pause even on a loaded
-# machine. (A grep, not the parser, between bursts: it is only a stop
-# condition; the checks below parse.)
-for i in $(seq 1 150); do
-	rt_api POST /_control/emit "{\"worker_id\":\"$W3\",\"count\":1000}" \
-	    >/dev/null
-	curl -s -m 5 "$MURL" |
-	    grep -q '^wrg_wsproxy_slow_consumer_cuts_total 1$' && break
-done
-echo "# slow consumer cut after $i bursts"
-wait "$SLOW"
+bursts
 wait "$QPOLL"
+wait "$SLOW"
 qmax=$(cat "$T_DIR/qmax.txt")
-t_check "slow consumer: the browser got backend.slow_consumer" \
-    grep -q backend.slow_consumer "$F"
-t_check "slow consumer: cuts +1" \
-    is "$(m wrg_wsproxy_slow_consumer_cuts_total)" 1
 t_check "send queue seen filling (max $qmax bytes), within the cap" \
     sh -c "[ $qmax -gt 0 ] && [ $qmax -le 262144 ]"
 t_check "send queues empty once the streams are gone" \
     wait_metric 0 wrg_wsproxy_send_queue_bytes
 
-# ---- redaction; a Unix socket listener ------------------------------------------
+PX2_PORT=$(t_free_port)
+write_conf "$T_DIR/wrg-unix.conf" "127.0.0.1:$PX2_PORT" \
+    "unix:$T_DIR/m.sock" 16384
+"$T_PX_BIN" -c "$T_DIR/wrg-unix.conf" >"$T_DIR/px2.log" 2>&1 &
+t_track $!
+t_wait_port "$PX2_PORT" && t_wait_unix "$T_DIR/m.sock" || exit 1
+m2() { "$PY" "$PROM" "unix:$T_DIR/m.sock" "$@"; }
+t_check "metrics_listen unix:/path serves /metrics" \
+    is "$(m2 wrg_wsproxy_streams_open)" 0
+t_check "the Unix socket is 0660" \
+    is "$(stat -c %a "$T_DIR/m.sock")" 660
+F="$T_DIR/slow.txt"
+read_ws "$F" "$(wsurl "$PX2_PORT")" --pause-after 1 --pause 6 \
+    --rcvbuf 4096 --timeout 30 &
+SLOW=$!
+t_track "$SLOW"
+sleep 1
+bursts
+wait "$SLOW"
+t_check "slow consumer: the browser got backend.slow_consumer" \
+    grep -q backend.slow_consumer "$F"
+t_check "slow consumer: cuts +1" \
+    is "$(m2 wrg_wsproxy_slow_consumer_cuts_total)" 1
+
+# ---- redaction ---------------------------------------------------------------------
 curl -s -m 10 -o "$T_DIR/m-last.txt" "$MURL"
 t_check "no token or runtime address in the metrics" \
     t_leak_scan "$T_DIR/m-last.txt" "$TOKEN" "127.0.0.1" "$T_DIR"
 t_check "nothing of it reached a browser" t_leak_scan "$CAP" "$TOKEN" \
     "wrg_wsproxy" "127.0.0.1:$RTA_PORT"
-PX2_PORT=$(t_free_port)
-write_conf "$T_DIR/wrg-unix.conf" "127.0.0.1:$PX2_PORT" "unix:$T_DIR/m.sock"
-"$T_PX_BIN" -c "$T_DIR/wrg-unix.conf" >"$T_DIR/px2.log" 2>&1 &
-t_track $!
-t_wait_unix "$T_DIR/m.sock"
-t_check "metrics_listen unix:/path serves /metrics" \
-    is "$("$PY" "$PROM" "unix:$T_DIR/m.sock" wrg_wsproxy_streams_open)" 0
-t_check "the Unix socket is 0660" \
-    is "$(stat -c %a "$T_DIR/m.sock")" 660
 
 t_done
