@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #define REGISTRY_ID_MAX 64
+#define REGISTRY_METRICS_STATE "/run/wrg-fcgi/metrics"
 
 enum registry_transport {
 	REGISTRY_TRANSPORT_HTTP = 0,
@@ -59,6 +60,12 @@ struct registry_wsproxy {
 	unsigned ping_interval_s;	/* default 30; 0 disables pings */
 	unsigned reconnect_initial_ms;	/* default 250 */
 	unsigned reconnect_max_ms;	/* default 10000 */
+	/* Prometheus /metrics listener (wsproxy.metrics_listen), as for
+	 * listen; metrics_listen NULL: off (the default). */
+	char *metrics_listen;
+	char *metrics_host;
+	int metrics_port;
+	char *metrics_unix;
 };
 
 struct registry_secrets;
@@ -75,6 +82,12 @@ struct registry {
 	/* Use a valid X-Request-Id from the request (the front end is
 	 * trusted to set or vet it); default false: always generate. */
 	bool fcgi_trust_request_id;
+	/* fcgi.metrics_path: the exact path (outside api_prefix) where
+	 * wrg.fcgi answers with its Prometheus metrics; NULL: off (the
+	 * default). fcgi.metrics_state: the state file every wrg.fcgi
+	 * process of the deployment shares (src/fcgim.h). */
+	char *fcgi_metrics_path;
+	char *fcgi_metrics_state;	/* default REGISTRY_METRICS_STATE */
 	struct registry_wsproxy wsproxy;
 	struct registry_runtime *runtimes;
 	size_t runtime_count;

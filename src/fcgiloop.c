@@ -177,7 +177,14 @@ fcgiloop_serve(struct handler_ctx *ctx, struct fcgiloop_job *job)
 	req.read_body = fcgiloop_read_body;
 	req.read_arg = &body;
 
+	if (fcgim_serve(ctx->metrics, ctx->reg, req.method, req.uri,
+	    &job->head, &job->body, &job->body_len)) {
+		job->head_len = strlen(job->head);
+		goto out;
+	}
+	fcgim_request_begin(ctx->metrics);
 	handler_handle(ctx, &req, &out);
+	fcgim_request_end(ctx->metrics, out.route, out.rt_ref, out.status);
 
 	job->head = resp_headers(&out);
 	job->head_len = strlen(job->head);
@@ -186,6 +193,7 @@ fcgiloop_serve(struct handler_ctx *ctx, struct fcgiloop_job *job)
 		job->body_len = out.body_len;
 		out.body = NULL;
 	}
+out:
 	resp_clear(&out);
 	free(uri);
 	fcgirec_req_free(job->req);
@@ -811,6 +819,7 @@ fcgiloop_thread_run(void *arg)
 	ctx.reg = l->o.reg;
 	ctx.rts = l->o.rts;
 	ctx.up = upstream_new(l->o.reg);
+	ctx.metrics = l->o.metrics;
 	pthread_mutex_lock(&l->st);
 	for (;;) {
 		struct fcgiloop_job *job = NULL;

@@ -19,6 +19,7 @@
 #ifndef WRG_FCGILOOP_H
 #define WRG_FCGILOOP_H
 
+#include "fcgim.h"
 #include "registry.h"
 #include "rtstate.h"
 
@@ -33,6 +34,7 @@ struct fcgiloop_opts {
 	unsigned max_conns;		/* 0: from RLIMIT_NOFILE, <= 4096 */
 	const struct registry *reg;	/* borrowed */
 	struct rtstate *rts;		/* borrowed */
+	struct fcgim *metrics;		/* borrowed; NULL: metrics off */
 	/* How long in-flight requests may take to finish after a stop. */
 	long stop_limit_ms;
 };

@@ -40,6 +40,7 @@
 
 #include "clientvh.h"
 #include "frame.h"
+#include "metrics.h"
 #include "front.h"
 #include "hdrgate.h"
 #include "ids.h"
@@ -87,6 +88,7 @@ struct proxy {
 	const char *config_path;
 	struct reload *reloader;	/* SIGHUP loads, off this thread */
 	struct clientvh_set *cvhs;	/* upstream vhosts, by TLS files */
+	struct wsm *metrics;		/* NULL: no wsproxy.metrics_listen */
 	lws_dll2_owner_t sessions;
 	unsigned browsers;
 	bool shutting_down;
@@ -125,6 +127,7 @@ struct session {
 	bool upstream_gone_seen;
 	bool conn_had_cursor;	/* this upstream leg was asked ?cursor= */
 	bool handshake_unbuildable;	/* our headers did not fit lws' buffer */
+	bool leg_counted;	/* metrics: this leg is in legs_open */
 	int closing;		/* close code once the queue drained */
 };
 
@@ -185,6 +188,7 @@ static void
 session_detach_upstream(struct session *s)
 {
 	s->upstream = NULL;
+	wsm_leg_down(s->p->metrics, s->runtime_id, &s->leg_counted);
 	clientvh_leg_done(s->cvh);
 	s->cvh = NULL;
 }
@@ -260,6 +264,7 @@ session_send(struct session *s, const char *data, size_t len)
 		return;
 	}
 	if (sendq_push(s->q, data, len, 0) != SENDQ_OK) {
+		wsm_slow_consumer(s->p->metrics);
 		wlog(WLOG_WARN, s->id, s->runtime_id,
 		    "browser send queue full (%zu bytes queued): slow "
 		    "consumer", sendq_bytes(s->q));
@@ -290,6 +295,7 @@ session_reconnect_cb(lws_sorted_usec_list_t *sul)
 	    sul_reconnect);
 
 	s->reconnect_scheduled = false;
+	wsm_reconnect(s->p->metrics);
 	session_connect(s);
 }
 
@@ -368,6 +374,7 @@ session_connect_timeout_cb(lws_sorted_usec_list_t *sul)
 	wlog(session_log_level(s, WLOG_WARN), s->id, s->runtime_id,
 	    "connect to %s timed out after %ld ms", s->rt->base_url,
 	    s->rt->connect_timeout_ms);
+	wsm_upstream_connect(s->p->metrics, s->runtime_id, WSM_CONNECT_TIMEOUT);
 	s->addr_next++;
 	session_drop_upstream(s);
 	session_upstream_lost(s);
@@ -435,6 +442,8 @@ session_connect(struct session *s)
 			wlog(WLOG_WARN, s->id, s->runtime_id, "%s did not "
 			    "resolve at the last (re)load: stream refused",
 			    rt->host);
+			wsm_upstream_connect(p->metrics, s->runtime_id,
+			    WSM_CONNECT_UNRESOLVED);
 			session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
 			    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
 			goto out;
@@ -463,6 +472,8 @@ session_connect(struct session *s)
 	}
 	cvh = clientvh_get(p->cvhs, &rt->tls, rt->id);
 	if (!cvh) {
+		wsm_upstream_connect(p->metrics, s->runtime_id,
+		    WSM_CONNECT_LOCAL);
 		session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
 		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, false);
 		goto out;
@@ -494,6 +505,8 @@ session_connect(struct session *s)
 		s->upstream = NULL;
 		wlog(WLOG_WARN, s->id, s->runtime_id,
 		    "cannot start a connection to %s", rt->base_url);
+		wsm_upstream_connect(p->metrics, s->runtime_id,
+		    WSM_CONNECT_LOCAL);
 		session_upstream_lost(s);
 	} else {
 		s->upstream = wsi;
@@ -567,6 +580,7 @@ session_upstream_message(struct session *s)
 		if (!s->conn_had_cursor)
 			break;
 		resume_on_expired(&s->res);
+		wsm_resync(s->p->metrics);
 		session_send_diag(s, FRAME_DIAG_RESYNCED);
 		s->immediate = true;
 		break;
@@ -623,6 +637,9 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		    session_healthy_cb, (lws_usec_t)
 		    s->cfg->reg->wsproxy.reconnect_max_ms * LWS_US_PER_MS);
 		s->rx_len = 0;
+		wsm_upstream_connect(s->p->metrics, s->runtime_id,
+		    WSM_CONNECT_OK);
+		wsm_leg_up(s->p->metrics, s->runtime_id, &s->leg_counted);
 		wlog(session_log_level(s, WLOG_INFO), s->id, s->runtime_id,
 		    "upstream connected to %s%s%s%s", s->rt->base_url,
 		    s->addr[0] ? " (" : "", s->addr, s->addr[0] ? ")" : "");
@@ -631,6 +648,8 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		if (!s)
 			break;
 		status = lws_http_client_http_response(wsi);
+		wsm_upstream_connect(s->p->metrics, s->runtime_id,
+		    wsm_connect_status(status));
 		wlog(session_log_level(s, WLOG_WARN), s->id, s->runtime_id,
 		    "upstream connect to %s failed: %s (HTTP %u)",
 		    s->rt->base_url, in ? (const char *)in : "-", status);
@@ -722,6 +741,9 @@ proxy_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		if (s->upstream == wsi)
 			session_detach_upstream(s);
 		s->rx_len = 0;
+		wsm_upstream_connect(s->p->metrics, s->runtime_id,
+		    s->handshake_unbuildable ? WSM_CONNECT_LOCAL :
+		    WSM_CONNECT_LOST);
 		if (s->handshake_unbuildable) {
 			s->upstream_gone_seen = true;
 			session_finish(s, FRAME_DIAG_RUNTIME_UNAVAILABLE,
@@ -861,6 +883,7 @@ session_new(struct proxy *p, struct lws *wsi)
 
 	if (proxy_check(p, wsi, &rt) != UPGRADE_OK) {
 		/* The config changed between CONFIRM_UPGRADE and now. */
+		wsm_refused(p->metrics, WSM_REFUSED_RUNTIME_NOT_FOUND);
 		session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
 		    LWS_CLOSE_STATUS_NORMAL, false);
 		return s;
@@ -873,6 +896,7 @@ session_new(struct proxy *p, struct lws *wsi)
 	if (!s->rt) {
 		wlog(WLOG_INFO, s->id, s->runtime_id,
 		    "stream refused: runtime not configured");
+		wsm_refused(p->metrics, WSM_REFUSED_RUNTIME_NOT_FOUND);
 		session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
 		    LWS_CLOSE_STATUS_NORMAL, false);
 		return s;
@@ -881,6 +905,7 @@ session_new(struct proxy *p, struct lws *wsi)
 	if (c < 0) {
 		wlog(WLOG_INFO, s->id, s->runtime_id,
 		    "stream refused: malformed cursor");
+		wsm_refused(p->metrics, WSM_REFUSED_CURSOR_MALFORMED);
 		session_finish(s, FRAME_DIAG_CURSOR_MALFORMED,
 		    LWS_CLOSE_STATUS_NORMAL, false);
 		return s;
@@ -908,11 +933,13 @@ proxy_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		/* RFC 6455: the Upgrade token is case-insensitive. */
 		if (!in || strcasecmp((const char *)in, "websocket") != 0) {
+			wsm_refused(p->metrics, WSM_REFUSED_NOT_WEBSOCKET);
 			proxy_refuse(wsi, 404, upgrade_http_body(
 			    UPGRADE_NOT_FOUND));
 			return -1;
 		}
 		if (p->shutting_down) {
+			wsm_refused(p->metrics, WSM_REFUSED_SHUTTING_DOWN);
 			proxy_refuse(wsi, 503, "{\"error\":{\"code\":"
 			    "\"unavailable\",\"message\":\"The gateway is "
 			    "shutting down.\"}}");
@@ -922,6 +949,7 @@ proxy_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 			wlog(WLOG_WARN, NULL, NULL,
 			    "upgrade refused: max_connections (%u) reached",
 			    p->cfg->reg->wsproxy.max_connections);
+			wsm_refused(p->metrics, WSM_REFUSED_MAX_CONNECTIONS);
 			proxy_refuse(wsi, 503, "{\"error\":{\"code\":"
 			    "\"unavailable\",\"message\":\"Too many event "
 			    "streams are open.\"}}");
@@ -929,6 +957,7 @@ proxy_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		}
 		r = proxy_check(p, wsi, &rt);
 		if (r != UPGRADE_OK) {
+			wsm_refused_upgrade(p->metrics, r);
 			proxy_refuse(wsi, upgrade_http_status(r),
 			    upgrade_http_body(r));
 			return -1;
@@ -936,10 +965,12 @@ proxy_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		break;
 	case LWS_CALLBACK_HTTP:
 		/* Not an upgrade: this daemon serves only event sockets. */
+		wsm_refused(p->metrics, WSM_REFUSED_NOT_UPGRADE);
 		proxy_refuse(wsi, 404, upgrade_http_body(UPGRADE_NOT_FOUND));
 		return -1;
 	case LWS_CALLBACK_ESTABLISHED:
 		p->browsers++;
+		wsm_stream_open(p->metrics);
 		pss->s = session_new(p, wsi);
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -953,6 +984,7 @@ proxy_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 				    "browser write failed");
 				return -1;
 			}
+			wsm_relayed(p->metrics, blen);
 			sendq_pop(s->q);
 		}
 		if (sendq_count(s->q)) {
@@ -992,6 +1024,7 @@ proxy_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		session_free(s);
 		if (p->browsers)
 			p->browsers--;
+		wsm_stream_close(p->metrics);
 		if (p->shutting_down && !p->browsers)
 			p->done = true;
 		break;
@@ -1006,6 +1039,23 @@ static const struct lws_protocols proxy_server_protocols[] = {
 	    0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
+
+/* The metrics' scrape-time sampler (metrics.h): send queues summed. */
+static void
+proxy_metrics_sample(void *arg, struct wsm_sample *out)
+{
+	struct proxy *p = arg;
+
+	lws_start_foreach_dll(struct lws_dll2 *, d,
+	    lws_dll2_get_head(&p->sessions)) {
+		size_t b = sendq_bytes(lws_container_of(d, struct session,
+		    list)->q);
+
+		out->sendq_bytes_sum += b;
+		if (b > out->sendq_bytes_max)
+			out->sendq_bytes_max = b;
+	} lws_end_foreach_dll(d);
+}
 
 /* ---- signals, shutdown, reload ----------------------------------- */
 
@@ -1122,9 +1172,13 @@ proxy_reload(struct proxy *p, struct reload_result *res)
 	}
 	n = &reg->wsproxy;
 	if (strcmp(o->listen, n->listen) != 0 ||
-	    o->ping_interval_s != n->ping_interval_s)
-		wlog(WLOG_WARN, NULL, NULL, "reload: wsproxy.listen and "
-		    "wsproxy.ping_interval_s take effect only after a restart");
+	    o->ping_interval_s != n->ping_interval_s ||
+	    !o->metrics_listen != !n->metrics_listen ||
+	    (o->metrics_listen && strcmp(o->metrics_listen,
+	    n->metrics_listen) != 0))
+		wlog(WLOG_WARN, NULL, NULL, "reload: wsproxy.listen, "
+		    "wsproxy.metrics_listen and wsproxy.ping_interval_s take "
+		    "effect only after a restart");
 	wlog_set_format(reg->log_json ? WLOG_JSON : WLOG_TEXT);
 	cfg_unref(p->cfg);
 	p->cfg = cfg_new(reg, res->addrs);
@@ -1238,6 +1292,12 @@ proxy_run(struct registry *reg, const char *config_path)
 	p.cvhs = clientvh_set_new(p.ctx, proxy_client_protocols, p.policy);
 	if (proxy_listen(&p))
 		goto out;
+	if (reg->wsproxy.metrics_listen) {
+		p.metrics = wsm_new();
+		wsm_set_sampler(p.metrics, proxy_metrics_sample, &p);
+		if (wsm_listen(p.metrics, p.ctx, &reg->wsproxy))
+			goto out;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = proxy_on_signal;
@@ -1296,5 +1356,6 @@ out:
 	} lws_end_foreach_dll_safe(d, d1);
 	clientvh_set_free(p.cvhs);
 	cfg_unref(p.cfg);
+	wsm_free(p.metrics);
 	return rc;
 }
