@@ -97,21 +97,44 @@ ids_worker_id_valid(const char *s, size_t len)
 	return true;
 }
 
+/* Random bytes for request ids are fetched 64 ids at a time: one
+ * getrandom per request was ~1 of 10 syscalls of a wrg.fcgi request
+ * (docs/bench.md). Per thread, so no lock; ids need to be unique, not
+ * secret, and the pool never hands out a byte twice. */
+#define IDS_POOL_IDS 64
+static _Thread_local unsigned char ids_pool[22 * IDS_POOL_IDS];
+static _Thread_local size_t ids_pool_left;
+
+/* Fills rnd (22 bytes) from the pool; false if getrandom failed. */
+static bool
+ids_pool_take(unsigned char *rnd, size_t len)
+{
+	if (ids_pool_left < len) {
+		size_t got = 0;
+
+		while (got < sizeof(ids_pool)) {
+			ssize_t n = getrandom(ids_pool + got,
+			    sizeof(ids_pool) - got, 0);
+
+			if (n <= 0)
+				return false;
+			got += (size_t)n;
+		}
+		ids_pool_left = sizeof(ids_pool);
+	}
+	ids_pool_left -= len;
+	memcpy(rnd, ids_pool + ids_pool_left, len);
+	return true;
+}
+
 void
 ids_request_id_generate(char *out)
 {
 	static const char alphabet[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char rnd[22];
-	size_t got = 0;
+	size_t got = ids_pool_take(rnd, sizeof(rnd)) ? sizeof(rnd) : 0;
 
-	while (got < sizeof(rnd)) {
-		ssize_t n = getrandom(rnd + got, sizeof(rnd) - got, 0);
-
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
 	if (got < sizeof(rnd)) {
 		/* Only reached if getrandom is unavailable: uniqueness, not
 		 * secrecy, is what a request id needs. */

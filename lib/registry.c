@@ -394,7 +394,7 @@ registry_parse_fcgi(struct registry_ctx *ctx, struct registry *reg,
     struct json_object *root)
 {
 	static const char *const keys[] = { "threads", "trust_request_id",
-		NULL };
+		"metrics_path", "metrics_state", NULL };
 	struct json_object *o;
 	int64_t v;
 	int r;
@@ -414,15 +414,52 @@ registry_parse_fcgi(struct registry_ctx *ctx, struct registry *reg,
 	if (registry_get_bool(ctx, o, "fcgi", "trust_request_id",
 	    &reg->fcgi_trust_request_id) < 0)
 		return -1;
+	if (registry_get_string(ctx, o, "fcgi", "metrics_path", 128,
+	    &reg->fcgi_metrics_path) < 0 ||
+	    registry_get_string(ctx, o, "fcgi", "metrics_state", 4000,
+	    &reg->fcgi_metrics_state) < 0)
+		return -1;
+	return 0;
+}
+
+/* fcgi.metrics_path: compared byte for byte with the request path, so
+ * URL-safe characters only, and outside api_prefix (where every path is
+ * the browser API's). Runs after api_prefix is known. */
+static int
+registry_check_metrics(struct registry_ctx *ctx, struct registry *reg)
+{
+	const char *p = reg->fcgi_metrics_path;
+	size_t plen = strlen(reg->api_prefix);
+
+	if (reg->fcgi_metrics_state == NULL)
+		reg->fcgi_metrics_state = xstrdup(REGISTRY_METRICS_STATE);
+	if (reg->fcgi_metrics_state[0] != '/')
+		return registry_fail(ctx, "fcgi.metrics_state",
+		    "must be an absolute path");
+	if (p == NULL)
+		return 0;
+	if (p[0] != '/')
+		return registry_fail(ctx, "fcgi.metrics_path",
+		    "must start with '/'");
+	for (size_t i = 0; p[i]; i++)
+		if (!isalnum((unsigned char)p[i]) && !strchr("/._~-", p[i]))
+			return registry_fail(ctx, "fcgi.metrics_path",
+			    "may only contain letters, digits, '/', '.', '_', "
+			    "'~', '-'");
+	if (strncmp(p, reg->api_prefix, plen) == 0 &&
+	    (p[plen] == '\0' || p[plen] == '/'))
+		return registry_fail(ctx, "fcgi.metrics_path",
+		    "must be outside api_prefix (%s)", reg->api_prefix);
 	return 0;
 }
 
 /* "unix:/abs/path" or "HOST:PORT" with a numeric IPv4, [IPv6] or
- * "localhost" host. */
+ * "localhost" host: s, the value of key, into *host and *port or *unix. */
 static int
-registry_parse_listen(struct registry_ctx *ctx, struct registry_wsproxy *ws)
+registry_parse_addr(struct registry_ctx *ctx, const char *key, const char *s,
+    char **host_out, int *port_out, char **unix_out)
 {
-	const char *s = ws->listen, *colon;
+	const char *colon;
 	unsigned char addr[16];
 	char *host, *end;
 	long port;
@@ -430,20 +467,20 @@ registry_parse_listen(struct registry_ctx *ctx, struct registry_wsproxy *ws)
 	if (strncmp(s, "unix:", 5) == 0) {
 		if (s[5] != '/' ||
 		    strlen(s + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			return registry_fail(ctx, "wsproxy.listen",
+			return registry_fail(ctx, key,
 			    "unix: needs an absolute path shorter than %zu bytes",
 			    sizeof(((struct sockaddr_un *)0)->sun_path));
-		ws->listen_unix = xstrdup(s + 5);
+		*unix_out = xstrdup(s + 5);
 		return 0;
 	}
 	colon = strrchr(s, ':');
 	if (colon == NULL || colon == s)
-		return registry_fail(ctx, "wsproxy.listen",
+		return registry_fail(ctx, key,
 		    "must be HOST:PORT or unix:/path");
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
 	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
-		return registry_fail(ctx, "wsproxy.listen",
+		return registry_fail(ctx, key,
 		    "port must be 1 to 65535");
 	if (s[0] == '[' && colon[-1] == ']')
 		host = xstrndup(s + 1, (size_t)(colon - s - 2));
@@ -452,11 +489,11 @@ registry_parse_listen(struct registry_ctx *ctx, struct registry_wsproxy *ws)
 	if (strcmp(host, "localhost") != 0 && inet_pton(AF_INET, host, addr) != 1 &&
 	    inet_pton(AF_INET6, host, addr) != 1) {
 		free(host);
-		return registry_fail(ctx, "wsproxy.listen",
+		return registry_fail(ctx, key,
 		    "host must be a numeric address or localhost");
 	}
-	ws->listen_host = host;
-	ws->listen_port = (int)port;
+	*host_out = host;
+	*port_out = (int)port;
 	return 0;
 }
 
@@ -466,7 +503,8 @@ registry_parse_wsproxy(struct registry_ctx *ctx, struct registry *reg,
 {
 	static const char *const keys[] = { "listen", "max_connections",
 		"send_queue_max_bytes", "ping_interval_s", "reconnect_initial_ms",
-		"reconnect_max_ms", "feed_linger_ms", "feed_replay_bytes", NULL };
+		"reconnect_max_ms", "feed_linger_ms", "feed_replay_bytes",
+		"metrics_listen", NULL };
 	struct registry_wsproxy *ws = &reg->wsproxy;
 	struct json_object *o = NULL;
 	int64_t v;
@@ -484,7 +522,9 @@ registry_parse_wsproxy(struct registry_ctx *ctx, struct registry *reg,
 	if (o != NULL) {
 		if (registry_check_keys(ctx, o, "wsproxy", keys) < 0 ||
 		    registry_get_string(ctx, o, "wsproxy", "listen", 200,
-		    &ws->listen) < 0)
+		    &ws->listen) < 0 ||
+		    registry_get_string(ctx, o, "wsproxy", "metrics_listen",
+		    200, &ws->metrics_listen) < 0)
 			return -1;
 		if ((r = registry_get_uint(ctx, o, "wsproxy", "max_connections",
 		    1, 1000000, &v)) < 0)
@@ -528,7 +568,17 @@ registry_parse_wsproxy(struct registry_ctx *ctx, struct registry *reg,
 		    ws->reconnect_initial_ms);
 	if (ws->listen == NULL)
 		ws->listen = xstrdup("127.0.0.1:8792");
-	return registry_parse_listen(ctx, ws);
+	if (ws->metrics_listen != NULL) {
+		if (registry_parse_addr(ctx, "wsproxy.metrics_listen",
+		    ws->metrics_listen, &ws->metrics_host, &ws->metrics_port,
+		    &ws->metrics_unix) < 0)
+			return -1;
+		if (strcmp(ws->metrics_listen, ws->listen) == 0)
+			return registry_fail(ctx, "wsproxy.metrics_listen",
+			    "must differ from wsproxy.listen");
+	}
+	return registry_parse_addr(ctx, "wsproxy.listen", ws->listen,
+	    &ws->listen_host, &ws->listen_port, &ws->listen_unix);
 }
 
 /* ---- runtimes ----------------------------------------------------------- */
@@ -935,6 +985,7 @@ registry_load_buffer(const char *name, const char *text, size_t len,
 	    registry_parse_origins(&ctx, reg, root) < 0 ||
 	    registry_parse_limits(&ctx, reg, root) < 0 ||
 	    registry_parse_fcgi(&ctx, reg, root) < 0 ||
+	    registry_check_metrics(&ctx, reg) < 0 ||
 	    registry_parse_wsproxy(&ctx, reg, root) < 0 ||
 	    registry_parse_runtimes(&ctx, reg, root) < 0)
 		goto out;
@@ -1022,6 +1073,11 @@ registry_free(struct registry *reg)
 	free(reg->wsproxy.listen);
 	free(reg->wsproxy.listen_host);
 	free(reg->wsproxy.listen_unix);
+	free(reg->wsproxy.metrics_listen);
+	free(reg->wsproxy.metrics_host);
+	free(reg->wsproxy.metrics_unix);
+	free(reg->fcgi_metrics_path);
+	free(reg->fcgi_metrics_state);
 	free(reg->api_prefix);
 	free(reg->path);
 	free(reg);
@@ -1131,6 +1187,10 @@ registry_print(const struct registry *reg, FILE *out)
 	    json_object_new_int64(reg->fcgi_threads));
 	json_object_object_add(o, "trust_request_id",
 	    json_object_new_boolean(reg->fcgi_trust_request_id));
+	json_object_object_add(o, "metrics_path",
+	    registry_str_or_null(reg->fcgi_metrics_path));
+	json_object_object_add(o, "metrics_state",
+	    json_object_new_string(reg->fcgi_metrics_state));
 	json_object_object_add(root, "fcgi", o);
 	o = json_object_new_object();
 	json_object_object_add(o, "listen",
@@ -1149,6 +1209,8 @@ registry_print(const struct registry *reg, FILE *out)
 	    json_object_new_int64(reg->wsproxy.feed_linger_ms));
 	json_object_object_add(o, "feed_replay_bytes",
 	    json_object_new_int64((int64_t)reg->wsproxy.feed_replay_bytes));
+	json_object_object_add(o, "metrics_listen",
+	    registry_str_or_null(reg->wsproxy.metrics_listen));
 	json_object_object_add(root, "wsproxy", o);
 	arr = json_object_new_array();
 	for (size_t i = 0; i < reg->runtime_count; i++)

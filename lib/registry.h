@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #define REGISTRY_ID_MAX 64
+#define REGISTRY_METRICS_STATE "/run/wrg-fcgi/metrics"
 
 enum registry_transport {
 	REGISTRY_TRANSPORT_HTTP = 0,
@@ -64,6 +65,12 @@ struct registry_wsproxy {
 	 * browsers joining a little behind (feed.h). */
 	unsigned feed_linger_ms;	/* default 2000 */
 	size_t feed_replay_bytes;	/* default 1048576 */
+	/* Prometheus /metrics listener (wsproxy.metrics_listen), as for
+	 * listen; metrics_listen NULL: off (the default). */
+	char *metrics_listen;
+	char *metrics_host;
+	int metrics_port;
+	char *metrics_unix;
 };
 
 struct registry_secrets;
@@ -80,6 +87,12 @@ struct registry {
 	/* Use a valid X-Request-Id from the request (the front end is
 	 * trusted to set or vet it); default false: always generate. */
 	bool fcgi_trust_request_id;
+	/* fcgi.metrics_path: the exact path (outside api_prefix) where
+	 * wrg.fcgi answers with its Prometheus metrics; NULL: off (the
+	 * default). fcgi.metrics_state: the state file every wrg.fcgi
+	 * process of the deployment shares (src/fcgim.h). */
+	char *fcgi_metrics_path;
+	char *fcgi_metrics_state;	/* default REGISTRY_METRICS_STATE */
 	struct registry_wsproxy wsproxy;
 	struct registry_runtime *runtimes;
 	size_t runtime_count;

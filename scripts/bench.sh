@@ -14,10 +14,14 @@
 #   wrg.fcgi (-s unix:...) behind lighttpd (tests/webserver.sh, from the
 #   shipped conf/lighttpd snippets), and wrg-wsproxy.
 # Then measures:
-#   REST   wrk req/s, p50/p99 at -t2 -c32 (load) and -t1 -c1 (one client,
-#          no queueing) for GET /api/health, GET one worker (TCP and Unix
-#          runtime), GET /api/workers (fan-out), POST .../input, each
-#          next to the same call made directly on the runtime;
+#   REST   (tests/bench/rest.sh, its own stack of eight runtimes) wrk
+#          req/s, p50/p99 at -t2 -c32 (load) and -t1 -c1 (one client, no
+#          queueing): the runtime direct, a hand-built nginx proxy_pass to
+#          it (the anchor), nginx / lighttpd / Apache in front of wrg.fcgi
+#          (shipped snippets) and of a trivial FastCGI responder (the
+#          ceiling); GET one worker, GET /api/workers over 8 runtimes,
+#          /api/health, POST input; CPU per request of the FastCGI app,
+#          web server and wrk CPU; BENCH_REPEAT runs, medians;
 #   fan-out /api/workers with the three runtimes delayed 300 ms each;
 #   WS     tests/bench/ws.sh, with its own runtime, wrg-wsproxy and an
 #          nginx raw relay: events/s, emit-to-browser latency, CPU, RSS
@@ -29,9 +33,10 @@
 #
 # Environment: BENCH_DURATION (wrk seconds under load, default 4),
 # BENCH_C1_DURATION (single-client seconds, default 2), BENCH_MAX (whole
-# run limit in seconds, default 175 for REST plus 600 per WS run),
-# BENCH_KEEP=1 keeps the scratch dir, BENCH_PARTS ("rest ws"),
-# BENCH_REPEAT (WS runs, default 1: medians and min-max spread),
+# run limit in seconds, default 125 + 130 per BENCH_REPEAT for REST
+# plus 600 per WS run), BENCH_KEEP=1 keeps the scratch dir, BENCH_PARTS
+# ("rest ws"), BENCH_REPEAT (runs of each row, default 1: medians and
+# min-max spread),
 # BENCH_WS_LEVELS ("1 100 1000 10000"), BENCH_WS_SPREAD ("1000x100").
 # Not part of `make check`: the figures are noisy and box-dependent.
 # docs/bench.md explains the figures.
@@ -72,8 +77,9 @@ command -v curl >/dev/null || { echo "bench: curl not installed" >&2; exit 2; }
 
 DUR=${BENCH_DURATION:-4}
 DUR1=${BENCH_C1_DURATION:-2}
-# REST ~80 s; one WS run 4-8 min here (mostly opening 10,000 sockets x 3).
-MAXT=${BENCH_MAX:-$(( $(part rest && echo 175 || echo 20) +
+# One run of every REST row takes ~100 s (12 rows, 6 server starts); one
+# WS run 4-8 min here (mostly opening 10,000 sockets x 3).
+MAXT=${BENCH_MAX:-$(( $(part rest && echo $(( 125 + 130 * ${BENCH_REPEAT:-1} )) || echo 20) +
     $(part ws && echo $(( 600 * ${BENCH_REPEAT:-1} )) || echo 0) ))}
 
 # The test helpers (scratch dir, ports, pid tracking, t_check), reused.
@@ -121,6 +127,18 @@ die() { echo "bench: $*" >&2; T_FAILS=$((T_FAILS + 1)); t_done; exit 1; }
 # The WebSocket part lives in its own file (its own stack, table).
 # shellcheck source=../tests/bench/ws.sh
 . "$srcdir/tests/bench/ws.sh"
+# The REST part too (its own stack, table).
+# shellcheck source=../tests/bench/rest.sh
+. "$srcdir/tests/bench/rest.sh"
+if ! part ws; then
+	bench_rest
+	echo
+	bench_rest_table
+	echo "load average at start: $LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "elapsed $(( $(date +%s) - START )) s"
+	t_done
+	exit
+fi
 if ! part rest; then
 	part ws || die "BENCH_PARTS names no part (rest, ws): $PARTS"
 	ws_run
@@ -220,84 +238,8 @@ t_check "stack up: GET a worker through lighttpd -> 200" [ "$code" = 200 ]
 echo "# stack: 3 runtimes (alpha tcp+token, beta unix, gamma tcp+token)," \
     "wrg.fcgi on $FSOCK, lighttpd :$WPORT, wrg-wsproxy :$WSPORT; build $build"
 
-# ---- REST with wrk ------------------------------------------------------
-ROWS=()
-# bench_wrk LABEL URL [extra wrk args] — one loaded and one single-client
-# run; appends a row; sanity: requests > 0, no socket errors, no non-2xx.
-bench_wrk() {
-	local label=$1 url=$2 out1 outc line1 linec
-	shift 2
-	local c0 c1
-	c0=$(cpu_snapshot)
-	out1=$(timeout $((DUR + 10)) wrk -t2 -c32 -d"${DUR}s" --timeout 2s \
-	    -s "$WRKLUA" "$@" "$url" 2>&1)
-	c1=$(cpu_snapshot)
-	outc=$(timeout $((DUR1 + 10)) wrk -t1 -c1 -d"${DUR1}s" --timeout 2s \
-	    -s "$WRKLUA" "$@" "$url" 2>&1)
-	line1=$(grep '^BENCH ' <<<"$out1")
-	linec=$(grep '^BENCH ' <<<"$outc")
-	echo "$out1" >>"$T_DIR/wrk.log"
-	echo "$outc" >>"$T_DIR/wrk.log"
-	t_check "wrk ran: $label" [ -n "$line1" -a -n "$linec" ]
-	local k1 kc
-	declare -A L C
-	for k1 in $line1; do [[ $k1 == *=* ]] && L[${k1%%=*}]=${k1#*=}; done
-	for kc in $linec; do [[ $kc == *=* ]] && C[${kc%%=*}]=${kc#*=}; done
-	local errs=$(( ${L[err_connect]:-1} + ${L[err_read]:-1} + ${L[err_write]:-1} +
-	    ${L[err_timeout]:-1} + ${C[err_connect]:-1} + ${C[err_read]:-1} +
-	    ${C[err_write]:-1} + ${C[err_timeout]:-1} ))
-	local non2xx=$(( ${L[non2xx]:-1} + ${C[non2xx]:-1} ))
-	t_check "no socket errors/timeouts: $label ($errs)" [ "$errs" -eq 0 ]
-	t_check "no non-2xx answers: $label ($non2xx)" [ "$non2xx" -eq 0 ]
-	t_check "requests served: $label" [ "${L[reqs]:-0}" -gt 0 -a "${C[reqs]:-0}" -gt 0 ]
-	ROWS+=("$(printf '%-42s %7.0f %6.2f %6.2f %s | %6.0f %6.2f %6.2f' "$label" \
-	    "${L[rps]:-0}" "$(us_ms "${L[p50_us]:-0}")" "$(us_ms "${L[p99_us]:-0}")" \
-	    "$(cpu_cols "$c0" "$c1" "${L[reqs]:-0}")" \
-	    "${C[rps]:-0}" "$(us_ms "${C[p50_us]:-0}")" "$(us_ms "${C[p99_us]:-0}")")")
-	echo "  ${ROWS[-1]}"
-}
-# CPU accounting (clock ticks): "wall box_busy fcgi lighttpd runtimes",
-# box_busy summed over all cores from /proc/stat.
-HZ=$(getconf CLK_TCK)
-pid_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-cpu_snapshot() {
-	local rt=0 p
-	for p in $PID_alpha $PID_beta $PID_gamma; do rt=$((rt + $(pid_ticks "$p"))); done
-	echo "$(date +%s%N) $(awk '/^cpu / { print $2+$3+$4+$7+$8+$9 }' /proc/stat)" \
-	    "$(pid_ticks "$FPID") $(pid_ticks "$T_WEBSERVER_PID") $rt"
-}
-# cpu_cols SNAP0 SNAP1 REQUESTS — "box% fcgi% lighttpd% rt% fcgi-us/req"
-# (% of one core; box is all cores together, 200% = both busy).
-cpu_cols() {
-	awk -v a="$1" -v b="$2" -v n="$3" -v hz="$HZ" 'BEGIN {
-		split(a, x); split(b, y); w = (y[1] - x[1]) / 1e9
-		for (i = 2; i <= 5; i++) p[i] = (y[i] - x[i]) / hz / w * 100
-		us = n > 0 ? (y[3] - x[3]) / hz * 1e6 / n : 0
-		printf "%4.0f%% %4.0f%% %4.0f%% %4.0f%% %5.0f", p[2], p[3], p[4], p[5], us }'
-}
-us_ms() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1000 }'; }
-
-AUTH_A=(-H "Authorization: Bearer $TOK_A")
-INPUT='{"kind":"user","content":"hello"}'
-echo "# REST: wrk -t2 -c32 -d${DUR}s | wrk -t1 -c1 -d${DUR1}s"
-bench_wrk "lighttpd static file (web server ceiling)" "$WEB/index.html"
-bench_wrk "GET /api/health (no upstream)" "$WEB/api/health"
-# Keep-alive under load: wrg.fcgi's connections to alpha are reused, so
-# the run leaves (almost) no TIME_WAIT sockets on alpha's port.
-tw_alpha() { ss -Htan state time-wait "( dport = :$PORT_alpha or sport = :$PORT_alpha )" 2>/dev/null | wc -l; }
-tw0=$(tw_alpha)
-bench_wrk "GET /api/runtimes/alpha/workers/W (tcp)" "$WEB/api/runtimes/alpha/workers/$WA"
-tw1=$(tw_alpha)
-t_check "upstream kept alive under load (TIME_WAIT on alpha: $tw0 -> $tw1)" \
-    [ $((tw1 - tw0)) -lt 8 ]
-bench_wrk "  direct: GET alpha /v1/workers/W" "$DA/v1/workers/$WA" "${AUTH_A[@]}"
-bench_wrk "GET /api/runtimes/beta/workers/W (unix)" "$WEB/api/runtimes/beta/workers/$WB"
-bench_wrk "GET /api/workers (fan-out, 3 runtimes)" "$WEB/api/workers"
-bench_wrk "  direct: GET alpha /v1/workers (1 of 3)" "$DA/v1/workers" "${AUTH_A[@]}"
-BENCH_METHOD=POST BENCH_BODY=$INPUT \
-bench_wrk "POST /api/runtimes/alpha/workers/W/input" "$WEB/api/runtimes/alpha/workers/$WA_IN/input"
-BENCH_METHOD=POST BENCH_BODY=$INPUT \
-bench_wrk "  direct: POST alpha /v1/workers/W/input" "$DA/v1/workers/$WA_IN/input" "${AUTH_A[@]}"
+# ---- REST (tests/bench/rest.sh) ------------------------------------------
+bench_rest
 
 # ---- parallel fan-out with three slow runtimes --------------------------
 echo "# fan-out: every runtime delays each answer by 300 ms"
@@ -331,14 +273,7 @@ t_check "wrg.fcgi still running" kill -0 "$FPID"
 
 # ---- the table ----------------------------------------------------------
 echo
-echo "== REST (ms; load = wrk -t2 -c32 -d${DUR}s, 1 client = wrk -t1 -c1 -d${DUR1}s) =="
-printf '%-42s %7s %6s %6s %5s %5s %5s %5s %5s | %6s %6s %6s\n' "request" "req/s" \
-    "p50" "p99" "box" "fcgi" "httpd" "rt" "us/rq" "req/s" "p50" "p99"
-printf '%-42s %51s | %20s\n' "" "------------------------ load -----------------------" "----- 1 client -----"
-printf '%s\n' "${ROWS[@]}"
-echo "(box = CPU busy on the whole box, 200% = both cores; fcgi/httpd/rt = wrg.fcgi,"
-echo " lighttpd, the three runtimes, % of one core; us/rq = wrg.fcgi CPU per request;"
-echo " wrk itself takes the rest of box)"
+bench_rest_table
 echo
 echo "== fan-out: GET /api/workers, 3 runtimes each delayed 300 ms (5 runs) =="
 echo "min ${fmin} ms, median ${fmed} ms, max ${fmax} ms (one delayed runtime alone: ${single_ms} ms; serial would be ~900 ms)"

@@ -1,14 +1,26 @@
 /*
- * fcgiloop — the event thread and the worker pool of wrg.fcgi (contract
+ * fcgiloop — the thread pool and event loop of wrg.fcgi (contract
  * in fcgiloop.h, design in docs/fcgi.md).
  *
- * Ownership: the event thread owns every struct fcgiloop_conn and is the
- * only thread that touches one. A job (one complete request) is handed
- * to a worker through the job queue and comes back through the done
- * list; while it is out, the job owns the request and, once answered,
- * the response buffers. A connection whose web server left while its job
- * was out is closed at once but freed only when the job comes back
- * (whichever of "closed" and "job returned" happens last frees it).
+ * Threads: every thread not serving a request waits in epoll_wait on
+ * the one epoll set, where each descriptor is armed EPOLLONESHOT, so one
+ * event wakes one thread. That thread handles the event and, when it
+ * completes a request, serves it itself and writes the answer: a request
+ * costs no hand-off between threads (measured in docs/bench.md). A thread
+ * serves only while another one is left to read, accept and stop; a
+ * request found when all others serve waits in the job queue for the
+ * next thread that finishes.
+ *
+ * Ownership: the loop state (every struct fcgiloop_conn, the epoll
+ * registrations, the queue, the counters) is touched only under l->st,
+ * never held across epoll_wait or a handler call. A closed connection is
+ * freed only once every thread then in epoll_wait has come back (an
+ * event already taken from the kernel may still name it; see
+ * fcgiloop_reap). A job (one complete request) owns the request and,
+ * once answered, the response buffers. A connection whose web server left
+ * while its job was out is closed at once but freed only when the job
+ * comes back (whichever of "closed" and "job returned" happens last frees
+ * it).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,11 +55,10 @@ struct fcgiloop_conn;
 
 struct fcgiloop_job {
 	struct fcgiloop_job *next;
-	struct fcgiloop_conn *conn;	/* the event thread's; not touched
-					 * by the worker */
+	struct fcgiloop_conn *conn;	/* touched only under l->st */
 	uint16_t id;
-	struct fcgirec_req *req;	/* freed by the worker once used */
-	char *head, *body;		/* the answer, filled by the worker */
+	struct fcgirec_req *req;	/* freed once served */
+	char *head, *body;		/* the answer, filled when served */
 	size_t head_len, body_len;
 };
 
@@ -55,13 +66,14 @@ struct fcgiloop_conn {
 	struct fcgiloop_conn *prev, *next;
 	int fd;				/* -1 once closed */
 	struct fcgirec_parser *p;
-	struct fcgiloop_job *job;	/* out at a worker, or NULL */
+	struct fcgiloop_job *job;	/* in service or queued, or NULL */
 	bool aborted;			/* drop the job's answer */
 	bool keep_conn;			/* of the request in service */
 	bool close_after;		/* close once the output is out */
 	bool want_out;			/* EPOLLOUT registered */
 	bool out_on;
-	bool dead;			/* unlinked, freed after the batch */
+	bool dead;			/* unlinked, freed by fcgiloop_reap */
+	uint64_t dead_gen;		/* l->gen at the unlink */
 	bool served;			/* has carried a request */
 	struct fcgirec_out out;
 	char *out_head, *out_body;	/* owned while out_on */
@@ -71,6 +83,8 @@ struct fcgiloop_conn {
 struct fcgiloop_worker {
 	pthread_t tid;
 	struct fcgiloop *l;
+	uint64_t wait_gen;		/* l->gen when it entered epoll_wait,
+					 * UINT64_MAX when not waiting */
 };
 
 struct fcgiloop {
@@ -82,13 +96,18 @@ struct fcgiloop {
 	struct fcgiloop_conn *conns;	/* doubly linked */
 	struct fcgiloop_conn *dead;	/* to free after this batch */
 	unsigned nconns;
-	unsigned inflight;		/* jobs out at workers */
+	unsigned inflight;		/* jobs in service or queued */
+	int64_t last_tick;
 	const char *allowed_addrs;	/* FCGI_WEB_SERVER_ADDRS or NULL */
 
-	pthread_mutex_t mu;		/* guards the two lists and stop */
-	pthread_cond_t cv;
-	struct fcgiloop_job *queue, *queue_tail, *done;
-	bool pool_stop;
+	pthread_mutex_t st;		/* guards all of the loop state */
+	pthread_cond_t end_cv;		/* ended */
+	struct fcgiloop_job *ready;	/* completed by the current event */
+	struct fcgiloop_job *queue, *queue_tail;
+	unsigned busy;			/* threads serving a request */
+	uint64_t gen;			/* counts connection frees */
+	bool pool_stop, ended;
+	enum fcgiloop_err result;
 	struct fcgiloop_worker *workers;
 	unsigned nworkers;
 
@@ -104,7 +123,7 @@ fcgiloop_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* --- worker side --- */
+/* --- serving a request (no lock held) --- */
 
 struct fcgiloop_body {
 	const struct fcgirec_req *req;
@@ -158,7 +177,14 @@ fcgiloop_serve(struct handler_ctx *ctx, struct fcgiloop_job *job)
 	req.read_body = fcgiloop_read_body;
 	req.read_arg = &body;
 
+	if (fcgim_serve(ctx->metrics, ctx->reg, req.method, req.uri,
+	    &job->head, &job->body, &job->body_len)) {
+		job->head_len = strlen(job->head);
+		goto out;
+	}
+	fcgim_request_begin(ctx->metrics);
 	handler_handle(ctx, &req, &out);
+	fcgim_request_end(ctx->metrics, out.route, out.rt_ref, out.status);
 
 	job->head = resp_headers(&out);
 	job->head_len = strlen(job->head);
@@ -167,53 +193,11 @@ fcgiloop_serve(struct handler_ctx *ctx, struct fcgiloop_job *job)
 		job->body_len = out.body_len;
 		out.body = NULL;
 	}
+out:
 	resp_clear(&out);
 	free(uri);
 	fcgirec_req_free(job->req);
 	job->req = NULL;
-}
-
-static void *
-fcgiloop_worker_run(void *arg)
-{
-	struct fcgiloop_worker *w = arg;
-	struct fcgiloop *l = w->l;
-	struct handler_ctx ctx;
-	uint64_t one = 1;
-
-	ctx.reg = l->o.reg;
-	ctx.rts = l->o.rts;
-	ctx.up = upstream_new(l->o.reg);
-	for (;;) {
-		struct fcgiloop_job *job;
-
-		pthread_mutex_lock(&l->mu);
-		while (l->queue == NULL && !l->pool_stop)
-			pthread_cond_wait(&l->cv, &l->mu);
-		job = l->queue;
-		if (job == NULL) {
-			pthread_mutex_unlock(&l->mu);
-			break;
-		}
-		l->queue = job->next;
-		if (l->queue == NULL)
-			l->queue_tail = NULL;
-		pthread_mutex_unlock(&l->mu);
-
-		fcgiloop_serve(&ctx, job);
-
-		pthread_mutex_lock(&l->mu);
-		job->next = l->done;
-		l->done = job;
-		pthread_mutex_unlock(&l->mu);
-		/* The counter cannot overflow here; a failed write only
-		 * means a wake is already pending. */
-		if (write(l->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			wlog(WLOG_ERR, NULL, NULL, "eventfd write: %s",
-			    strerror(errno));
-	}
-	upstream_free(ctx.up);
-	return NULL;
 }
 
 static void
@@ -227,10 +211,10 @@ fcgiloop_job_free(struct fcgiloop_job *job)
 	free(job);
 }
 
-/* --- connections (event thread only) --- */
+/* --- connections (l->st held) --- */
 
-/* Unlinks c; it is freed after the current batch of events, which may
- * still name it (fcgiloop_reap). */
+/* Unlinks c; it is freed once no event taken from the kernel can still
+ * name it (fcgiloop_reap). */
 static void
 fcgiloop_conn_free(struct fcgiloop *l, struct fcgiloop_conn *c)
 {
@@ -241,12 +225,13 @@ fcgiloop_conn_free(struct fcgiloop *l, struct fcgiloop_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	c->dead = true;
+	c->dead_gen = ++l->gen;
 	c->prev = NULL;
 	c->next = l->dead;
 	l->dead = c;
 	l->nconns--;
 	if (!l->listening && !l->stopping) {
-		struct epoll_event ev = { .events = EPOLLIN,
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT,
 		    .data.ptr = &l->o.listen_fd };
 
 		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->o.listen_fd,
@@ -266,15 +251,38 @@ fcgiloop_conn_release(struct fcgiloop_conn *c)
 	free(c);
 }
 
+/* Frees the dead connections no thread in epoll_wait can be about to
+ * handle: those unlinked (so removed from the epoll set) before the
+ * earliest of those threads entered epoll_wait. l->dead is newest first.
+ * A thread's own slot is cleared before it calls this. */
 static void
 fcgiloop_reap(struct fcgiloop *l)
 {
-	while (l->dead) {
-		struct fcgiloop_conn *c = l->dead;
+	uint64_t min = UINT64_MAX;
+	struct fcgiloop_conn **pp;
 
-		l->dead = c->next;
+	for (unsigned i = 0; i < l->nworkers; i++)
+		if (l->workers[i].wait_gen < min)
+			min = l->workers[i].wait_gen;
+	for (pp = &l->dead; *pp && (*pp)->dead_gen > min; pp = &(*pp)->next)
+		;
+	while (*pp) {
+		struct fcgiloop_conn *c = *pp;
+
+		*pp = c->next;
 		fcgiloop_conn_release(c);
 	}
+}
+
+/* Arms c again (EPOLLONESHOT) after one of its events was handled. */
+static void
+fcgiloop_arm(struct fcgiloop *l, struct fcgiloop_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT |
+	    (c->want_out ? EPOLLOUT : 0), .data.ptr = c };
+
+	if (c->fd >= 0 && !c->dead)
+		epoll_ctl(l->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 /* Closes the socket; frees c unless its job is still out. */
@@ -306,13 +314,10 @@ fcgiloop_conn_quiet(const struct fcgiloop_conn *c)
 static void
 fcgiloop_want_out(struct fcgiloop *l, struct fcgiloop_conn *c, bool on)
 {
-	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0),
-	    .data.ptr = c };
-
 	if (c->want_out == on)
 		return;
 	c->want_out = on;
-	epoll_ctl(l->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	fcgiloop_arm(l, c);
 }
 
 /* Writes what is queued: management replies between records, the
@@ -389,14 +394,20 @@ fcgiloop_dispatch(struct fcgiloop *l, struct fcgiloop_conn *c,
 	c->keep_conn = req->keep_conn;
 	c->aborted = false;
 	l->inflight++;
-	pthread_mutex_lock(&l->mu);
+	/* Served once the event is handled (fcgiloop_wait). */
+	job->next = l->ready;
+	l->ready = job;
+}
+
+static void
+fcgiloop_enqueue(struct fcgiloop *l, struct fcgiloop_job *job)
+{
+	job->next = NULL;
 	if (l->queue_tail)
 		l->queue_tail->next = job;
 	else
 		l->queue = job;
 	l->queue_tail = job;
-	pthread_cond_signal(&l->cv);
-	pthread_mutex_unlock(&l->mu);
 }
 
 static void
@@ -473,29 +484,16 @@ fcgiloop_on_done(struct fcgiloop *l, struct fcgiloop_job *job)
 	(void)fcgiloop_flush(l, c);
 }
 
+/* Makes every thread leave epoll_wait (the eventfd stays readable). */
 static void
-fcgiloop_on_wake(struct fcgiloop *l)
+fcgiloop_wake_all(struct fcgiloop *l)
 {
-	uint64_t v;
-	struct fcgiloop_job *done, *next, *rev = NULL;
+	uint64_t one = 1;
 
-	if (read(l->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		wlog(WLOG_ERR, NULL, NULL, "eventfd read: %s",
+	if (l->evfd >= 0 && write(l->evfd, &one, sizeof(one)) < 0 &&
+	    errno != EAGAIN)
+		wlog(WLOG_ERR, NULL, NULL, "eventfd write: %s",
 		    strerror(errno));
-	pthread_mutex_lock(&l->mu);
-	done = l->done;
-	l->done = NULL;
-	pthread_mutex_unlock(&l->mu);
-	/* Oldest first. */
-	for (; done; done = next) {
-		next = done->next;
-		done->next = rev;
-		rev = done;
-	}
-	for (; rev; rev = next) {
-		next = rev->next;
-		fcgiloop_on_done(l, rev);
-	}
 }
 
 /* FCGI_WEB_SERVER_ADDRS, as libfcgi honours it: a comma-separated list
@@ -594,7 +592,7 @@ fcgiloop_on_accept(struct fcgiloop *l)
 		l->conns = c;
 		l->nconns++;
 		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
+		ev.events = EPOLLIN | EPOLLONESHOT;
 		ev.data.ptr = c;
 		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			wlog(WLOG_ERR, NULL, NULL, "epoll_ctl: %s",
@@ -689,67 +687,184 @@ fcgiloop_on_signal(struct fcgiloop *l)
 	}
 }
 
+/* While stopping: whether the loop has ended, and how. Under l->st. */
+static bool
+fcgiloop_stop_check(struct fcgiloop *l, enum fcgiloop_err *rc)
+{
+	fcgiloop_stop_sweep(l, fcgiloop_now());
+	fcgiloop_reap(l);
+	*rc = FCGILOOP_OK;
+	if (l->nconns == 0)
+		return true;
+	if (fcgiloop_now() > l->stop_deadline) {
+		if (l->inflight > 0) {
+			*rc = FCGILOOP_STUCK;
+			return true;
+		}
+		while (l->conns)
+			fcgiloop_conn_close(l, l->conns);
+		fcgiloop_reap(l);
+		return true;
+	}
+	return false;
+}
+
+/* Handles one event (l->st held). */
+static void
+fcgiloop_event(struct fcgiloop *l, const struct epoll_event *ev)
+{
+	void *p = ev->data.ptr;
+	struct fcgiloop_conn *c = p;
+	struct epoll_event re = { .events = EPOLLIN | EPOLLONESHOT,
+	    .data.ptr = p };
+
+	if (p == &l->o.listen_fd) {
+		if (l->listening)
+			fcgiloop_on_accept(l);
+		if (l->listening)
+			epoll_ctl(l->epfd, EPOLL_CTL_MOD, l->o.listen_fd, &re);
+	} else if (p == &l->evfd) {
+		/* The end: l->pool_stop is set. */
+	} else if (p == &l->sigfd) {
+		fcgiloop_on_signal(l);
+		epoll_ctl(l->epfd, EPOLL_CTL_MOD, l->sigfd, &re);
+	} else if (c->dead || c->fd < 0) {
+		return;
+	} else {
+		if (ev->events & EPOLLOUT) {
+			/* Writable (or error): flush; a reset shows up as
+			 * a write error. */
+			if (fcgiloop_flush(l, c) && (ev->events &
+			    (EPOLLIN | EPOLLHUP | EPOLLERR)))
+				fcgiloop_on_read(l, c);
+		} else {
+			fcgiloop_on_read(l, c);
+		}
+		fcgiloop_arm(l, c);
+	}
+}
+
+/* Ends the loop (l->st held): every thread leaves, fcgiloop_run returns
+ * rc. */
+static void
+fcgiloop_end(struct fcgiloop *l, enum fcgiloop_err rc)
+{
+	if (l->ended)
+		return;
+	l->ended = true;
+	l->result = rc;
+	l->pool_stop = true;
+	fcgiloop_wake_all(l);
+	pthread_cond_broadcast(&l->end_cv);
+}
+
+/* Waits for one event and handles it (l->st held, released while
+ * waiting). Returns the request it completed if this thread may serve
+ * it; a request it may not serve goes to the queue. */
+static struct fcgiloop_job *
+fcgiloop_wait(struct fcgiloop *l, struct fcgiloop_worker *w)
+{
+	struct fcgiloop_job *job, *next;
+	struct epoll_event ev;
+	int64_t now;
+	int n, timeout = l->stopping ? 100 : FCGILOOP_TICK_MS;
+
+	w->wait_gen = l->gen;
+	pthread_mutex_unlock(&l->st);
+	n = epoll_wait(l->epfd, &ev, 1, timeout);
+	pthread_mutex_lock(&l->st);
+	w->wait_gen = UINT64_MAX;
+	if (n < 0 && errno != EINTR) {
+		wlog(WLOG_ERR, NULL, NULL, "epoll_wait: %s", strerror(errno));
+		fcgiloop_end(l, FCGILOOP_SYS);
+		return NULL;
+	}
+	if (n == 1)
+		fcgiloop_event(l, &ev);
+	fcgiloop_reap(l);
+	now = fcgiloop_now();
+	if (now - l->last_tick >= FCGILOOP_TICK_MS) {
+		l->last_tick = now;
+		fcgiloop_tick(l, now);
+	}
+	job = l->ready;
+	l->ready = NULL;
+	if (job == NULL)
+		return NULL;
+	/* One connection completes one request at a time, so this is at
+	 * most one job; the queue takes any other all the same. */
+	for (next = job->next; next; next = job->next) {
+		job->next = next->next;
+		next->next = NULL;
+		fcgiloop_enqueue(l, next);
+	}
+	if (l->busy + 1 >= l->nworkers) {
+		/* Every other thread serves: keep reading, let the next
+		 * one to finish serve it. */
+		fcgiloop_enqueue(l, job);
+		return NULL;
+	}
+	return job;
+}
+
+/* A pool thread: waits in epoll_wait, serves what it completes, and
+ * after serving takes what waits in the queue. */
+static void *
+fcgiloop_thread_run(void *arg)
+{
+	struct fcgiloop_worker *w = arg;
+	struct fcgiloop *l = w->l;
+	struct handler_ctx ctx;
+
+	ctx.reg = l->o.reg;
+	ctx.rts = l->o.rts;
+	ctx.up = upstream_new(l->o.reg);
+	ctx.metrics = l->o.metrics;
+	pthread_mutex_lock(&l->st);
+	for (;;) {
+		struct fcgiloop_job *job = NULL;
+		enum fcgiloop_err rc;
+
+		if (l->pool_stop)
+			break;
+		if (l->stopping && fcgiloop_stop_check(l, &rc)) {
+			fcgiloop_end(l, rc);
+			break;
+		}
+		if (l->queue != NULL && l->busy + 1 < l->nworkers) {
+			job = l->queue;
+			l->queue = job->next;
+			if (l->queue == NULL)
+				l->queue_tail = NULL;
+			job->next = NULL;
+		} else {
+			job = fcgiloop_wait(l, w);
+		}
+		if (job == NULL)
+			continue;
+		l->busy++;
+		pthread_mutex_unlock(&l->st);
+		fcgiloop_serve(&ctx, job);
+		pthread_mutex_lock(&l->st);
+		l->busy--;
+		fcgiloop_on_done(l, job);
+	}
+	pthread_mutex_unlock(&l->st);
+	upstream_free(ctx.up);
+	return NULL;
+}
+
 enum fcgiloop_err
 fcgiloop_run(struct fcgiloop *l)
 {
-	struct epoll_event evs[64];
-	int64_t last_tick = fcgiloop_now();
+	enum fcgiloop_err rc;
 
-	for (;;) {
-		int64_t now;
-		int n;
-
-		if (l->stopping) {
-			fcgiloop_stop_sweep(l, fcgiloop_now());
-			fcgiloop_reap(l);
-			if (l->nconns == 0)
-				return FCGILOOP_OK;
-			if (fcgiloop_now() > l->stop_deadline) {
-				if (l->inflight > 0)
-					return FCGILOOP_STUCK;
-				while (l->conns)
-					fcgiloop_conn_close(l, l->conns);
-				fcgiloop_reap(l);
-				return FCGILOOP_OK;
-			}
-		}
-		n = epoll_wait(l->epfd, evs, 64,
-		    l->stopping ? 100 : FCGILOOP_TICK_MS);
-		if (n < 0 && errno != EINTR) {
-			wlog(WLOG_ERR, NULL, NULL, "epoll_wait: %s",
-			    strerror(errno));
-			return FCGILOOP_SYS;
-		}
-		for (int i = 0; i < n; i++) {
-			void *p = evs[i].data.ptr;
-			struct fcgiloop_conn *c = p;
-
-			if (p == &l->o.listen_fd) {
-				if (l->listening)
-					fcgiloop_on_accept(l);
-			} else if (p == &l->evfd) {
-				fcgiloop_on_wake(l);
-			} else if (p == &l->sigfd) {
-				fcgiloop_on_signal(l);
-			} else if (c->dead || c->fd < 0) {
-				continue;
-			} else if (evs[i].events & EPOLLOUT) {
-				/* Writable (or error): flush; a reset shows
-				 * up as a write error. */
-				if (fcgiloop_flush(l, c) && (evs[i].events &
-				    (EPOLLIN | EPOLLHUP | EPOLLERR)))
-					fcgiloop_on_read(l, c);
-			} else {
-				fcgiloop_on_read(l, c);
-			}
-		}
-		fcgiloop_reap(l);
-		now = fcgiloop_now();
-		if (now - last_tick >= FCGILOOP_TICK_MS) {
-			last_tick = now;
-			fcgiloop_tick(l, now);
-		}
-	}
+	pthread_mutex_lock(&l->st);
+	while (!l->ended)
+		pthread_cond_wait(&l->end_cv, &l->st);
+	rc = l->result;
+	pthread_mutex_unlock(&l->st);
+	return rc;
 }
 
 static unsigned
@@ -784,8 +899,9 @@ fcgiloop_new(const struct fcgiloop_opts *o)
 	l->allowed_addrs = getenv("FCGI_WEB_SERVER_ADDRS");
 	if (l->allowed_addrs != NULL && l->allowed_addrs[0] == '\0')
 		l->allowed_addrs = NULL;
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_cond_init(&l->cv, NULL);
+	l->last_tick = fcgiloop_now();
+	pthread_mutex_init(&l->st, NULL);
+	pthread_cond_init(&l->end_cv, NULL);
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -800,10 +916,13 @@ fcgiloop_new(const struct fcgiloop_opts *o)
 	if (l->epfd < 0 || l->evfd < 0 || l->sigfd < 0)
 		goto fail;
 	memset(&ev, 0, sizeof(ev));
+	/* Level-triggered and never read: once written (at the end), it
+	 * wakes every thread. */
 	ev.events = EPOLLIN;
 	ev.data.ptr = &l->evfd;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->evfd, &ev) != 0)
 		goto fail;
+	ev.events = EPOLLIN | EPOLLONESHOT;
 	ev.data.ptr = &l->sigfd;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->sigfd, &ev) != 0)
 		goto fail;
@@ -812,17 +931,19 @@ fcgiloop_new(const struct fcgiloop_opts *o)
 		goto fail;
 	l->listening = true;
 
-	l->workers = xcalloc(o->threads, sizeof(*l->workers));
-	for (unsigned i = 0; i < o->threads; i++) {
+	/* threads serve requests at once, one more leads meanwhile. */
+	l->workers = xcalloc(o->threads + 1, sizeof(*l->workers));
+	for (unsigned i = 0; i < o->threads + 1; i++) {
 		l->workers[i].l = l;
+		l->workers[i].wait_gen = UINT64_MAX;
 		if (pthread_create(&l->workers[i].tid, NULL,
-		    fcgiloop_worker_run, &l->workers[i]) != 0) {
+		    fcgiloop_thread_run, &l->workers[i]) != 0) {
 			wlog(WLOG_ERR, NULL, NULL, "pthread_create failed");
 			break;
 		}
 		l->nworkers++;
 	}
-	if (l->nworkers == 0) {
+	if (l->nworkers < 2) {
 		fcgiloop_free(l);
 		return NULL;
 	}
@@ -836,7 +957,7 @@ fail:
 unsigned
 fcgiloop_threads(const struct fcgiloop *l)
 {
-	return l->nworkers;
+	return l->nworkers - 1;
 }
 
 void
@@ -846,16 +967,19 @@ fcgiloop_free(struct fcgiloop *l)
 
 	if (l == NULL)
 		return;
-	pthread_mutex_lock(&l->mu);
+	pthread_mutex_lock(&l->st);
 	l->pool_stop = true;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
+	fcgiloop_wake_all(l);
+	pthread_mutex_unlock(&l->st);
 	for (unsigned i = 0; i < l->nworkers; i++)
 		pthread_join(l->workers[i].tid, NULL);
 	free(l->workers);
-	/* Jobs that came back after the loop ended: their connections
-	 * are freed with them. */
-	for (j = l->done; j; j = next) {
+	/* No thread waits any more: fcgiloop_reap below frees every dead
+	 * connection. */
+	l->workers = NULL;
+	l->nworkers = 0;
+	/* Jobs never served: their connections are freed below. */
+	for (j = l->queue; j; j = next) {
 		next = j->next;
 		j->conn->job = NULL;
 		fcgiloop_job_free(j);
@@ -873,7 +997,7 @@ fcgiloop_free(struct fcgiloop *l)
 		close(l->evfd);
 	if (l->sigfd >= 0)
 		close(l->sigfd);
-	pthread_mutex_destroy(&l->mu);
-	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->st);
+	pthread_cond_destroy(&l->end_cv);
 	free(l);
 }

@@ -1,12 +1,13 @@
 /*
- * fcgiloop — wrg.fcgi's FastCGI server: one event thread (epoll) owns the
- * listening socket and every web server connection, and a fixed pool of
- * worker threads runs the request handler. A request goes to a worker
- * only once it is complete in memory (params and body, fcgirec.c); the
- * worker's response comes back to the event thread, which writes it
- * without blocking. An idle kept connection (FCGI_KEEP_CONN) costs a few
- * hundred bytes and no thread, so any number of kept connections from
- * any number of web servers never keep others from being served.
+ * fcgiloop — wrg.fcgi's FastCGI server: a fixed pool of threads shares
+ * the listening socket and every web server connection through one epoll
+ * set. The thread that reads a request complete in memory (params and
+ * body, fcgirec.c) runs the request handler and writes the response
+ * without blocking, as long as another thread is left to read and
+ * accept; so a request crosses no threads. An idle kept connection
+ * (FCGI_KEEP_CONN) costs a few hundred bytes and no thread, so any
+ * number of kept connections from any number of web servers never keep
+ * others from being served.
  *
  * Limits (docs/fcgi.md): at most max_conns connections (when full, the
  * longest-idle kept connection is closed for a new one; with none idle,
@@ -18,6 +19,7 @@
 #ifndef WRG_FCGILOOP_H
 #define WRG_FCGILOOP_H
 
+#include "fcgim.h"
 #include "registry.h"
 #include "rtstate.h"
 
@@ -27,10 +29,12 @@
 
 struct fcgiloop_opts {
 	int listen_fd;			/* listening; made non-blocking */
-	unsigned threads;		/* workers, >= 1 */
+	unsigned threads;		/* handlers at once, >= 1 (one
+					 * more thread is started) */
 	unsigned max_conns;		/* 0: from RLIMIT_NOFILE, <= 4096 */
 	const struct registry *reg;	/* borrowed */
 	struct rtstate *rts;		/* borrowed */
+	struct fcgim *metrics;		/* borrowed; NULL: metrics off */
 	/* How long in-flight requests may take to finish after a stop. */
 	long stop_limit_ms;
 };
@@ -38,12 +42,12 @@ struct fcgiloop_opts {
 enum fcgiloop_err {
 	FCGILOOP_OK = 0,
 	FCGILOOP_SYS,			/* epoll/eventfd/thread setup failed */
-	FCGILOOP_STUCK			/* a worker outlived stop_limit_ms */
+	FCGILOOP_STUCK			/* a handler outlived stop_limit_ms */
 };
 
 struct fcgiloop;
 
-/* Makes the loop and starts its workers. NULL on a system error
+/* Makes the loop and starts its threads (threads + 1). NULL on a system error
  * (logged). The signals SIGTERM, SIGINT and SIGHUP must be blocked in
  * every thread before this: the loop takes them through a signalfd. */
 struct fcgiloop *fcgiloop_new(const struct fcgiloop_opts *o);
@@ -51,14 +55,14 @@ struct fcgiloop *fcgiloop_new(const struct fcgiloop_opts *o);
 /* Serves until SIGTERM/SIGINT, then stops accepting, closes idle
  * connections and lets requests already arriving or in service finish
  * (bounded by stop_limit_ms). SIGHUP is logged and ignored. Returns
- * FCGILOOP_OK, or FCGILOOP_STUCK when a worker is still busy at the
+ * FCGILOOP_OK, or FCGILOOP_STUCK when a handler is still busy at the
  * bound: the caller must then exit without fcgiloop_free. */
 enum fcgiloop_err fcgiloop_run(struct fcgiloop *l);
 
-/* The number of worker threads running. */
+/* How many requests it serves at once (its threads minus one). */
 unsigned fcgiloop_threads(const struct fcgiloop *l);
 
-/* Stops and joins the workers, closes every connection (not the
+/* Stops and joins the threads, closes every connection (not the
  * listening socket) and frees l. NULL is a no-op. */
 void fcgiloop_free(struct fcgiloop *l);
 

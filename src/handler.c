@@ -288,6 +288,7 @@ handler_result(struct handler_ctx *ctx, const struct registry_runtime *rt,
 	enum apierr_body body;
 
 	apierr_upstream(ctx->reg, rt, c, request_id, u);
+	fcgim_upstream_done(ctx->metrics, rt->index, c->usec);
 	if (u->err != APIERR_OK) {
 		if (u->unsupported && op >= 0)
 			rtstate_mark_unsupported(ctx->rts, rt->index,
@@ -326,6 +327,7 @@ bad:
 	u->err = APIERR_RUNTIME_BAD_RESPONSE;
 	u->status = apierr_status(u->err);
 drop:
+	fcgim_upstream_error(ctx->metrics, rt->index, u->err);
 	free(c->resp);
 	c->resp = NULL;
 	c->resp_len = 0;
@@ -649,6 +651,7 @@ handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
 	out->head = req->method != NULL && strcmp(req->method, "HEAD") == 0;
 
 	rerr = route_parse(ctx->reg->api_prefix, uri, plen, &h.route);
+	out->route = rerr == ROUTE_ERR_NOT_FOUND ? ROUTE_NONE : h.route.kind;
 	if (rerr == ROUTE_ERR_NOT_FOUND || h.route.kind == ROUTE_NONE) {
 		h.route.kind = ROUTE_NONE;
 		handler_fail(&h, APIERR_NOT_FOUND, NULL);
@@ -667,6 +670,7 @@ handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
 	}
 	if (h.route.runtime_id[0] != '\0') {
 		h.rt = registry_find(ctx->reg, h.route.runtime_id);
+		out->rt_ref = h.rt ? h.rt->index + 1 : 0;
 		if (h.rt == NULL) {
 			wlog(WLOG_INFO, out->request_id, NULL,
 			    "unknown runtime id in %s",

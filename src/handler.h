@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "fcgim.h"
 #include "registry.h"
 #include "resp.h"
 #include "rtstate.h"
@@ -27,6 +28,7 @@ struct handler_ctx {
 	const struct registry *reg;
 	struct rtstate *rts;	/* shared by all threads */
 	struct upstream *up;	/* this thread's */
+	struct fcgim *metrics;	/* shared; NULL: metrics off */
 };
 
 struct handler_req {

@@ -32,6 +32,7 @@
 
 #include "config.h"
 #include "fcgiloop.h"
+#include "fcgim.h"
 #include "probe.h"
 #include "registry.h"
 #include "rtstate.h"
@@ -191,6 +192,7 @@ main(int argc, char **argv)
 	struct registry *reg = NULL;
 	struct rtstate *rts = NULL;
 	struct fcgiloop *loop = NULL;
+	struct fcgim *metrics = NULL;
 	struct fcgiloop_opts lo;
 	enum fcgiloop_err le;
 	sigset_t set;
@@ -272,12 +274,19 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	/* Asked for and unusable is a startup error, as a bad config is. */
+	if (reg->fcgi_metrics_path != NULL) {
+		metrics = fcgim_open(reg->fcgi_metrics_state, reg);
+		if (metrics == NULL)
+			goto out;
+	}
 	rts = rtstate_new(reg->runtime_count);
 	memset(&lo, 0, sizeof(lo));
 	lo.listen_fd = fd;
 	lo.threads = reg->fcgi_threads ? reg->fcgi_threads : 1;
 	lo.reg = reg;
 	lo.rts = rts;
+	lo.metrics = metrics;
 	/* In-flight requests may take the longest request timeout plus a
 	 * margin to finish after SIGTERM. */
 	lo.stop_limit_ms = 2000;
@@ -309,6 +318,7 @@ out:
 	if (fd > 2)
 		close(fd);
 	fcgiloop_free(loop);
+	fcgim_free(metrics);
 	rtstate_free(rts);
 	registry_free(reg);
 	if (!check)

@@ -25,6 +25,10 @@ struct resp {
 	size_t body_len;
 	size_t body_cap;	/* bytes allocated for body */
 	size_t items;		/* resp_items_*: items added so far */
+	/* For the metrics only, never sent: the route (enum route_kind)
+	 * and the runtime's registry index + 1 (0: none). */
+	unsigned route;
+	size_t rt_ref;
 };
 
 /* Sets status and body to the compact serialization of obj. Takes the

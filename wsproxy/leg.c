@@ -13,6 +13,7 @@
 
 #include "clientvh.h"
 #include "ids.h"
+#include "metrics.h"
 #include "proxy.h"
 #include "resolve.h"
 #include "resume.h"
@@ -55,6 +56,7 @@ struct leg {
 	bool had_cursor;	/* this connection was asked ?cursor= */
 	bool unbuildable;	/* our headers did not fit lws' buffer */
 	bool paused;
+	bool leg_counted;	/* metrics: this connection is in legs_open */
 	bool quiet;		/* leg_params.quiet, until the first outage */
 };
 
@@ -96,6 +98,7 @@ leg_detach(struct leg *l)
 	l->wsi = NULL;
 	clientvh_leg_done(l->cvh);
 	l->cvh = NULL;
+	wsm_leg_down(l->p->metrics, l->runtime_id, &l->leg_counted);
 }
 
 /* Detaches the wsi and has lws kill it. */
@@ -238,6 +241,7 @@ leg_reconnect_cb(lws_sorted_usec_list_t *sul)
 	struct leg *l = lws_container_of(sul, struct leg, sul_reconnect);
 
 	l->reconnect_scheduled = false;
+	wsm_reconnect(l->p->metrics);
 	leg_enter(l);
 	leg_connect(l);
 	leg_leave(l);
@@ -309,6 +313,7 @@ leg_connect_timeout_cb(lws_sorted_usec_list_t *sul)
 	wlog(leg_log_level(l, WLOG_WARN), l->log_id, l->runtime_id,
 	    "connect to %s timed out after %ld ms", l->rt->base_url,
 	    l->rt->connect_timeout_ms);
+	wsm_upstream_connect(l->p->metrics, l->runtime_id, WSM_CONNECT_TIMEOUT);
 	l->addr_next++;
 	leg_enter(l);
 	leg_drop(l);
@@ -363,6 +368,8 @@ leg_address(struct leg *l, struct lws_client_connect_info *ci,
 	if (!a->n) {
 		wlog(WLOG_WARN, l->log_id, l->runtime_id, "%s did not resolve "
 		    "at the last (re)load: stream refused", rt->host);
+		wsm_upstream_connect(l->p->metrics, l->runtime_id,
+		    WSM_CONNECT_UNRESOLVED);
 		leg_finish(l, FRAME_DIAG_RUNTIME_UNAVAILABLE,
 		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
 		return false;
@@ -427,6 +434,8 @@ leg_connect(struct leg *l)
 	}
 	cvh = clientvh_get(p->cvhs, &rt->tls, rt->id);
 	if (!cvh) {
+		wsm_upstream_connect(p->metrics, l->runtime_id,
+		    WSM_CONNECT_LOCAL);
 		leg_finish(l, FRAME_DIAG_RUNTIME_UNAVAILABLE,
 		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
 		goto out;
@@ -455,6 +464,8 @@ leg_connect(struct leg *l)
 	} else if (!wsi) {
 		wlog(WLOG_WARN, l->log_id, l->runtime_id,
 		    "cannot start a connection to %s", rt->base_url);
+		wsm_upstream_connect(p->metrics, l->runtime_id,
+		    WSM_CONNECT_LOCAL);
 		leg_lost(l);
 	} else {
 		l->wsi = wsi;
@@ -533,6 +544,7 @@ leg_diagnostic(struct leg *l, const struct frame_in *in)
 			break;
 		resume_on_expired(&l->res);
 		l->have_seq = false;
+		wsm_resync(l->p->metrics);
 		l->ops->diag(l->owner, FRAME_DIAG_RESYNCED);
 		if (l->final || l->doomed)
 			return;
@@ -689,6 +701,8 @@ leg_established(struct leg *l)
 	    (lws_usec_t)l->cfg->reg->wsproxy.reconnect_max_ms *
 	    LWS_US_PER_MS);
 	l->rx_len = 0;
+	wsm_upstream_connect(l->p->metrics, l->runtime_id, WSM_CONNECT_OK);
+	wsm_leg_up(l->p->metrics, l->runtime_id, &l->leg_counted);
 	leg_log_connected(l, l->quiet ? WLOG_DEBUG :
 	    leg_log_level(l, WLOG_INFO));
 }
@@ -701,6 +715,8 @@ leg_connection_error(struct leg *l, struct lws *wsi, const char *why)
 	wlog(leg_log_level(l, WLOG_WARN), l->log_id, l->runtime_id,
 	    "upstream connect to %s failed: %s (HTTP %u)", l->rt->base_url,
 	    why ? why : "-", status);
+	wsm_upstream_connect(l->p->metrics, l->runtime_id,
+	    wsm_connect_status(status));
 	lws_set_opaque_user_data(wsi, NULL);
 	/* Not stored yet when this runs inside the connect call. */
 	if (l->wsi == wsi)
@@ -730,6 +746,8 @@ leg_wsi_destroyed(struct leg *l, struct lws *wsi)
 	if (l->wsi == wsi)
 		leg_detach(l);
 	l->rx_len = 0;
+	wsm_upstream_connect(l->p->metrics, l->runtime_id, l->unbuildable ?
+	    WSM_CONNECT_LOCAL : WSM_CONNECT_LOST);
 	if (l->unbuildable) {
 		l->gone_seen = true;
 		leg_finish(l, FRAME_DIAG_RUNTIME_UNAVAILABLE,

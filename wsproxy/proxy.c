@@ -37,6 +37,7 @@
 #include "front.h"
 #include "hdrgate.h"
 #include "leg.h"
+#include "metrics.h"
 #include "reload.h"
 #include "resolve.h"
 #include "session.h"
@@ -229,9 +230,13 @@ proxy_reload(struct proxy *p, struct reload_result *res)
 	}
 	n = &reg->wsproxy;
 	if (strcmp(o->listen, n->listen) != 0 ||
-	    o->ping_interval_s != n->ping_interval_s)
-		wlog(WLOG_WARN, NULL, NULL, "reload: wsproxy.listen and "
-		    "wsproxy.ping_interval_s take effect only after a restart");
+	    o->ping_interval_s != n->ping_interval_s ||
+	    !o->metrics_listen != !n->metrics_listen ||
+	    (o->metrics_listen && strcmp(o->metrics_listen,
+	    n->metrics_listen) != 0))
+		wlog(WLOG_WARN, NULL, NULL, "reload: wsproxy.listen, "
+		    "wsproxy.metrics_listen and wsproxy.ping_interval_s take "
+		    "effect only after a restart");
 	wlog_set_format(reg->log_json ? WLOG_JSON : WLOG_TEXT);
 	proxy_cfg_unref(p->cfg);
 	p->cfg = proxy_cfg_new(reg, res->addrs);
@@ -339,6 +344,22 @@ proxy_check_done(uv_check_t *h)
 	lws_context_destroy(p->ctx);
 }
 
+/* The metrics' scrape-time sampler (metrics.h): send queues summed. */
+static void
+proxy_metrics_sample(void *arg, struct wsm_sample *out)
+{
+	struct proxy *p = arg;
+
+	lws_start_foreach_dll(struct lws_dll2 *, d,
+	    lws_dll2_get_head(&p->sessions)) {
+		size_t b = session_queued_bytes(session_of_list_node(d));
+
+		out->sendq_bytes_sum += b;
+		if (b > out->sendq_bytes_max)
+			out->sendq_bytes_max = b;
+	} lws_end_foreach_dll(d);
+}
+
 static void
 proxy_signals(void)
 {
@@ -403,7 +424,12 @@ proxy_run(struct registry *reg, const char *config_path)
 	}
 	p.cvhs = clientvh_set_new(p.ctx, leg_protocols, p.policy);
 	p.feeds = feed_set_new(&p);
-	if (proxy_listen(&p)) {
+	if (reg->wsproxy.metrics_listen) {
+		p.metrics = wsm_new();
+		wsm_set_sampler(p.metrics, proxy_metrics_sample, &p);
+	}
+	if (proxy_listen(&p) || (p.metrics && wsm_listen(p.metrics, p.ctx,
+	    &reg->wsproxy))) {
 		p.done = true;
 		goto stop;
 	}
@@ -432,6 +458,7 @@ out:
 	} lws_end_foreach_dll_safe(d, d1);
 	feed_set_free(p.feeds);
 	clientvh_set_free(p.cvhs);
+	wsm_free(p.metrics);
 	proxy_cfg_unref(p.cfg);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	uv_loop_close(&loop);

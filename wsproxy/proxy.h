@@ -40,6 +40,7 @@ struct proxy_cfg *proxy_cfg_ref(struct proxy_cfg *c);
 void proxy_cfg_unref(struct proxy_cfg *c);
 
 struct feed_set;
+struct wsm;
 struct clientvh_set;
 struct hdrgate;
 struct reload;
@@ -54,6 +55,7 @@ struct proxy {
 	struct reload *reloader;	/* SIGHUP loads, off this thread */
 	struct clientvh_set *cvhs;	/* upstream vhosts, by TLS files */
 	struct feed_set *feeds;		/* shared upstreams */
+	struct wsm *metrics;		/* NULL: no wsproxy.metrics_listen */
 	lws_dll2_owner_t sessions;
 	lws_dll2_owner_t leg_wait;	/* sessions waiting for an own leg */
 	unsigned own_legs;		/* sessions' own legs open */

@@ -16,6 +16,7 @@
 #include "front.h"
 #include "ids.h"
 #include "leg.h"
+#include "metrics.h"
 #include "proxy.h"
 #include "reload.h"
 #include "route.h"
@@ -365,6 +366,7 @@ session_on_leg_event(void *owner, struct sframe *fr, bool snapshot)
 		if (!s->have_state) {
 			/* Not even the snapshot fits: the browser never
 			 * read anything. */
+			wsm_slow_consumer(s->p->metrics);
 			session_finish(s, FRAME_DIAG_SLOW_CONSUMER,
 			    LWS_CLOSE_STATUS_POLICY_VIOLATION, true);
 			return;
@@ -403,6 +405,7 @@ session_on_leg_diag(void *owner, enum frame_diag d)
 			 * position: it cannot catch up. */
 			wlog(WLOG_WARN, s->id, s->runtime_id, "slow consumer: "
 			    "its position expired at the runtime");
+			wsm_slow_consumer(s->p->metrics);
 			session_finish(s, FRAME_DIAG_SLOW_CONSUMER,
 			    LWS_CLOSE_STATUS_POLICY_VIOLATION, true);
 			return;
@@ -511,6 +514,12 @@ session_cursor_arg(struct lws *wsi, char *out, size_t cap)
 	return 0;
 }
 
+size_t
+session_queued_bytes(const struct session *s)
+{
+	return sendq_bytes(s->q);
+}
+
 void
 session_free(struct session *s)
 {
@@ -560,6 +569,7 @@ session_new(struct proxy *p, struct lws *wsi)
 
 	if (session_check(p, wsi, &rt) != UPGRADE_OK) {
 		/* The config changed between CONFIRM_UPGRADE and now. */
+		wsm_refused(p->metrics, WSM_REFUSED_RUNTIME_NOT_FOUND);
 		session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
 		    LWS_CLOSE_STATUS_NORMAL, false);
 		return s;
@@ -571,6 +581,7 @@ session_new(struct proxy *p, struct lws *wsi)
 	if (!registry_find(reg, s->runtime_id)) {
 		wlog(WLOG_INFO, s->id, s->runtime_id,
 		    "stream refused: runtime not configured");
+		wsm_refused(p->metrics, WSM_REFUSED_RUNTIME_NOT_FOUND);
 		session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
 		    LWS_CLOSE_STATUS_NORMAL, false);
 		return s;
@@ -579,6 +590,7 @@ session_new(struct proxy *p, struct lws *wsi)
 	if (c < 0) {
 		wlog(WLOG_INFO, s->id, s->runtime_id,
 		    "stream refused: malformed cursor");
+		wsm_refused(p->metrics, WSM_REFUSED_CURSOR_MALFORMED);
 		session_finish(s, FRAME_DIAG_CURSOR_MALFORMED,
 		    LWS_CLOSE_STATUS_NORMAL, false);
 		return s;
@@ -601,10 +613,12 @@ session_confirm_upgrade(struct proxy *p, struct lws *wsi, const char *up)
 
 	/* RFC 6455: the Upgrade token is case-insensitive. */
 	if (!up || strcasecmp(up, "websocket") != 0) {
+		wsm_refused(p->metrics, WSM_REFUSED_NOT_WEBSOCKET);
 		session_refuse(wsi, 404, upgrade_http_body(UPGRADE_NOT_FOUND));
 		return false;
 	}
 	if (p->shutting_down) {
+		wsm_refused(p->metrics, WSM_REFUSED_SHUTTING_DOWN);
 		session_refuse(wsi, 503, "{\"error\":{\"code\":"
 		    "\"unavailable\",\"message\":\"The gateway is shutting "
 		    "down.\"}}");
@@ -613,6 +627,7 @@ session_confirm_upgrade(struct proxy *p, struct lws *wsi, const char *up)
 	if (p->browsers >= p->cfg->reg->wsproxy.max_connections) {
 		wlog(WLOG_WARN, NULL, NULL, "upgrade refused: max_connections "
 		    "(%u) reached", p->cfg->reg->wsproxy.max_connections);
+		wsm_refused(p->metrics, WSM_REFUSED_MAX_CONNECTIONS);
 		session_refuse(wsi, 503, "{\"error\":{\"code\":"
 		    "\"unavailable\",\"message\":\"Too many event streams are "
 		    "open.\"}}");
@@ -620,6 +635,7 @@ session_confirm_upgrade(struct proxy *p, struct lws *wsi, const char *up)
 	}
 	r = session_check(p, wsi, &rt);
 	if (r != UPGRADE_OK) {
+		wsm_refused_upgrade(p->metrics, r);
 		session_refuse(wsi, upgrade_http_status(r),
 		    upgrade_http_body(r));
 		return false;
@@ -650,6 +666,7 @@ session_write(struct session *s, struct lws *wsi)
 			    "browser write failed");
 			return -1;
 		}
+		wsm_relayed(s->p->metrics, blen);
 		sendq_pop(s->q);
 		if (lws_partial_buffered(wsi))
 			break;
@@ -693,10 +710,12 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		return session_confirm_upgrade(p, wsi, in) ? 0 : -1;
 	case LWS_CALLBACK_HTTP:
 		/* Not an upgrade: this daemon serves only event sockets. */
+		wsm_refused(p->metrics, WSM_REFUSED_NOT_UPGRADE);
 		session_refuse(wsi, 404, upgrade_http_body(UPGRADE_NOT_FOUND));
 		return -1;
 	case LWS_CALLBACK_ESTABLISHED:
 		p->browsers++;
+		wsm_stream_open(p->metrics);
 		pss->s = session_new(p, wsi);
 		/* The raw request is no longer needed: memory per browser
 		 * counts when 10,000 watch one worker. */
@@ -728,6 +747,7 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		pss->s = NULL;
 		s->browser = NULL;
 		session_free(s);
+		wsm_stream_close(p->metrics);
 		proxy_browser_gone(p);
 		break;
 	default:

@@ -23,6 +23,7 @@
 #define WRG_WSPROXY_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libwebsockets.h>
@@ -58,6 +59,9 @@ void session_feed_broken(struct session *s);
 /* The feed's list node (feed.c links sessions through it). */
 lws_dll2_t *session_feed_node(struct session *s);
 struct session *session_of_feed_node(lws_dll2_t *d);
+
+/* Payload bytes queued for the browser (metrics). */
+size_t session_queued_bytes(const struct session *s);
 
 /* Shutdown: backend.shutting_down, then close. */
 void session_shutdown(struct session *s);

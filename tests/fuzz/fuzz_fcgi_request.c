@@ -503,6 +503,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.reg = reg;
 	ctx.rts = rtstate_new(reg->runtime_count);
 	ctx.up = up;
+	ctx.metrics = NULL;
 	memset(&out, 0, sizeof(out));
 	handler_handle(&ctx, &req, &out);
 

@@ -186,7 +186,7 @@ if [ -x "$APACHE_BIN" ]; then
 	A="$T_DIR/apache2"
 	mkdir -p "$A"
 	{
-		for m in mpm_event authz_core mime dir proxy proxy_fcgi proxy_http \
+		for m in mpm_event authz_core authz_host mime dir proxy proxy_fcgi proxy_http \
 		    headers; do
 			echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_$m.so"
 		done

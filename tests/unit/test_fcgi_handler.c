@@ -71,7 +71,7 @@ run_full(struct result *res, const char *method, const char *uri,
     const char *ctype, const char *clen, const char *body,
     const char *request_id)
 {
-	struct handler_ctx ctx = { reg, rts, up };
+	struct handler_ctx ctx = { reg, rts, up, NULL };
 	struct handler_req req;
 
 	memset(res, 0, sizeof(*res));

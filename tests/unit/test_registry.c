@@ -74,6 +74,9 @@ test_defaults(void **state)
 	assert_int_equal(reg->max_upstream_body_bytes, 8388608);
 	assert_int_equal(reg->fcgi_threads, 4);
 	assert_false(reg->fcgi_trust_request_id);
+	assert_null(reg->fcgi_metrics_path);
+	assert_string_equal(reg->fcgi_metrics_state, REGISTRY_METRICS_STATE);
+	assert_null(reg->wsproxy.metrics_listen);
 	assert_false(reg->log_json);
 	assert_string_equal(reg->wsproxy.listen, "127.0.0.1:8792");
 	assert_string_equal(reg->wsproxy.listen_host, "127.0.0.1");
@@ -128,8 +131,11 @@ test_every_key(void **state)
 	    "\"http://127.0.0.1:8080\"],\n"
 	    "  \"limits\": {\"max_request_body_bytes\": 4096,\n"
 	    "             \"max_upstream_body_bytes\": 65536},\n"
-	    "  \"fcgi\": {\"threads\": 8, \"trust_request_id\": true},\n"
+	    "  \"fcgi\": {\"threads\": 8, \"trust_request_id\": true,\n"
+	    "     \"metrics_path\": \"/wrg-metrics\",\n"
+	    "     \"metrics_state\": \"/tmp/m.state\"},\n"
 	    "  \"wsproxy\": {\"listen\": \"unix:/run/wrg/ws.sock\",\n"
+	    "     \"metrics_listen\": \"127.0.0.1:9273\",\n"
 	    "     \"max_connections\": 5, \"send_queue_max_bytes\": 8192,\n"
 	    "     \"ping_interval_s\": 0, \"reconnect_initial_ms\": 100,\n"
 	    "     \"reconnect_max_ms\": 100},\n"
@@ -157,6 +163,11 @@ test_every_key(void **state)
 	assert_int_equal(reg->max_upstream_body_bytes, 65536);
 	assert_int_equal(reg->fcgi_threads, 8);
 	assert_true(reg->fcgi_trust_request_id);
+	assert_string_equal(reg->fcgi_metrics_path, "/wrg-metrics");
+	assert_string_equal(reg->fcgi_metrics_state, "/tmp/m.state");
+	assert_string_equal(reg->wsproxy.metrics_host, "127.0.0.1");
+	assert_int_equal(reg->wsproxy.metrics_port, 9273);
+	assert_null(reg->wsproxy.metrics_unix);
 	assert_true(reg->log_json);
 	assert_string_equal(reg->wsproxy.listen_unix, "/run/wrg/ws.sock");
 	assert_null(reg->wsproxy.listen_host);
@@ -268,6 +279,26 @@ test_errors(void **state)
 	    "t.conf: log_format: must be \"text\" or \"json\"");
 	expect_error("{\"log_format\": true}",
 	    "t.conf: log_format: must be a string");
+	expect_error("{\"fcgi\": {\"metrics_path\": \"metrics\"}}",
+	    "t.conf: fcgi.metrics_path: must start with '/'");
+	expect_error("{\"fcgi\": {\"metrics_path\": \"/m?x\"}}",
+	    "t.conf: fcgi.metrics_path: may only contain letters, digits, "
+	    "'/', '.', '_', '~', '-'");
+	expect_error("{\"fcgi\": {\"metrics_path\": \"/api/metrics\"}}",
+	    "t.conf: fcgi.metrics_path: must be outside api_prefix (/api)");
+	expect_error("{\"fcgi\": {\"metrics_path\": \"/api\"}}",
+	    "t.conf: fcgi.metrics_path: must be outside api_prefix (/api)");
+	expect_error("{\"fcgi\": {\"metrics_state\": \"run/m\"}}",
+	    "t.conf: fcgi.metrics_state: must be an absolute path");
+	expect_error("{\"wsproxy\": {\"metrics_listen\": \"9273\"}}",
+	    "t.conf: wsproxy.metrics_listen: must be HOST:PORT or unix:/path");
+	expect_error("{\"wsproxy\": {\"metrics_listen\": "
+	    "\"example.org:9273\"}}",
+	    "t.conf: wsproxy.metrics_listen: host must be a numeric address "
+	    "or localhost");
+	expect_error("{\"wsproxy\": {\"metrics_listen\": "
+	    "\"127.0.0.1:8792\"}}",
+	    "t.conf: wsproxy.metrics_listen: must differ from wsproxy.listen");
 	expect_error("{\"fcgi\": {\"trust_request_id\": 1}}",
 	    "t.conf: fcgi.trust_request_id: must be a boolean");
 	expect_error("{\"fcgi\": {\"trust_request_id\": \"yes\"}}",
@@ -475,6 +506,9 @@ test_print_redacts(void **state)
 	assert_non_null(strstr(out, "redacted"));
 	assert_non_null(strstr(out, "\"reconnect_max_ms\": 10000"));
 	assert_non_null(strstr(out, "\"trust_request_id\": false"));
+	assert_non_null(strstr(out, "\"metrics_path\": null"));
+	assert_non_null(strstr(out, "\"metrics_state\": \"/run/wrg-fcgi/metrics\""));
+	assert_non_null(strstr(out, "\"metrics_listen\": null"));
 	assert_non_null(strstr(out, "\"log_format\": \"text\""));
 	assert_non_null(strstr(out, "\"base_url\": \"unix:/x.sock\""));
 	free(out);

@@ -1,0 +1,57 @@
+#!/bin/bash
+# fcgi-wakeups.sh — a request costs no hand-off between wrg.fcgi's threads
+# (issue 11, docs/fcgi.md "One epoll set, no hand-off"). nginx runs the
+# shipped site (keep-conn) in front of wrg.fcgi and one runtime; one
+# client (a single curl, kept alive to nginx) makes 300 requests one after
+# another. wrg.fcgi's voluntary context switches (summed over its threads
+# from /proc) per request must stay at most 3: a request waits for the
+# web server and for the runtime, nothing else. With the event thread +
+# worker pool (main before this change) it was 4.0: the event thread woke
+# a worker and the worker woke the event thread back. The count does not
+# depend on the speed of the box, only on how often a thread sleeps.
+. "${top_srcdir:?}/tests/lib.sh"
+
+FCGI=$top_builddir/src/wrg.fcgi
+t_need_built "$FCGI" "$T_RT_BIN"
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
+	t_skip "nginx not installed"
+
+TOK="wakeups-$$-$RANDOM"
+t_start_runtime rt --token "$TOK" || exit 1
+W=$(t_create_worker "$rt_PORT" "$TOK")
+[ -n "$W" ] || { echo "no worker" >&2; exit 1; }
+printf '{"runtimes": [{"id": "rt", "base_url": "http://127.0.0.1:%s", "token": "%s"}]}\n' \
+    "$rt_PORT" "$TOK" >"$T_DIR/wrg.conf"
+SOCK=$T_DIR/fcgi.sock
+"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$SOCK" --socket-mode 0666 \
+    2>"$T_DIR/fcgi.log" &
+FPID=$!
+t_track "$FPID"
+t_wait_unix "$SOCK"
+
+. "$top_srcdir/tests/webserver.sh"
+mkdir -p "$T_DIR/www"
+WEB=$(t_free_port)
+t_webserver_start nginx "$WEB" "$SOCK" 127.0.0.1:9 "$T_DIR/www" ||
+	{ echo "nginx did not start" >&2; exit 1; }
+
+switches() {
+	cat "/proc/$FPID/task/"*/status 2>/dev/null |
+	    awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'
+}
+URL=http://127.0.0.1:$WEB/api/runtimes/rt/workers/$W
+N=300
+urls=()
+for i in $(seq 1 "$N"); do urls+=("$URL"); done
+# Warm up: nginx's kept connection, wrg.fcgi's connection to the runtime.
+curl -s -m 5 -o /dev/null -o /dev/null -o /dev/null "$URL" "$URL" "$URL"
+s0=$(switches)
+codes=$(curl -s -m 60 -w '%{http_code}\n' "${urls[@]}" 2>/dev/null |
+    grep -o '}200$' | wc -l)
+s1=$(switches)
+t_check "$N sequential requests answered 200 ($codes)" [ "$codes" -eq "$N" ]
+per=$(awk -v a="$s0" -v b="$s1" -v n="$N" 'BEGIN { printf "%.2f", (b - a) / n }')
+echo "voluntary context switches per request: $per ($s0 -> $s1)"
+t_check "at most 3 thread wake-ups per request ($per)" \
+    awk -v p="$per" 'BEGIN { exit !(p <= 3) }'
+t_done
