@@ -6,12 +6,14 @@
  *
  * The streams themselves live in three modules, each with its ownership
  * rules at its top:
- *   session.c  one browser stream (its queue, its position, its mode);
+ *   session.c  one browser stream (its queue, its position, its mode),
+ *              browser.c its protocol side (upgrade, writes);
  *   feed.c     one shared upstream per watched (runtime, worker), fanned
  *              out to every session watching it live;
  *   leg.c      one lws client connection to a runtime's event socket
  *              with reconnect, backoff and resume, owned by a feed or by
- *              a session catching up on its own.
+ *              a session catching up on its own; leg_rx.c its lws
+ *              callbacks and frames.
  * Everything runs on the one loop thread; the only other thread is
  * reload.c's config loader, which hands its result over through
  * lws_cancel_service.
