@@ -503,7 +503,8 @@ registry_parse_wsproxy(struct registry_ctx *ctx, struct registry *reg,
 {
 	static const char *const keys[] = { "listen", "max_connections",
 		"send_queue_max_bytes", "ping_interval_s", "reconnect_initial_ms",
-		"reconnect_max_ms", "metrics_listen", NULL };
+		"reconnect_max_ms", "feed_linger_ms", "feed_replay_bytes",
+		"metrics_listen", NULL };
 	struct registry_wsproxy *ws = &reg->wsproxy;
 	struct json_object *o = NULL;
 	int64_t v;
@@ -514,6 +515,8 @@ registry_parse_wsproxy(struct registry_ctx *ctx, struct registry *reg,
 	ws->ping_interval_s = 30;
 	ws->reconnect_initial_ms = 250;
 	ws->reconnect_max_ms = 10000;
+	ws->feed_linger_ms = 2000;
+	ws->feed_replay_bytes = 1048576;
 	if ((r = registry_get(ctx, root, "", "wsproxy", json_type_object, &o)) < 0)
 		return -1;
 	if (o != NULL) {
@@ -548,6 +551,16 @@ registry_parse_wsproxy(struct registry_ctx *ctx, struct registry *reg,
 			return -1;
 		if (r)
 			ws->reconnect_max_ms = (unsigned)v;
+		if ((r = registry_get_uint(ctx, o, "wsproxy", "feed_linger_ms",
+		    0, 3600000, &v)) < 0)
+			return -1;
+		if (r)
+			ws->feed_linger_ms = (unsigned)v;
+		if ((r = registry_get_uint(ctx, o, "wsproxy",
+		    "feed_replay_bytes", 0, INT64_C(1) << 30, &v)) < 0)
+			return -1;
+		if (r)
+			ws->feed_replay_bytes = (size_t)v;
 	}
 	if (ws->reconnect_max_ms < ws->reconnect_initial_ms)
 		return registry_fail(ctx, "wsproxy.reconnect_max_ms",
@@ -1192,6 +1205,10 @@ registry_print(const struct registry *reg, FILE *out)
 	    json_object_new_int64(reg->wsproxy.reconnect_initial_ms));
 	json_object_object_add(o, "reconnect_max_ms",
 	    json_object_new_int64(reg->wsproxy.reconnect_max_ms));
+	json_object_object_add(o, "feed_linger_ms",
+	    json_object_new_int64(reg->wsproxy.feed_linger_ms));
+	json_object_object_add(o, "feed_replay_bytes",
+	    json_object_new_int64((int64_t)reg->wsproxy.feed_replay_bytes));
 	json_object_object_add(o, "metrics_listen",
 	    registry_str_or_null(reg->wsproxy.metrics_listen));
 	json_object_object_add(root, "wsproxy", o);

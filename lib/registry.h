@@ -60,6 +60,11 @@ struct registry_wsproxy {
 	unsigned ping_interval_s;	/* default 30; 0 disables pings */
 	unsigned reconnect_initial_ms;	/* default 250 */
 	unsigned reconnect_max_ms;	/* default 10000 */
+	/* How long a worker's shared upstream stays after its last browser
+	 * left, and how many bytes of its newest frames it keeps for
+	 * browsers joining a little behind (feed.h). */
+	unsigned feed_linger_ms;	/* default 2000 */
+	size_t feed_replay_bytes;	/* default 1048576 */
 	/* Prometheus /metrics listener (wsproxy.metrics_listen), as for
 	 * listen; metrics_listen NULL: off (the default). */
 	char *metrics_listen;

@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 autoconf-archive libcurl4-openssl-dev libjson-c-dev
-libwebsockets-dev libcmocka-dev lighttpd nginx apache2 spawn-fcgi wrk
+libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libcmocka-dev lighttpd nginx apache2 spawn-fcgi wrk
 python3 python3-websockets python3-prometheus-client curl chromium nodejs npm
 systemd man-db
 procps iproute2 openssl groff-base

@@ -171,6 +171,28 @@ frame_cursor_valid(const char *s)
 	return n > 0;
 }
 
+bool
+frame_cursor_seq(const char *s, uint64_t *seq)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (!s || strncmp(s, "wo_", 3) != 0 || strlen(s) != 19)
+		return false;
+	for (i = 3; i < 19; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (uint64_t)(c - 'a' + 10);
+		else
+			return false;
+	}
+	*seq = v;
+	return true;
+}
+
 /* A string member of at most FRAME_CURSOR_MAX bytes, else NULL. */
 static const char *
 frame_short_string(struct json_object *obj, const char *key)

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ids.h"
 
@@ -93,6 +94,13 @@ enum frame_action frame_map_runtime_diag(const char *code,
 /* Whether a cursor from a browser is acceptable to pass on: 1..128 bytes
  * of [A-Za-z0-9._:-]. The runtime still decides if it knows it. */
 bool frame_cursor_valid(const char *s);
+
+/* The order of a runtime cursor: the contract spells cursors "wo_" + 16
+ * lower-case hex digits of a per-runtime sequence number, so a later
+ * event has a larger number. false (and no sharing of that stream) for
+ * any other spelling: only ordered cursors let a browser join a shared
+ * upstream at the right place. */
+bool frame_cursor_seq(const char *cursor, uint64_t *seq);
 
 const char *frame_strerror(enum frame_err e);
 

@@ -1,7 +1,6 @@
 /*
- * sendq — capped FIFO of outgoing frames (see sendq.h). A singly linked
- * list with a tail pointer; every node is one allocation holding headroom
- * and payload.
+ * sendq — capped FIFO of shared frames (see sendq.h): a ring of sframe
+ * pointers, grown by doubling.
  */
 #include "sendq.h"
 
@@ -10,15 +9,12 @@
 
 #include "xalloc.h"
 
-struct sendq_node {
-	struct sendq_node *next;
-	size_t len;
-	unsigned char buf[];	/* headroom + payload */
-};
-
 struct sendq {
-	struct sendq_node *head, *tail;
-	size_t cap, headroom, bytes, count;
+	struct sframe **ring;
+	size_t ring_cap;	/* slots, a power of two (or 0) */
+	size_t head;		/* index of the oldest frame */
+	size_t count;
+	size_t cap, headroom, bytes;
 };
 
 struct sendq *
@@ -34,16 +30,11 @@ sendq_new(size_t cap, size_t headroom)
 void
 sendq_clear(struct sendq *q)
 {
-	struct sendq_node *n, *next;
-
 	if (!q)
 		return;
-	for (n = q->head; n; n = next) {
-		next = n->next;
-		free(n);
-	}
-	q->head = q->tail = NULL;
-	q->bytes = q->count = 0;
+	while (q->count)
+		sendq_pop(q);
+	q->head = 0;
 }
 
 void
@@ -52,53 +43,83 @@ sendq_free(struct sendq *q)
 	if (!q)
 		return;
 	sendq_clear(q);
+	free(q->ring);
 	free(q);
+}
+
+static void
+sendq_grow(struct sendq *q)
+{
+	size_t ncap = q->ring_cap ? q->ring_cap * 2 : 8, i;
+	struct sframe **nr = xmalloc(ncap * sizeof(*nr));
+
+	for (i = 0; i < q->count; i++)
+		nr[i] = q->ring[(q->head + i) & (q->ring_cap - 1)];
+	free(q->ring);
+	q->ring = nr;
+	q->ring_cap = ncap;
+	q->head = 0;
+}
+
+/* Appends f, whose reference the queue now owns. */
+static void
+sendq_append(struct sendq *q, struct sframe *f)
+{
+	if (q->count == q->ring_cap)
+		sendq_grow(q);
+	q->ring[(q->head + q->count) & (q->ring_cap - 1)] = f;
+	q->count++;
+	q->bytes += f->len;
 }
 
 enum sendq_err
 sendq_push(struct sendq *q, const char *data, size_t len, int force)
 {
-	struct sendq_node *n;
-
 	if (!force && (len > q->cap || q->bytes > q->cap - len))
 		return SENDQ_ERR_FULL;
-	n = xmalloc(sizeof(*n) + q->headroom + len + 1);
-	n->next = NULL;
-	n->len = len;
-	memcpy(n->buf + q->headroom, data, len);
-	n->buf[q->headroom + len] = '\0';
-	if (q->tail)
-		q->tail->next = n;
-	else
-		q->head = n;
-	q->tail = n;
-	q->bytes += len;
-	q->count++;
+	sendq_append(q, sframe_new(data, len, q->headroom));
 	return SENDQ_OK;
+}
+
+enum sendq_err
+sendq_push_frame_limit(struct sendq *q, struct sframe *f, size_t limit)
+{
+	if (f->len > limit || q->bytes > limit - f->len)
+		return SENDQ_ERR_FULL;
+	sendq_append(q, sframe_ref(f));
+	return SENDQ_OK;
+}
+
+enum sendq_err
+sendq_push_frame(struct sendq *q, struct sframe *f)
+{
+	return sendq_push_frame_limit(q, f, q->cap);
 }
 
 unsigned char *
 sendq_peek(struct sendq *q, size_t *len)
 {
-	if (!q->head)
+	struct sframe *f;
+
+	if (!q->count)
 		return NULL;
-	*len = q->head->len;
-	return q->head->buf + q->headroom;
+	f = q->ring[q->head];
+	*len = f->len;
+	return sframe_payload(f);
 }
 
 void
 sendq_pop(struct sendq *q)
 {
-	struct sendq_node *n = q->head;
+	struct sframe *f;
 
-	if (!n)
+	if (!q->count)
 		return;
-	q->head = n->next;
-	if (!q->head)
-		q->tail = NULL;
-	q->bytes -= n->len;
+	f = q->ring[q->head];
+	q->head = (q->head + 1) & (q->ring_cap - 1);
 	q->count--;
-	free(n);
+	q->bytes -= f->len;
+	sframe_unref(f);
 }
 
 size_t
@@ -117,6 +138,12 @@ size_t
 sendq_count(const struct sendq *q)
 {
 	return q->count;
+}
+
+size_t
+sendq_headroom(const struct sendq *q)
+{
+	return q->headroom;
 }
 
 const char *

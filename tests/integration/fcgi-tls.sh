@@ -143,9 +143,13 @@ t_check "mTLS: certificate of another CA -> runtime_tls_failed" \
 t_check "mTLS: refusals logged as TLS failures, with the alert" sh -c \
     "grep -q 'rt=mtls-nocert:.*tls failure.*alert certificate required' '$T_DIR/fcgi.log' &&
      grep -q 'rt=mtls-rogue:.*tls failure.*alert unknown ca' '$T_DIR/fcgi.log'"
-t_check "mTLS: the relay refused both, nothing else" is \
-    "$(grep -c '^refused:' "$T_DIR/mrelay.log") $(grep -c '^client CN=wrg-test-client$' "$T_DIR/mrelay.log")" \
-    "2 3"
+# Accepted handshakes: one per connection, and a worker thread reuses its
+# kept connection when it serves the next request to that runtime (which
+# thread serves which request is up to the kernel), so at least one.
+t_check "mTLS: the relay refused both, nothing else" sh -c \
+    "[ \$(grep -c '^refused:' '$T_DIR/mrelay.log') = 2 ] &&
+     [ \$(grep -c '^client CN=wrg-test-client\$' '$T_DIR/mrelay.log') -ge 1 ] &&
+     [ \$(grep -vc '^refused:\|^client CN=wrg-test-client\$' '$T_DIR/mrelay.log') = 0 ]"
 
 req GET /api/runtimes
 t_check "runtimes statuses" is "$(jget '[.items[].status] | join(",")')" \

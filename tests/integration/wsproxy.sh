@@ -130,6 +130,7 @@ write_conf() {
     "listen": "127.0.0.1:$PX_PORT",
     "send_queue_max_bytes": $2,
     "max_connections": ${3:-100},
+    "feed_replay_bytes": 0,
     "ping_interval_s": 5,
     "reconnect_initial_ms": 20,
     "reconnect_max_ms": 400
@@ -634,6 +635,11 @@ t_check "event over the send queue cap: backend.runtime_unavailable" \
 t_check "event over the send queue cap: not slow_consumer, closed" \
     sh -c "! grep -q slow_consumer '$F' && grep -q '^#close' '$F'"
 
+# A reader that stops for 6 s during ~4 MB of events: it falls behind
+# the shared upstream; there is no replay ring here (feed_replay_bytes 0),
+# and the runtime keeps 1024 events, so when it reads again its position
+# is gone: it cannot catch up, and only then is it cut.
+# (wsproxy-shared.sh covers the readers that can catch up.)
 RSS0=$(rss_kb "$PX_PID")
 F=$T_DIR/slow.txt
 "$PY" "$CLIENT" read "$(url rt-a "$W4")" --out "$F" --capture "$CAP" \
@@ -650,9 +656,23 @@ for i in $(seq 1 20); do
 done
 wait "$SLOW"
 RSS1=$(rss_kb "$PX_PID")
-t_check "slow consumer: backend.slow_consumer" \
-    test "$(diag_count "$F" backend.slow_consumer)" = 1
-t_check "slow consumer: closed" grep -q '^#close 1008' "$F"
+# Directly, the stalled reader's socket fills and it is cut. Behind a
+# web server that buffers (lighttpd, nginx, Apache keep reading from
+# us), the pause mostly lands in the server's buffer: the reader then
+# falls behind only briefly, catches up from the runtime and must have
+# every event, once, in order. Either way nothing is lost silently.
+slow_outcome() {
+	if [ "$(diag_count "$F" backend.slow_consumer)" = 1 ]; then
+		echo "# slow consumer: cut"
+		grep -q '^#close 1008' "$F"
+	else
+		echo "# slow consumer: caught up"
+		[ "$WRG_TEST_SERVER" != none ] &&
+		    [ "$(grep -c '"tick"' "$F")" -ge 20000 ]
+	fi
+}
+t_check "slow consumer: cut (backend.slow_consumer, 1008), or caught up with every event behind a web server" \
+    slow_outcome
 t_check "slow consumer: frames before it are in order" \
     client ticks "$F" --min 1
 if grep -aq __asan_init "$PX_BIN" 2>/dev/null; then

@@ -260,6 +260,30 @@ test_cursor_valid(void **state)
 	assert_false(frame_cursor_valid(longc));
 }
 
+/* The order of cursors in the contract's form, and nothing else: a
+ * cursor in any other spelling must not be shared (feed.h). */
+static void
+test_cursor_seq(void **state)
+{
+	uint64_t v = 0;
+
+	(void)state;
+	assert_true(frame_cursor_seq("wo_000000000000002a", &v));
+	assert_true(v == 42);
+	assert_true(frame_cursor_seq("wo_ffffffffffffffff", &v));
+	assert_true(v == UINT64_MAX);
+	assert_true(frame_cursor_seq("wo_0000000000000000", &v));
+	assert_true(v == 0);
+	assert_false(frame_cursor_seq("wo_000000000000002A", &v));
+	assert_false(frame_cursor_seq("wo_00000000000002a", &v));
+	assert_false(frame_cursor_seq("wo_0000000000000002a", &v));
+	assert_false(frame_cursor_seq("xo_000000000000002a", &v));
+	assert_false(frame_cursor_seq("wo_00000000000000-1", &v));
+	assert_false(frame_cursor_seq("snapshot:wo_000000000000002a", &v));
+	assert_false(frame_cursor_seq("", &v));
+	assert_false(frame_cursor_seq(NULL, &v));
+}
+
 int
 main(void)
 {
@@ -270,6 +294,7 @@ main(void)
 		cmocka_unit_test(test_runtime_diag_mapping),
 		cmocka_unit_test(test_diag_table),
 		cmocka_unit_test(test_cursor_valid),
+		cmocka_unit_test(test_cursor_seq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -65,12 +66,77 @@ test_cap(void **state)
 	sendq_free(q);
 }
 
+/* One frame on several queues: one copy, freed with the last queue
+ * that let go of it (ASan would see a leak or a double free). */
+static void
+test_shared_frames(void **state)
+{
+	struct sendq *a = sendq_new(1000, 16), *b = sendq_new(10, 16);
+	struct sframe *f = sframe_new("shared", 6, 16);
+	unsigned char *pa, *pb;
+	size_t la, lb;
+
+	(void)state;
+	assert_int_equal(sendq_push_frame(a, f), SENDQ_OK);
+	assert_int_equal(sendq_push_frame(b, f), SENDQ_OK);
+	assert_int_equal(f->refs, 3);
+	pa = sendq_peek(a, &la);
+	pb = sendq_peek(b, &lb);
+	assert_ptr_equal(pa, pb);
+	assert_int_equal(la, 6);
+	assert_memory_equal(pa, "shared", 6);
+	/* The cap counts each queue's bytes, shared or not. */
+	assert_int_equal(sendq_push_frame(b, f), SENDQ_ERR_FULL);
+	assert_int_equal(f->refs, 3);
+	sframe_unref(f);
+	sendq_pop(a);
+	assert_int_equal(f->refs, 1);
+	sendq_free(b);
+	sendq_free(a);
+}
+
+/* The ring grows past its first size and keeps FIFO order across the
+ * wrap. */
+static void
+test_ring_growth(void **state)
+{
+	struct sendq *q = sendq_new(1 << 20, 8);
+	char buf[16];
+	unsigned char *p;
+	size_t len;
+	int i, next = 0;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		snprintf(buf, sizeof(buf), "%d", i);
+		sendq_push(q, buf, strlen(buf), 0);
+	}
+	for (i = 0; i < 3; i++, next++)
+		sendq_pop(q);
+	for (i = 5; i < 100; i++) {
+		snprintf(buf, sizeof(buf), "%d", i);
+		sendq_push(q, buf, strlen(buf), 0);
+	}
+	assert_int_equal(sendq_count(q), 97);
+	while ((p = sendq_peek(q, &len)) != NULL) {
+		snprintf(buf, sizeof(buf), "%d", next++);
+		assert_int_equal(len, strlen(buf));
+		assert_memory_equal(p, buf, len);
+		sendq_pop(q);
+	}
+	assert_int_equal(next, 100);
+	assert_int_equal(sendq_bytes(q), 0);
+	sendq_free(q);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fifo_and_headroom),
 		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_shared_frames),
+		cmocka_unit_test(test_ring_growth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,333 @@
+/*
+ * browser — the browser side of a stream (session.h): the "wrg-events"
+ * protocol's callbacks, the upgrade's checks and refusals, and the
+ * writes. Split from session.c (positions, feeds, own legs); both share
+ * session_int.h.
+ *
+ * Ownership: as session.h; a struct browser_pss (lws' per-connection
+ * user data) points at its session and is cleared at CLOSED.
+ */
+#include "session.h"
+#include "session_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "front.h"
+#include "leg.h"
+#include "metrics.h"
+#include "proxy.h"
+#include "route.h"
+#include "sendq.h"
+#include "upgrade.h"
+#include "wlog.h"
+#include "xalloc.h"
+
+/* Most frames written in one writable callback (see session_write). */
+#define SESSION_WRITE_BATCH 64
+
+struct browser_pss {
+	struct session *s;
+};
+
+/* ---- browser connections ------------------------------------------- */
+
+/* Writes a complete HTTP/1.1 refusal with "Connection: close"; the
+ * caller then hangs up, so the connection is never reused. (lws's own
+ * status helper says HTTP/1.0 this early in the request, which some
+ * WebSocket clients refuse to parse.) */
+static void
+session_refuse(struct lws *wsi, unsigned status, const char *body)
+{
+	unsigned char buf[LWS_PRE + 1024];
+	size_t n;
+
+	n = front_refusal((char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE,
+	    status, body);
+	if (n)
+		lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_HEADERS);
+}
+
+/* Copies header h into a fresh string, or NULL when absent or huge. */
+static char *
+session_hdr(struct lws *wsi, enum lws_token_indexes h)
+{
+	int n = lws_hdr_total_length(wsi, h);
+	char *s;
+
+	if (n <= 0 || n > 8192)
+		return NULL;
+	s = xmalloc((size_t)n + 1);
+	if (lws_hdr_copy(wsi, s, n + 1, h) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The upgrade's checks, on the raw request-target front.c kept (lws'
+ * own WSI_TOKEN_GET_URI is decoded lossily: '+' as a space). */
+static enum upgrade_result
+session_check(struct proxy *p, struct lws *wsi, struct route *rt)
+{
+	const struct front_req *req = front_req_of(wsi);
+	char *origin = session_hdr(wsi, WSI_TOKEN_ORIGIN);
+	char *host = session_hdr(wsi, WSI_TOKEN_HOST);
+	enum upgrade_result r = UPGRADE_NOT_FOUND;
+
+	if (req)
+		r = upgrade_check(p->cfg->reg, req->target, req->path_len,
+		    origin, host, req->proto, rt);
+	if (r == UPGRADE_FORBIDDEN)
+		wlog(WLOG_WARN, NULL, rt->runtime_id,
+		    "upgrade refused: origin not allowed");
+	free(origin);
+	free(host);
+	return r;
+}
+
+/* The first cursor= of the upgrade's raw query: 0 none (or empty), 1
+ * found (decoded, copied), -1 malformed. */
+static int
+session_cursor_arg(struct lws *wsi, char *out, size_t cap)
+{
+	const struct front_req *req = front_req_of(wsi);
+	const char *q, *end;
+	char *v;
+	int vlen, rc = -1;
+
+	if (!req || req->target[req->path_len] != '?')
+		return 0;
+	for (q = req->target + req->path_len + 1; *q; q = end + !!*end) {
+		end = q + strcspn(q, "&;");
+		if (end - q < 7 || strncmp(q, "cursor=", 7) != 0)
+			continue;
+		if (end - q == 7)
+			return 0;
+		v = curl_easy_unescape(NULL, q + 7, (int)(end - q - 7), &vlen);
+		if (v && (size_t)vlen == strlen(v) && (size_t)vlen < cap &&
+		    frame_cursor_valid(v)) {
+			snprintf(out, cap, "%s", v);
+			rc = 1;
+		}
+		curl_free(v);
+		return rc;
+	}
+	return 0;
+}
+
+static struct session *
+session_new(struct proxy *p, struct lws *wsi)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+	const struct registry *reg = p->cfg->reg;
+	char cursor[FRAME_CURSOR_MAX + 1] = "";
+	struct route rt;
+	int c;
+
+	s->p = p;
+	s->browser = wsi;
+	s->q = sendq_new(reg->wsproxy.send_queue_max_bytes, LWS_PRE);
+	ids_request_id_generate(s->id);
+	lws_dll2_add_tail(&s->list, &p->sessions);
+
+	if (session_check(p, wsi, &rt) != UPGRADE_OK) {
+		/* The config changed between CONFIRM_UPGRADE and now. */
+		wsm_refused(p->metrics, WSM_REFUSED_RUNTIME_NOT_FOUND);
+		session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
+		    LWS_CLOSE_STATUS_NORMAL, false);
+		return s;
+	}
+	snprintf(s->runtime_id, sizeof(s->runtime_id), "%s", rt.runtime_id);
+	memcpy(s->worker_id, rt.worker_id, rt.worker_id_len);
+	s->worker_id[rt.worker_id_len] = '\0';
+	s->worker_id_len = rt.worker_id_len;
+	if (!registry_find(reg, s->runtime_id)) {
+		wlog(WLOG_INFO, s->id, s->runtime_id,
+		    "stream refused: runtime not configured");
+		wsm_refused(p->metrics, WSM_REFUSED_RUNTIME_NOT_FOUND);
+		session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
+		    LWS_CLOSE_STATUS_NORMAL, false);
+		return s;
+	}
+	c = session_cursor_arg(wsi, cursor, sizeof(cursor));
+	if (c < 0) {
+		wlog(WLOG_INFO, s->id, s->runtime_id,
+		    "stream refused: malformed cursor");
+		wsm_refused(p->metrics, WSM_REFUSED_CURSOR_MALFORMED);
+		session_finish(s, FRAME_DIAG_CURSOR_MALFORMED,
+		    LWS_CLOSE_STATUS_NORMAL, false);
+		return s;
+	}
+	if (c > 0)
+		session_set_position(s, cursor);
+	wlog(WLOG_INFO, s->id, s->runtime_id, "stream opened: worker %s%s",
+	    s->worker_id, c > 0 ? ", with a cursor" : "");
+	session_start_leg(s);
+	return s;
+}
+
+/* Whether the upgrade may go ahead; refuses it (and returns false)
+ * otherwise. */
+static bool
+session_confirm_upgrade(struct proxy *p, struct lws *wsi, const char *up)
+{
+	enum upgrade_result r;
+	struct route rt;
+
+	/* RFC 6455: the Upgrade token is case-insensitive. */
+	if (!up || strcasecmp(up, "websocket") != 0) {
+		wsm_refused(p->metrics, WSM_REFUSED_NOT_WEBSOCKET);
+		session_refuse(wsi, 404, upgrade_http_body(UPGRADE_NOT_FOUND));
+		return false;
+	}
+	if (p->shutting_down) {
+		wsm_refused(p->metrics, WSM_REFUSED_SHUTTING_DOWN);
+		session_refuse(wsi, 503, "{\"error\":{\"code\":"
+		    "\"unavailable\",\"message\":\"The gateway is shutting "
+		    "down.\"}}");
+		return false;
+	}
+	if (p->browsers >= p->cfg->reg->wsproxy.max_connections) {
+		wlog(WLOG_WARN, NULL, NULL, "upgrade refused: max_connections "
+		    "(%u) reached", p->cfg->reg->wsproxy.max_connections);
+		wsm_refused(p->metrics, WSM_REFUSED_MAX_CONNECTIONS);
+		session_refuse(wsi, 503, "{\"error\":{\"code\":"
+		    "\"unavailable\",\"message\":\"Too many event streams are "
+		    "open.\"}}");
+		return false;
+	}
+	r = session_check(p, wsi, &rt);
+	if (r != UPGRADE_OK) {
+		wsm_refused_upgrade(p->metrics, r);
+		session_refuse(wsi, upgrade_http_status(r),
+		    upgrade_http_body(r));
+		return false;
+	}
+	return true;
+}
+
+/* Frames to the browser, as many as its socket takes (at most
+ * SESSION_WRITE_BATCH): one frame per writable callback costs a turn of
+ * the loop per frame, and a shared upstream reading ~60 events per read
+ * would outrun every browser. The socket is full when lws had to keep
+ * part of a write (lws_partial_buffered: no syscall, unlike
+ * lws_send_pipe_choked's poll); lws sends that part first and calls
+ * back. -1: hang up. */
+static int
+session_write(struct session *s, struct lws *wsi)
+{
+	size_t cap = sendq_cap(s->q), blen;
+	unsigned char *buf;
+	int n;
+
+	for (n = 0; n < SESSION_WRITE_BATCH; n++) {
+		buf = sendq_peek(s->q, &blen);
+		if (!buf)
+			break;
+		if (lws_write(wsi, buf, blen, LWS_WRITE_TEXT) < (int)blen) {
+			wlog(WLOG_INFO, s->id, s->runtime_id,
+			    "browser write failed");
+			return -1;
+		}
+		wsm_relayed(s->p->metrics, blen);
+		sendq_pop(s->q);
+		if (lws_partial_buffered(wsi))
+			break;
+	}
+	if (sendq_bytes(s->q) <= cap / 4) {
+		if (s->behind)
+			session_catch_up(s);
+		else if (s->leg)
+			leg_pause(s->leg, false);
+	}
+	if (sendq_count(s->q)) {
+		lws_callback_on_writable(wsi);
+	} else if (s->closing) {
+		const char *why = "closing";
+
+		lws_close_reason(wsi, (enum lws_close_status)s->closing,
+		    (unsigned char *)why, strlen(why));
+		/* Not "return -1": Debian's lws 4.1.6 is a debug build,
+		 * whose libuv path closes a wsi a second time right after a
+		 * callback asked for the close ("uv repeat test",
+		 * service.c), which kills the socket before the close frame
+		 * is sent. This close sends it and waits for the answer. */
+		lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND,
+		    LWS_TO_KILL_SYNC);
+		return 0;
+	}
+	return 0;
+}
+
+static int
+session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len)
+{
+	struct proxy *p = lws_context_user(lws_get_context(wsi));
+	struct browser_pss *pss = user;
+	struct session *s = pss ? pss->s : NULL;
+
+	(void)len;
+	switch (reason) {
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return session_confirm_upgrade(p, wsi, in) ? 0 : -1;
+	case LWS_CALLBACK_HTTP:
+		/* Not an upgrade: this daemon serves only event sockets. */
+		wsm_refused(p->metrics, WSM_REFUSED_NOT_UPGRADE);
+		session_refuse(wsi, 404, upgrade_http_body(UPGRADE_NOT_FOUND));
+		return -1;
+	case LWS_CALLBACK_ESTABLISHED:
+		p->browsers++;
+		wsm_stream_open(p->metrics);
+		pss->s = session_new(p, wsi);
+		/* The raw request is no longer needed: memory per browser
+		 * counts when 10,000 watch one worker. */
+		front_req_release(wsi);
+		break;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return s ? session_write(s, wsi) : 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (!s)
+			break;
+		if (!s->closing)
+			wlog(WLOG_INFO, s->id, s->runtime_id,
+			    "browser sent a data frame");
+		session_finish(s, FRAME_DIAG_OBSERVATION_ONLY,
+		    LWS_CLOSE_STATUS_POLICY_VIOLATION, false);
+		break;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* lws_cancel_service: the reload thread has a result. */
+		proxy_reload_take(p);
+		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		/* This vhost's protocols[0]: every browser wsi ends here. */
+		front_req_release(wsi);
+		break;
+	case LWS_CALLBACK_CLOSED:
+		if (!s)
+			break;
+		wlog(WLOG_INFO, s->id, s->runtime_id, "stream closed");
+		pss->s = NULL;
+		s->browser = NULL;
+		session_free(s);
+		wsm_stream_close(p->metrics);
+		proxy_browser_gone(p);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* rx_buffer_size: browsers only ever send control frames (and a data
+ * frame is an error): a small buffer saves memory per browser. */
+const struct lws_protocols session_protocols[] = {
+	{ "wrg-events", session_browser_cb, sizeof(struct browser_pss), 256,
+	    0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};

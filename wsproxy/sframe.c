@@ -1,0 +1,39 @@
+/*
+ * sframe — shared browser frames (see sframe.h).
+ */
+#include "sframe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+struct sframe *
+sframe_new(const char *data, size_t len, size_t headroom)
+{
+	struct sframe *f = xmalloc(sizeof(*f) + headroom + len + 1);
+
+	f->refs = 1;
+	f->len = len;
+	f->headroom = headroom;
+	f->has_seq = false;
+	f->seq = 0;
+	f->cursor[0] = '\0';
+	memcpy(f->buf + headroom, data, len);
+	f->buf[headroom + len] = '\0';
+	return f;
+}
+
+struct sframe *
+sframe_ref(struct sframe *f)
+{
+	f->refs++;
+	return f;
+}
+
+void
+sframe_unref(struct sframe *f)
+{
+	if (f && --f->refs == 0)
+		free(f);
+}
