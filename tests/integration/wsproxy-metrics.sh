@@ -29,12 +29,13 @@ t_start_runtime RTA --token "$TOKEN" --state-dir "$T_DIR/rt-state" \
 DOWN_PORT=$(t_free_port)
 PX_PORT=$(t_free_port)
 M_PORT=$(t_free_port)
-write_conf() {	# write_conf FILE LISTEN METRICS_LISTEN QUEUE_BYTES
+write_conf() {	# write_conf FILE LISTEN METRICS_LISTEN QUEUE_BYTES [REPLAY_BYTES]
 	cat >"$1" <<EOF
 {
   "allowed_origins": ["$ORIGIN"],
   "wsproxy": {"listen": "$2", "metrics_listen": "$3",
               "send_queue_max_bytes": $4, "ping_interval_s": 5,
+              "feed_replay_bytes": ${5:-1048576},
               "reconnect_initial_ms": 20, "reconnect_max_ms": 400},
   "runtimes": [
     {"id": "rt-a", "base_url": "http://127.0.0.1:$RTA_PORT",
@@ -198,8 +199,12 @@ t_check "send queues empty once the streams are gone" \
     wait_metric 0 wrg_wsproxy_send_queue_bytes
 
 PX2_PORT=$(t_free_port)
+# No replay ring there: a reader that fell behind the shared upstream
+# catches up from the runtime, which keeps 1024 events, so after ~20,000
+# its position is gone and it is cut (a slow consumer is cut only when it
+# cannot catch up, docs/wsproxy.md).
 write_conf "$T_DIR/wrg-unix.conf" "127.0.0.1:$PX2_PORT" \
-    "unix:$T_DIR/m.sock" 16384
+    "unix:$T_DIR/m.sock" 16384 0
 "$T_PX_BIN" -c "$T_DIR/wrg-unix.conf" >"$T_DIR/px2.log" 2>&1 &
 t_track $!
 t_wait_port "$PX2_PORT" && t_wait_unix "$T_DIR/m.sock" || exit 1
