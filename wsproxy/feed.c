@@ -237,6 +237,10 @@ feed_on_event(void *owner, struct sframe *fr, bool snapshot)
 			session_take_snapshot(session_of_feed_node(d), fr);
 		} lws_end_foreach_dll_safe(d, d1);
 		sframe_unref(fr);
+		/* Those whose queue could not take it left: if that was
+		 * everyone, the feed lingers and goes like any other. */
+		if (!f->subs.count)
+			feed_leave(f, NULL);
 		return;
 	}
 	if (fr->seq <= f->base) {
@@ -252,7 +256,7 @@ feed_on_event(void *owner, struct sframe *fr, bool snapshot)
 			lws_dll2_remove(d);
 	} lws_end_foreach_dll_safe(d, d1);
 	sframe_unref(fr);
-	if (!f->subs.count && !f->sul_linger.list.owner)
+	if (!f->subs.count)
 		feed_leave(f, NULL);
 }
 
