@@ -245,6 +245,10 @@ session_write(struct session *s, struct lws *wsi)
 		else if (s->leg)
 			leg_pause(s->leg, false);
 	}
+	/* Closing, and the browser read: it has another grace period. */
+	if (s->closing && n > 0)
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
+		    SESSION_CLOSE_GRACE_S);
 	if (sendq_count(s->q)) {
 		lws_callback_on_writable(wsi);
 	} else if (s->closing) {

@@ -20,9 +20,6 @@
 #include "wlog.h"
 #include "xalloc.h"
 
-/* How long a browser that is being closed may take to read its last
- * frames. */
-#define SESSION_CLOSE_GRACE_S 10
 /* Own legs open at once, process-wide. A browser opening a stream needs
  * one for its snapshot, briefly: 10,000 browsers arriving together would
  * otherwise hold 20,000 sockets (and make the runtime accept 10,000 at

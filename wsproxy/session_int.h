@@ -13,6 +13,11 @@
 #include "frame.h"
 #include "ids.h"
 
+/* How long a browser that is being closed may go without reading before
+ * it is dropped (re-armed at each write: a slow reader still gets its
+ * last frames and the close). */
+#define SESSION_CLOSE_GRACE_S 10
+
 struct feed;
 struct leg;
 struct proxy;
