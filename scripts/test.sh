@@ -46,6 +46,8 @@ find tests -name '*.log' ! -name 'test-suite.log' | sort | while read -r log; do
 done
 grep -E '^(PASS|FAIL|XFAIL|XPASS|SKIP|ERROR):' check.out || true
 if [ "$rc" -ne 0 ]; then
+	echo "== failed checks"
+	grep -rH '^not ok' --include='*.log' tests | sed 's|^tests/||' || true
 	echo "== failures"
 	cat test-suite.log 2>/dev/null || cat check.out
 fi

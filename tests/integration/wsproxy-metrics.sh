@@ -29,12 +29,15 @@ t_start_runtime RTA --token "$TOKEN" --state-dir "$T_DIR/rt-state" \
 DOWN_PORT=$(t_free_port)
 PX_PORT=$(t_free_port)
 M_PORT=$(t_free_port)
+# ping_interval_s 30: the readers below stop reading for 6 s, pongs
+# included; with 5 s pings the proxy may rightly hang up on them as dead
+# (close 1006) before their cut is sent.
 write_conf() {	# write_conf FILE LISTEN METRICS_LISTEN QUEUE_BYTES [REPLAY_BYTES]
 	cat >"$1" <<EOF
 {
   "allowed_origins": ["$ORIGIN"],
   "wsproxy": {"listen": "$2", "metrics_listen": "$3",
-              "send_queue_max_bytes": $4, "ping_interval_s": 5,
+              "send_queue_max_bytes": $4, "ping_interval_s": 30,
               "feed_replay_bytes": ${5:-1048576},
               "reconnect_initial_ms": 20, "reconnect_max_ms": 400},
   "runtimes": [
@@ -215,7 +218,7 @@ t_check "the Unix socket is 0660" \
     is "$(stat -c %a "$T_DIR/m.sock")" 660
 F="$T_DIR/slow.txt"
 read_ws "$F" "$(wsurl "$PX2_PORT")" --pause-after 1 --pause 6 \
-    --rcvbuf 4096 --timeout 30 &
+    --rcvbuf 4096 --timeout 60 &
 SLOW=$!
 t_track "$SLOW"
 sleep 1
@@ -223,6 +226,10 @@ bursts
 wait "$SLOW"
 t_check "slow consumer: the browser got backend.slow_consumer" \
     grep -q backend.slow_consumer "$F"
+grep -q backend.slow_consumer "$F" || {	# what it got instead, and why
+	echo "# $(grep -c '"kind":"event"' "$F") events, then: $(tail -n 2 "$F" | cut -c1-200)"
+	grep -v ' info' "$T_DIR/px2.log" | tail -n 5 | sed 's/^/# px2: /'
+}
 t_check "slow consumer: cuts +1" \
     is "$(m2 wrg_wsproxy_slow_consumer_cuts_total)" 1
 
