@@ -58,11 +58,11 @@ wjson_only_space(const char *p, size_t n)
 	return 1;
 }
 
+/* One whole document buf[0..len) with tok (set up, at its start). */
 static struct json_object *
-wjson_parse_flags(const char *buf, size_t len, int max_depth, int flags,
-    int allow_comments, char *errbuf, size_t errlen)
+wjson_parse_on(struct json_tokener *tok, const char *buf, size_t len,
+    char *errbuf, size_t errlen)
 {
-	struct json_tokener *tok = NULL;
 	struct json_object *obj = NULL;
 	enum json_tokener_error jerr;
 	size_t end;
@@ -74,10 +74,6 @@ wjson_parse_flags(const char *buf, size_t len, int max_depth, int flags,
 			snprintf(errbuf, errlen, "document too large");
 		return NULL;
 	}
-	tok = json_tokener_new_ex(max_depth);
-	if (tok == NULL)
-		return NULL;
-	json_tokener_set_flags(tok, flags);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (jerr == json_tokener_continue) {
@@ -104,7 +100,6 @@ wjson_parse_flags(const char *buf, size_t len, int max_depth, int flags,
 		obj = NULL;
 		goto out;
 	}
-	(void)allow_comments;
 	if (end < len && !wjson_only_space(buf + end, len - end)) {
 		if (errbuf)
 			snprintf(errbuf, errlen, "trailing data after the document");
@@ -120,8 +115,41 @@ wjson_parse_flags(const char *buf, size_t len, int max_depth, int flags,
 		obj = NULL;
 	}
 out:
+	return obj;
+}
+
+static struct json_object *
+wjson_parse_flags(const char *buf, size_t len, int max_depth, int flags,
+    int allow_comments, char *errbuf, size_t errlen)
+{
+	struct json_tokener *tok = json_tokener_new_ex(max_depth);
+	struct json_object *obj;
+
+	(void)allow_comments;
+	if (tok == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, flags);
+	obj = wjson_parse_on(tok, buf, len, errbuf, errlen);
 	json_tokener_free(tok);
 	return obj;
+}
+
+struct json_tokener *
+wjson_tokener_new(int max_depth)
+{
+	struct json_tokener *tok = json_tokener_new_ex(max_depth);
+
+	if (tok)
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+		    JSON_TOKENER_VALIDATE_UTF8);
+	return tok;
+}
+
+struct json_object *
+wjson_parse_with(struct json_tokener *tok, const char *buf, size_t len)
+{
+	json_tokener_reset(tok);
+	return wjson_parse_on(tok, buf, len, NULL, 0);
 }
 
 /* What one token costs in a json-c 0.16 tree, as peak RSS on x86_64
@@ -184,6 +212,14 @@ wjson_cost(const char *buf, size_t len)
 		prev = c;
 	}
 	return cost;
+}
+
+bool
+wjson_cost_within(const char *buf, size_t len, size_t budget)
+{
+	if (len <= budget / WJSON_COST_OBJECT)
+		return true;
+	return wjson_cost(buf, len) <= budget;
 }
 
 struct json_object *

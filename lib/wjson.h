@@ -7,6 +7,7 @@
 #ifndef WRG_WJSON_H
 #define WRG_WJSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -33,6 +34,21 @@ struct json_object *wjson_parse_config(const char *buf, size_t len,
  * may be overcounted; wjson_parse refuses it anyway). The per-token
  * figures are in wjson.c and docs/fcgi.md. */
 size_t wjson_cost(const char *buf, size_t len);
+
+/* A tokener for wjson_parse_with: wjson_parse's rules (strict, UTF-8
+ * checked, at most max_depth deep); free with json_tokener_free. NULL
+ * when out of memory. */
+struct json_tokener *wjson_tokener_new(int max_depth);
+
+/* wjson_parse with a tokener kept by the caller: a stream parsing one
+ * message after another saves the tokener's allocations each time. */
+struct json_object *wjson_parse_with(struct json_tokener *tok,
+    const char *buf, size_t len);
+
+/* wjson_cost(buf, len) <= budget, without the scan when len bytes could
+ * not cost more than budget (no byte costs more than an object): the
+ * common small document is not read twice. */
+bool wjson_cost_within(const char *buf, size_t len, size_t budget);
 
 /* The parse budget for a document of at most cap bytes: what wjson_cost
  * may say before it is refused unparsed. WJSON_COST_FACTOR x cap

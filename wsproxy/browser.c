@@ -23,6 +23,7 @@
 #include "proxy.h"
 #include "route.h"
 #include "sendq.h"
+#include "sframe.h"
 #include "upgrade.h"
 #include "wlog.h"
 #include "xalloc.h"
@@ -211,33 +212,64 @@ session_confirm_upgrade(struct proxy *p, struct lws *wsi, const char *up)
 	return true;
 }
 
+/* Bytes of frames session_write sends in one write. */
+#define SESSION_WBUF_SIZE (64 * 1024)
+
+/* Moves the frames at the head of the queue, headers included, into
+ * p->wbuf for one write (at most SESSION_WRITE_BATCH frames and
+ * SESSION_WBUF_SIZE bytes); returns the bytes, 0 when the first frame
+ * alone is over that (it goes on its own). */
+static size_t
+session_fill_batch(struct session *s, unsigned char *wb, int *frames)
+{
+	size_t total = 0, blen;
+	unsigned char *buf;
+
+	for (*frames = 0; *frames < SESSION_WRITE_BATCH; (*frames)++) {
+		buf = sendq_peek(s->q, &blen);
+		if (!buf || SESSION_WBUF_SIZE - total <
+		    SFRAME_WS_HEADER_MAX + blen)
+			break;
+		total += sframe_ws_header(wb + total, blen);
+		memcpy(wb + total, buf, blen);
+		total += blen;
+		wsm_relayed(s->p->metrics, blen);
+		sendq_pop(s->q);
+	}
+	return total;
+}
+
 /* Frames to the browser, as many as its socket takes (at most
- * SESSION_WRITE_BATCH): one frame per writable callback costs a turn of
- * the loop per frame, and a shared upstream reading ~60 events per read
- * would outrun every browser. The socket is full when lws had to keep
- * part of a write (lws_partial_buffered: no syscall, unlike
- * lws_send_pipe_choked's poll); lws sends that part first and calls
- * back. -1: hang up. */
+ * SESSION_WRITE_BATCH). One frame is one lws_write (lws frames it in the
+ * headroom). Several are framed here, one after the other, and go in
+ * one raw write: lws would make a send() each, and a system call per
+ * frame was the largest cost of one browser reading a busy worker
+ * (docs/bench.md). lws sends what the socket did not take before
+ * anything else, pings and closes included, so frames stay whole. The
+ * socket is full when lws had to keep part of a write
+ * (lws_partial_buffered: no syscall, unlike lws_send_pipe_choked's
+ * poll); lws sends that part first and calls back. -1: hang up. */
 static int
 session_write(struct session *s, struct lws *wsi)
 {
 	size_t cap = sendq_cap(s->q), blen;
 	unsigned char *buf;
-	int n;
+	int n = 0;
 
-	for (n = 0; n < SESSION_WRITE_BATCH; n++) {
-		buf = sendq_peek(s->q, &blen);
-		if (!buf)
-			break;
-		if (lws_write(wsi, buf, blen, LWS_WRITE_TEXT) < (int)blen) {
-			wlog(WLOG_INFO, s->id, s->runtime_id,
-			    "browser write failed");
-			return -1;
-		}
+	if (sendq_count(s->q) > 1) {
+		if (!s->p->wbuf)
+			s->p->wbuf = xmalloc(LWS_PRE + SESSION_WBUF_SIZE);
+		blen = session_fill_batch(s, s->p->wbuf + LWS_PRE, &n);
+		if (blen && lws_write(wsi, s->p->wbuf + LWS_PRE, blen,
+		    LWS_WRITE_RAW) < (int)blen)
+			goto failed;
+	}
+	if (n == 0 && (buf = sendq_peek(s->q, &blen)) != NULL) {
+		if (lws_write(wsi, buf, blen, LWS_WRITE_TEXT) < (int)blen)
+			goto failed;
 		wsm_relayed(s->p->metrics, blen);
 		sendq_pop(s->q);
-		if (lws_partial_buffered(wsi))
-			break;
+		n = 1;
 	}
 	if (sendq_bytes(s->q) <= cap / 4) {
 		if (s->behind)
@@ -250,7 +282,7 @@ session_write(struct session *s, struct lws *wsi)
 		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
 		    SESSION_CLOSE_GRACE_S);
 	if (sendq_count(s->q)) {
-		lws_callback_on_writable(wsi);
+		session_writable(s);
 	} else if (s->closing) {
 		const char *why = "closing";
 
@@ -266,6 +298,9 @@ session_write(struct session *s, struct lws *wsi)
 		return 0;
 	}
 	return 0;
+failed:
+	wlog(WLOG_INFO, s->id, s->runtime_id, "browser write failed");
+	return -1;
 }
 
 static int
@@ -294,7 +329,10 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		front_req_release(wsi);
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return s ? session_write(s, wsi) : 0;
+		if (!s)
+			return 0;
+		s->write_asked = false;
+		return session_write(s, wsi);
 	case LWS_CALLBACK_RECEIVE:
 		if (!s)
 			break;
@@ -329,9 +367,12 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 }
 
 /* rx_buffer_size: browsers only ever send control frames (and a data
- * frame is an error): a small buffer saves memory per browser. */
+ * frame is an error): a small buffer saves memory per browser.
+ * tx_packet_size: lws sends at most this much of a write at once (it
+ * allocates nothing for it); left 0 it would be rx_buffer_size, and a
+ * 2 KiB frame would take eight turns of the loop. */
 const struct lws_protocols session_protocols[] = {
 	{ "wrg-events", session_browser_cb, sizeof(struct browser_pss), 256,
-	    0, NULL, 0 },
+	    0, NULL, SESSION_WBUF_SIZE },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };

@@ -204,17 +204,39 @@ frame_short_string(struct json_object *obj, const char *key)
 	return s;
 }
 
+/* Drops every member of obj whose name is not in keep[0..n). */
+static void
+frame_keep_only(struct json_object *obj, const char *const *keep, size_t n)
+{
+	json_object_object_foreach(obj, key, val) {
+		size_t i;
+
+		(void)val;
+		for (i = 0; i < n && strcmp(key, keep[i]) != 0; i++)
+			;
+		if (i == n)	/* safe: the loop already holds the next */
+			json_object_object_del(obj, key);
+	}
+}
+
+/* The browser frame is the runtime's, rewritten where it lies: members
+ * outside the browser API dropped and runtime_id made the registry id.
+ * Building a new tree and serializing that cost a third of the proxy's
+ * time per event with one browser (docs/bench.md). */
 static enum frame_err
 frame_parse_event(struct json_object *root, const char *runtime_id,
     struct frame_in *in)
 {
-	struct json_object *env, *payload, *out = NULL, *oenv;
+	static const char *const root_keys[] = { "kind", "envelope" };
+	static const char *const env_keys[] = { "cursor", "event_id",
+	    "runtime_id", "worker_id", "payload" };
+	struct json_object *env, *payload;
 	const char *cursor, *event_id, *worker_id, *ev;
-	enum frame_err err = FRAME_ERR_SHAPE;
+	size_t wlen;
 
 	if (!json_object_object_get_ex(root, "envelope", &env) ||
 	    !json_object_is_type(env, json_type_object))
-		goto out;
+		return FRAME_ERR_SHAPE;
 	cursor = frame_short_string(env, "cursor");
 	event_id = frame_short_string(env, "event_id");
 	worker_id = wjson_get_string(env, "worker_id");
@@ -222,37 +244,27 @@ frame_parse_event(struct json_object *root, const char *runtime_id,
 	 * frame_cursor_valid ones) would break resume: not an event. */
 	if (!cursor || !frame_cursor_valid(cursor) || !event_id ||
 	    !worker_id || !*worker_id ||
-	    strlen(worker_id) >= sizeof(in->worker_id))
-		goto out;
+	    (wlen = strlen(worker_id)) >= sizeof(in->worker_id))
+		return FRAME_ERR_SHAPE;
 	if (!json_object_object_get_ex(env, "payload", &payload))
-		goto out;
+		return FRAME_ERR_SHAPE;
 
 	in->kind = FRAME_EVENT;
-	snprintf(in->cursor, sizeof(in->cursor), "%s", cursor);
-	snprintf(in->worker_id, sizeof(in->worker_id), "%s", worker_id);
+	memcpy(in->cursor, cursor, strlen(cursor) + 1);	/* <= MAX */
+	memcpy(in->worker_id, worker_id, wlen + 1);
 	ev = json_object_is_type(payload, json_type_object) ?
 	    wjson_get_string(payload, "event") : NULL;
 	in->snapshot = strncmp(event_id, "snapshot:", 9) == 0 ||
 	    (ev && strcmp(ev, "snapshot") == 0);
 
-	out = json_object_new_object();
-	oenv = json_object_new_object();
-	json_object_object_add(oenv, "cursor",
-	    json_object_new_string(cursor));
-	json_object_object_add(oenv, "event_id",
-	    json_object_new_string(event_id));
-	json_object_object_add(oenv, "runtime_id",
+	frame_keep_only(env, env_keys, sizeof(env_keys) / sizeof(*env_keys));
+	json_object_object_add(env, "runtime_id",
 	    json_object_new_string(runtime_id));
-	json_object_object_add(oenv, "worker_id",
-	    json_object_new_string(worker_id));
-	json_object_object_add(oenv, "payload", json_object_get(payload));
-	json_object_object_add(out, "kind", json_object_new_string("event"));
-	json_object_object_add(out, "envelope", oenv);
-	in->out = frame_dump(out, &in->out_len);
-	err = FRAME_OK;
-out:
-	json_object_put(out);
-	return err;
+	frame_keep_only(root, root_keys,
+	    sizeof(root_keys) / sizeof(*root_keys));
+	in->root = json_object_get(root);
+	in->out = wjson_str(root, &in->out_len);
+	return FRAME_OK;
 }
 
 static enum frame_err
@@ -285,12 +297,20 @@ enum frame_err
 frame_parse(const char *buf, size_t len, const char *runtime_id,
     struct frame_in *in)
 {
+	return frame_parse_with(NULL, buf, len, runtime_id, in);
+}
+
+enum frame_err
+frame_parse_with(struct json_tokener *tok, const char *buf, size_t len,
+    const char *runtime_id, struct frame_in *in)
+{
 	struct json_object *root;
 	const char *kind;
 	enum frame_err err;
 
 	memset(in, 0, sizeof(*in));
-	root = wjson_parse(buf, len, WJSON_MAX_DEPTH);
+	root = tok ? wjson_parse_with(tok, buf, len) :
+	    wjson_parse(buf, len, WJSON_MAX_DEPTH);
 	if (!root || !json_object_is_type(root, json_type_object)) {
 		err = FRAME_ERR_JSON;
 		goto out;
@@ -305,6 +325,13 @@ frame_parse(const char *buf, size_t len, const char *runtime_id,
 out:
 	json_object_put(root);
 	if (err != FRAME_OK)
-		memset(in, 0, sizeof(*in));
+		frame_in_clear(in);
 	return err;
+}
+
+void
+frame_in_clear(struct frame_in *in)
+{
+	json_object_put(in->root);
+	memset(in, 0, sizeof(*in));
 }

@@ -16,6 +16,9 @@
 
 #include "ids.h"
 
+struct json_object;
+struct json_tokener;
+
 /* Longest cursor or event id the proxy keeps or forwards. */
 #define FRAME_CURSOR_MAX 128
 
@@ -56,10 +59,12 @@ enum frame_kind {
 /* One parsed runtime frame. */
 struct frame_in {
 	enum frame_kind kind;
-	/* FRAME_EVENT: the browser frame (owned, NUL-ended, free()), its
-	 * length, the envelope cursor, and whether it is a snapshot. */
-	char *out;
+	/* FRAME_EVENT: the browser frame (NUL-ended; it lives in root,
+	 * released by frame_in_clear), its length, the envelope cursor, and
+	 * whether it is a snapshot. */
+	const char *out;
 	size_t out_len;
+	struct json_object *root;
 	char cursor[FRAME_CURSOR_MAX + 1];
 	char worker_id[IDS_WORKER_ID_MAX + 1];	/* the envelope's */
 	bool snapshot;
@@ -73,10 +78,18 @@ struct frame_in {
 
 /* Parses one complete runtime text frame buf[0..len) and, for an event,
  * builds the browser frame with runtime_id (the registry id) put in the
- * envelope. On FRAME_OK fills *in (the caller frees in->out with free());
- * on error *in holds nothing to free. */
+ * envelope. On FRAME_OK fills *in (the caller calls frame_in_clear);
+ * on error *in holds nothing to release. */
 enum frame_err frame_parse(const char *buf, size_t len,
     const char *runtime_id, struct frame_in *in);
+
+/* frame_parse with tok (wjson_tokener_new(WJSON_MAX_DEPTH)), kept by a
+ * stream for all its frames; NULL: a tokener of its own. */
+enum frame_err frame_parse_with(struct json_tokener *tok, const char *buf,
+    size_t len, const char *runtime_id, struct frame_in *in);
+
+/* Releases what frame_parse left in *in (in->out with it); idempotent. */
+void frame_in_clear(struct frame_in *in);
 
 /* The browser diagnostic frame for d, as a new NUL-ended string owned by
  * the caller (free()); *len gets its length. */

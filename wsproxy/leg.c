@@ -37,6 +37,8 @@ static void
 leg_destroy(struct leg *l)
 {
 	proxy_cfg_unref(l->cfg);
+	if (l->tok)
+		json_tokener_free(l->tok);
 	free(l->rx);
 	free(l);
 }

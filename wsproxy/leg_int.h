@@ -35,6 +35,7 @@ struct leg {
 	uint64_t seq;
 	bool have_seq;
 	char *rx;				/* message reassembly */
+	struct json_tokener *tok;		/* parses rx, or NULL */
 	size_t rx_len, rx_cap, rx_max;
 	unsigned addr_next;			/* which address to try */
 	char addr[RESOLVE_ADDR_LEN];		/* last one tried, for logs */

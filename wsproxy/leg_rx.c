@@ -98,14 +98,16 @@ leg_message(struct leg *l)
 	/* json-c can need hundreds of times a frame's bytes (a frame of
 	 * "{}," costs ~265 times its size): cost it before parsing, as
 	 * wrg.fcgi does runtime answers. */
-	if (wjson_cost(l->rx, l->rx_len) > wjson_cost_budget(l->rx_max,
-	    WJSON_COST_FLOOR)) {
+	if (!wjson_cost_within(l->rx, l->rx_len, wjson_cost_budget(l->rx_max,
+	    WJSON_COST_FLOOR))) {
 		wlog(WLOG_WARN, l->log_id, l->runtime_id, "runtime frame of "
 		    "%zu bytes is over the parse budget", l->rx_len);
 		goto fail;
 	}
-	e = l->rx_len ? frame_parse(l->rx, l->rx_len, l->runtime_id, &in) :
-	    FRAME_ERR_JSON;
+	if (!l->tok)
+		l->tok = wjson_tokener_new(WJSON_MAX_DEPTH);
+	e = l->rx_len ? frame_parse_with(l->tok, l->rx, l->rx_len,
+	    l->runtime_id, &in) : FRAME_ERR_JSON;
 	if (e != FRAME_OK) {
 		wlog(WLOG_WARN, l->log_id, l->runtime_id, "%s (%zu bytes)",
 		    frame_strerror(e), l->rx_len);
@@ -121,11 +123,11 @@ leg_message(struct leg *l)
 		 * confused or hostile runtime; nothing of it is passed. */
 		wlog(WLOG_WARN, l->log_id, l->runtime_id, "runtime sent an "
 		    "event of another worker on this stream");
-		free(in.out);
+		frame_in_clear(&in);
 		goto fail;
 	}
 	leg_event(l, &in);
-	free(in.out);
+	frame_in_clear(&in);
 	return l->final || l->doomed || !l->wsi ? -1 : 0;
 fail:
 	leg_finish(l, FRAME_DIAG_RUNTIME_UNAVAILABLE,

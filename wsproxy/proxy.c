@@ -457,6 +457,7 @@ out:
 		session_free(session_of_list_node(d));
 	} lws_end_foreach_dll_safe(d, d1);
 	feed_set_free(p.feeds);
+	free(p.wbuf);
 	clientvh_set_free(p.cvhs);
 	wsm_free(p.metrics);
 	proxy_cfg_unref(p.cfg);

@@ -62,6 +62,7 @@ struct proxy {
 	lws_dll2_owner_t leg_wait;	/* sessions waiting for an own leg */
 	unsigned own_legs;		/* sessions' own legs open */
 	unsigned browsers;
+	unsigned char *wbuf;		/* session_write's batches, or NULL */
 	bool shutting_down;
 	bool done;
 	lws_sorted_usec_list_t sul_shutdown;

@@ -54,11 +54,18 @@ session_set_position(struct session *s, const char *cursor)
 	s->have_seq = frame_cursor_seq(s->cursor, &s->seq);
 }
 
+/* Asks for a writable callback once until it comes: with lws' libuv
+ * event lib every lws_callback_on_writable restarts the uv_poll, an
+ * epoll_ctl each, and a read of 60 events fanned out to N browsers would
+ * make 60 * N of them (docs/bench.md). lws keeps the request across its
+ * own partial sends, pings and pongs, so it is not lost. */
 void
 session_writable(struct session *s)
 {
-	if (s->browser)
+	if (s->browser && !s->write_asked) {
+		s->write_asked = true;
 		lws_callback_on_writable(s->browser);
+	}
 }
 
 static void

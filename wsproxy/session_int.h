@@ -45,6 +45,7 @@ struct session {
 	bool no_share;		/* unordered cursors: own leg for good */
 	bool behind;		/* left the feed full: catch up when drained */
 	bool fell_behind;	/* has been behind: expiry means cut */
+	bool write_asked;	/* a writable callback is on its way */
 	int closing;		/* close code once the queue drained */
 };
 

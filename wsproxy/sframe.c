@@ -37,3 +37,25 @@ sframe_unref(struct sframe *f)
 	if (f && --f->refs == 0)
 		free(f);
 }
+
+size_t
+sframe_ws_header(unsigned char *out, size_t len)
+{
+	size_t n, i;
+
+	out[0] = 0x81;		/* FIN, text */
+	if (len < 126) {
+		out[1] = (unsigned char)len;
+		return 2;
+	}
+	if (len <= 0xffff) {
+		out[1] = 126;
+		n = 2;
+	} else {
+		out[1] = 127;
+		n = 8;
+	}
+	for (i = 0; i < n; i++)		/* network byte order */
+		out[2 + i] = (unsigned char)((uint64_t)len >> (8 * (n - 1 - i)));
+	return 2 + n;
+}

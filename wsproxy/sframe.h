@@ -44,6 +44,15 @@ struct sframe *sframe_ref(struct sframe *f);
 /* Drops one reference; NULL is a no-op. */
 void sframe_unref(struct sframe *f);
 
+/* Most bytes sframe_ws_header writes. */
+#define SFRAME_WS_HEADER_MAX 10
+
+/* Writes the header of one unmasked, final server text frame of len
+ * payload bytes (RFC 6455 5.2) to out; returns its length (2, 4 or 10).
+ * What lws_write puts in the headroom, for when several frames go out
+ * in one write (see session_write). */
+size_t sframe_ws_header(unsigned char *out, size_t len);
+
 /* The payload (headroom writable bytes before it). */
 static inline unsigned char *
 sframe_payload(struct sframe *f)

@@ -204,7 +204,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default:
 		FUZZ_CHECK(0, "frame_parse returned %d", (int)err);
 	}
-	free(in.out);
+	frame_in_clear(&in);
 	json_object_put(src);
 
 	/* The same bytes as a browser's ?cursor=. */

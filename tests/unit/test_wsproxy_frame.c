@@ -70,7 +70,7 @@ test_event_rewrapped(void **state)
 	assert_null(strstr(f.out, "self-name"));
 	json_object_put(want);
 	json_object_put(o);
-	free(f.out);
+	frame_in_clear(&f);
 }
 
 static void
@@ -88,10 +88,10 @@ test_snapshot_detected(void **state)
 	assert_int_equal(frame_parse(a, strlen(a), "r", &f), FRAME_OK);
 	assert_true(f.snapshot);
 	assert_string_equal(f.cursor, "wo_1");
-	free(f.out);
+	frame_in_clear(&f);
 	assert_int_equal(frame_parse(b, strlen(b), "r", &f), FRAME_OK);
 	assert_false(f.snapshot);
-	free(f.out);
+	frame_in_clear(&f);
 }
 
 static void

@@ -129,6 +129,37 @@ test_ring_growth(void **state)
 	sendq_free(q);
 }
 
+/* RFC 6455 5.2: 7-bit lengths to 125, then 126 + 16 bits, then 127 +
+ * 64 bits, network order; FIN and the text opcode first. */
+static void
+test_ws_header(void **state)
+{
+	static const struct {
+		size_t len;
+		size_t hlen;
+		unsigned char want[SFRAME_WS_HEADER_MAX];
+	} cases[] = {
+		{ 0, 2, { 0x81, 0 } },
+		{ 125, 2, { 0x81, 125 } },
+		{ 126, 4, { 0x81, 126, 0, 126 } },
+		{ 300, 4, { 0x81, 126, 0x01, 0x2c } },
+		{ 65535, 4, { 0x81, 126, 0xff, 0xff } },
+		{ 65536, 10, { 0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0 } },
+		{ 0x1234567, 10, { 0x81, 127, 0, 0, 0, 0, 0x01, 0x23, 0x45,
+		    0x67 } },
+	};
+	unsigned char out[SFRAME_WS_HEADER_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(out, 0xee, sizeof(out));
+		assert_int_equal(sframe_ws_header(out, cases[i].len),
+		    cases[i].hlen);
+		assert_memory_equal(out, cases[i].want, cases[i].hlen);
+	}
+}
+
 int
 main(void)
 {
@@ -137,6 +168,7 @@ main(void)
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_shared_frames),
 		cmocka_unit_test(test_ring_growth),
+		cmocka_unit_test(test_ws_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
