@@ -15,6 +15,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 
 #include "front.h"
@@ -212,23 +216,100 @@ session_confirm_upgrade(struct proxy *p, struct lws *wsi, const char *up)
 	return true;
 }
 
+/* Reads and drops what the browser sent and lws has not read, before
+ * the close. A socket closed with unread input sends a reset instead of
+ * a FIN, and a reset makes the browser's TCP stack drop what it had not
+ * yet read: the last frames, the diagnostic and the close. lws leaves
+ * input unread when a browser that stopped reading pings (it stops
+ * reading until it can send the pong), which is when a slow consumer is
+ * cut (wsproxy-shared.sh "cut" got close code 1006 and no diagnostic).
+ * Nothing read here matters: the stream is over. */
+static void
+session_discard_rx(struct lws *wsi)
+{
+	char buf[4096];
+	int fd = lws_get_socket_fd(wsi), i;
+
+	for (i = 0; i < 16 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0;
+	    i++)
+		;
+}
+
+/* Bytes the browser has not acknowledged yet (SIOCOUTQ: for TCP what is
+ * unacknowledged, for a Unix socket what is unread); 0 when unknown. */
+static int
+session_unsent(struct lws *wsi)
+{
+	int n = 0;
+
+	if (ioctl(lws_get_socket_fd(wsi), SIOCOUTQ, &n) != 0 || n < 0)
+		return 0;
+	return n;
+}
+
+static void
+session_close_now(struct session *s, struct lws *wsi)
+{
+	const char *why = "closing";
+
+	session_discard_rx(wsi);
+	lws_close_reason(wsi, (enum lws_close_status)s->closing,
+	    (unsigned char *)why, strlen(why));
+	/* Not "return -1": Debian's lws 4.1.6 is a debug build, whose
+	 * libuv path closes a wsi a second time right after a callback
+	 * asked for the close ("uv repeat test", service.c), which kills
+	 * the socket before the close frame is sent. This close sends it. */
+	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+}
+
+/* Everything is written: close once the browser has read it. Closed
+ * before, the socket would be left to the kernel with the last frames
+ * in it, and a browser that had stopped reading for longer than the
+ * kernel keeps such a socket (its zero-window probes) gets a reset and
+ * loses them: a cut slow consumer never saw backend.slow_consumer. The
+ * check repeats every SESSION_CLOSE_CHECK_MS; each time the browser read
+ * something its grace period starts over; past it lws drops the socket. */
+#define SESSION_CLOSE_CHECK_MS 100
+static void
+session_close_when_read(struct session *s, struct lws *wsi)
+{
+	int n = session_unsent(wsi);
+
+	if (n == 0) {
+		session_close_now(s, wsi);
+		return;
+	}
+	if (s->unsent == 0 || n < s->unsent)
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
+		    SESSION_CLOSE_GRACE_S);
+	s->unsent = n;
+	lws_set_timer_usecs(wsi, (lws_usec_t)SESSION_CLOSE_CHECK_MS *
+	    LWS_US_PER_MS);
+}
+
 /* Bytes of frames session_write sends in one write. */
 #define SESSION_WBUF_SIZE (64 * 1024)
 
 /* Moves the frames at the head of the queue, headers included, into
- * p->wbuf for one write (at most SESSION_WRITE_BATCH frames and
- * SESSION_WBUF_SIZE bytes); returns the bytes, 0 when the first frame
- * alone is over that (it goes on its own). */
+ * p->wbuf for one write (at most SESSION_WRITE_BATCH frames, and
+ * SESSION_WBUF_SIZE bytes or an eighth of the queue's cap, whichever is
+ * less); returns the bytes, 0 when the first frame alone is over that
+ * (it goes on its own). What the socket does not take, lws keeps: the
+ * eighth bounds that, and keeps a browser that stopped reading from
+ * seeing its queue drain into lws and catching up while it reads
+ * nothing. */
 static size_t
 session_fill_batch(struct session *s, unsigned char *wb, int *frames)
 {
-	size_t total = 0, blen;
+	size_t total = 0, blen, max = sendq_cap(s->q) / 8;
 	unsigned char *buf;
 
+	if (max > SESSION_WBUF_SIZE)
+		max = SESSION_WBUF_SIZE;
 	for (*frames = 0; *frames < SESSION_WRITE_BATCH; (*frames)++) {
 		buf = sendq_peek(s->q, &blen);
-		if (!buf || SESSION_WBUF_SIZE - total <
-		    SFRAME_WS_HEADER_MAX + blen)
+		if (!buf || max - total < SFRAME_WS_HEADER_MAX + blen ||
+		    max < total)
 			break;
 		total += sframe_ws_header(wb + total, blen);
 		memcpy(wb + total, buf, blen);
@@ -281,21 +362,11 @@ session_write(struct session *s, struct lws *wsi)
 	if (s->closing && n > 0)
 		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
 		    SESSION_CLOSE_GRACE_S);
-	if (sendq_count(s->q)) {
+	if (sendq_count(s->q) || (s->closing && lws_partial_buffered(wsi))) {
+		/* (closing: the last frame is not all out yet) */
 		session_writable(s);
 	} else if (s->closing) {
-		const char *why = "closing";
-
-		lws_close_reason(wsi, (enum lws_close_status)s->closing,
-		    (unsigned char *)why, strlen(why));
-		/* Not "return -1": Debian's lws 4.1.6 is a debug build,
-		 * whose libuv path closes a wsi a second time right after a
-		 * callback asked for the close ("uv repeat test",
-		 * service.c), which kills the socket before the close frame
-		 * is sent. This close sends it and waits for the answer. */
-		lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND,
-		    LWS_TO_KILL_SYNC);
-		return 0;
+		session_close_when_read(s, wsi);
 	}
 	return 0;
 failed:
@@ -327,6 +398,10 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		/* The raw request is no longer needed: memory per browser
 		 * counts when 10,000 watch one worker. */
 		front_req_release(wsi);
+		break;
+	case LWS_CALLBACK_TIMER:
+		if (s && s->closing && !sendq_count(s->q))
+			session_close_when_read(s, wsi);
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (!s)

@@ -14,9 +14,9 @@
 #include "ids.h"
 
 /* How long a browser that is being closed may go without reading before
- * it is dropped (re-armed at each write: a slow reader still gets its
- * last frames and the close). */
-#define SESSION_CLOSE_GRACE_S 10
+ * it is dropped (re-armed whenever it read: a slow reader still gets its
+ * last frames and the close). nginx's send_timeout is as long. */
+#define SESSION_CLOSE_GRACE_S 60
 
 struct feed;
 struct leg;
@@ -46,6 +46,7 @@ struct session {
 	bool behind;		/* left the feed full: catch up when drained */
 	bool fell_behind;	/* has been behind: expiry means cut */
 	bool write_asked;	/* a writable callback is on its way */
+	int unsent;		/* closing: bytes the browser had not read */
 	int closing;		/* close code once the queue drained */
 };
 
