@@ -46,10 +46,17 @@ fcgim_slot_at(const struct fcgim *m, unsigned i)
 	    (size_t)i * FCGIM_SLOT_SIZE);
 }
 
-/* An OFD lock on byte `at`: F_WRLCK or F_UNLCK, waiting or not. */
+/* Whether fcgim_lock waits for a lock another process holds. */
+enum fcgim_lock_mode {
+	FCGIM_LOCK_TRY,		/* fail at once (F_OFD_SETLK) */
+	FCGIM_LOCK_WAIT		/* block until granted (F_OFD_SETLKW) */
+};
+
+/* An OFD lock on byte `at`: F_WRLCK or F_UNLCK. */
 static int
-fcgim_lock(int fd, short type, off_t at, bool wait)
+fcgim_lock(int fd, short type, off_t at, enum fcgim_lock_mode mode)
 {
+	bool wait = mode == FCGIM_LOCK_WAIT;
 	struct flock fl;
 
 	memset(&fl, 0, sizeof(fl));
@@ -137,7 +144,7 @@ fcgim_attach(struct fcgim *m, const char *path)
 	int fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || fcgim_lock(fd, F_WRLCK, 0, true) != 0 ||
+	if (fd < 0 || fcgim_lock(fd, F_WRLCK, 0, FCGIM_LOCK_WAIT) != 0 ||
 	    fstat(fd, &st) != 0) {
 		wlog(WLOG_ERR, NULL, NULL, "metrics state %s: %s", path,
 		    strerror(errno));
@@ -224,7 +231,8 @@ fcgim_claim(struct fcgim *m)
 	for (unsigned i = 0; i < FCGIM_SLOTS; i++) {
 		uint32_t used;
 
-		if (fcgim_lock(m->fd, F_WRLCK, 1 + (off_t)i, false) != 0)
+		if (fcgim_lock(m->fd, F_WRLCK, 1 + (off_t)i,
+		    FCGIM_LOCK_TRY) != 0)
 			continue;
 		m->slot_index = i;
 		m->slot = fcgim_slot_at(m, i);
@@ -259,7 +267,7 @@ fcgim_open(const char *path, const struct registry *reg)
 		goto fail;
 	}
 	fcgim_map_runtimes(m, reg);
-	fcgim_lock(m->fd, F_UNLCK, 0, false);
+	fcgim_lock(m->fd, F_UNLCK, 0, FCGIM_LOCK_TRY);
 	if (fcgim_claim(m) != 0) {
 		wlog(WLOG_ERR, NULL, NULL, "metrics state %s: all %d process "
 		    "slots are taken", path, FCGIM_SLOTS);
