@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fcgirec.h"
+#include "fcgirec_int.h"
 #include "xalloc.h"
 
 #define FCGIREC_VERSION 1

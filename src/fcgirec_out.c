@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "fcgirec.h"
+#include "fcgirec_int.h"
 
 static const uint8_t fcgirec_zeros[8];
 
