@@ -196,6 +196,8 @@ fcgiloop_flush(struct fcgiloop *l, struct fcgiloop_conn *c)
 	return true;
 }
 
+/* Makes a job of the request c completed. Takes ownership of req (the
+ * job owns it until it is served). */
 static void
 fcgiloop_dispatch(struct fcgiloop *l, struct fcgiloop_conn *c,
     struct fcgirec_req *req)
