@@ -1,6 +1,6 @@
 /*
  * handler — one browser request in, one response out, no socket: the API
- * half of wrg.fcgi (main.c is the worker half that talks FastCGI). A unit
+ * half of wrg.fcgi (fcgiloop is the worker half that talks FastCGI). A unit
  * test fills a struct handler_req by hand and calls handler_handle.
  *
  * Order of checks: route (404 not_found, 400 invalid_request for bad ids),
