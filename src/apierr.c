@@ -332,11 +332,12 @@ apierr_upstream(const struct registry *reg,
 		out->err = APIERR_WORKER_NOT_FOUND;
 	} else if ((c->status == 404 || c->status == 405) &&
 	    (body == APIERR_BODY_EMPTY || body == APIERR_BODY_NOT_JSON)) {
-		/* A plain router miss (runtime-api.md: "404 or 405 with no
-		 * JSON body"): the runtime lacks the operation. Any JSON
-		 * answer, even one without an error object, is the runtime
-		 * speaking about this request, so it must not mark the
-		 * operation unsupported for every browser. */
+		/* A plain router miss (a 404 or 405 with no JSON body;
+		 * docs/api.md, runtime_unsupported): the runtime lacks the
+		 * operation. Any JSON answer, even one without an error
+		 * object, is the runtime speaking about this request, so it
+		 * must not mark the operation unsupported for every
+		 * browser. */
 		out->err = APIERR_RUNTIME_UNSUPPORTED;
 		out->unsupported = true;
 		wlog(WLOG_WARN, request_id, rt->id,

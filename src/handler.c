@@ -1,5 +1,5 @@
 /*
- * handler — every REST route of browser-api.md (see handler.h).
+ * handler — every REST route of docs/api.md (see handler.h).
  *
  * A route handler validates the request completely, builds the remote
  * path itself (ids go in only as one curl_easy_escape'd segment), calls
@@ -7,8 +7,14 @@
  * JSON through rewrite. Failures become responses through resp/apierr
  * only; no upstream text is copied into a response except the scrubbed
  * message of a runtime_rejected.
+ *
+ * This file: routing and dispatch, the request id, the POST body and its
+ * fields; one runtime call and its answer are handler_call.c's, the
+ * routes that ask every runtime (/api/runtimes, /api/workers)
+ * handler_fanout.c's. All three share handler_int.h.
  */
 #include "handler.h"
+#include "handler_int.h"
 
 #include <curl/curl.h>
 #include <stdbool.h>
@@ -23,19 +29,6 @@
 #include "wjson.h"
 #include "wlog.h"
 #include "xalloc.h"
-
-/* Per-request state passed between the helpers below. */
-struct handler_run {
-	struct handler_ctx *ctx;
-	const struct handler_req *req;
-	struct resp *out;
-	struct route route;
-	const struct registry_runtime *rt;	/* when the route names one */
-	const char *query;			/* after '?', or NULL */
-};
-
-typedef struct json_object *(*handler_rewrite_fn)(struct json_object *,
-    const char *);
 
 bool
 handler_request_id(bool trusted, const char *from_browser, char *out)
@@ -271,260 +264,6 @@ handler_check_fields(enum route_kind kind, struct json_object *b)
 	}
 }
 
-/* Classifies a finished call and, for 2xx, parses (within the parse
- * budget) and rewrites its body with fn (fn NULL: returns the parsed root
- * as is). Returns new JSON owned by the caller, or NULL with u->err set;
- * either way *u is filled (clear it with apierr_upstream_clear). op >= 0
- * is the rtstate operation to mark unsupported on a router miss. The
- * call's answer buffer is released here: once parsed, the tree replaces
- * it, and holding both while the response is built is what a memory
- * bound must not count twice. */
-static struct json_object *
-handler_result(struct handler_ctx *ctx, const struct registry_runtime *rt,
-    int op, struct upstream_call *c, handler_rewrite_fn fn,
-    const char *request_id, struct apierr_upstream *u)
-{
-	struct json_object *root = NULL, *res = NULL;
-	enum apierr_body body;
-
-	apierr_upstream(ctx->reg, rt, c, request_id, u);
-	fcgim_upstream_done(ctx->metrics, rt->index, c->usec);
-	if (u->err != APIERR_OK) {
-		if (u->unsupported && op >= 0)
-			rtstate_mark_unsupported(ctx->rts, rt->index,
-			    (enum rtstate_op)op);
-		goto drop;
-	}
-	body = apierr_parse_body(ctx->reg, c, &root);
-	if (body == APIERR_BODY_TOO_COSTLY) {
-		wlog(WLOG_WARN, request_id, rt->id,
-		    "runtime answered %s with a body over the parse budget "
-		    "(%zu bytes, more than %zu bytes of JSON tree)", c->path,
-		    c->resp_len, apierr_parse_budget(ctx->reg));
-		goto bad;
-	}
-	if (root == NULL) {
-		wlog(WLOG_WARN, request_id, rt->id,
-		    "runtime answered %s with invalid JSON (%zu bytes)",
-		    c->path, c->resp_len);
-		goto bad;
-	}
-	free(c->resp);
-	c->resp = NULL;
-	c->resp_len = 0;
-	if (fn == NULL)		/* the caller rewrites from the root */
-		return root;
-	res = fn(root, rt->id);
-	json_object_put(root);
-	if (res == NULL) {
-		wlog(WLOG_WARN, request_id, rt->id,
-		    "runtime answered %s with an unexpected JSON shape",
-		    c->path);
-		goto bad;
-	}
-	return res;
-bad:
-	u->err = APIERR_RUNTIME_BAD_RESPONSE;
-	u->status = apierr_status(u->err);
-drop:
-	fcgim_upstream_error(ctx->metrics, rt->index, u->err);
-	free(c->resp);
-	c->resp = NULL;
-	c->resp_len = 0;
-	return NULL;
-}
-
-/* One call to h->rt; on success sets the response to {key: result} with
- * status, else to the mapped error. body (may be NULL) is borrowed. */
-static void
-handler_single(struct handler_run *h, int op, char *path,
-    struct json_object *body, handler_rewrite_fn fn, const char *key,
-    int status)
-{
-	struct upstream_call c;
-	struct apierr_upstream u;
-	struct json_object *res;
-
-	memset(&c, 0, sizeof(c));
-	c.rt = h->rt;
-	c.path = path;
-	if (body != NULL) {
-		size_t len = 0;
-		const char *s = wjson_str(body, &len);
-
-		c.post = true;
-		c.body = xstrndup(s, len);
-		c.body_len = len;
-	}
-	upstream_perform(h->ctx->up, &c, 1, h->out->request_id);
-	res = handler_result(h->ctx, h->rt, op, &c, fn, h->out->request_id,
-	    &u);
-	if (res == NULL) {
-		resp_upstream_error(h->out, &u, h->rt->id);
-	} else {
-		struct json_object *root = json_object_new_object();
-
-		json_object_object_add(root, key, res);
-		resp_json(h->out, status, root);
-	}
-	apierr_upstream_clear(&u);
-	upstream_call_clear(&c);
-}
-
-static struct json_object *
-handler_diag(const char *runtime_id, enum apierr e)
-{
-	struct json_object *d = json_object_new_object();
-
-	json_object_object_add(d, "runtime_id",
-	    json_object_new_string(runtime_id));
-	json_object_object_add(d, "code",
-	    json_object_new_string(apierr_code(e)));
-	json_object_object_add(d, "severity", json_object_new_string(
-	    e == APIERR_RUNTIME_UNSUPPORTED ? "warning" : "error"));
-	json_object_object_add(d, "message",
-	    json_object_new_string(apierr_message(e)));
-	return d;
-}
-
-/* A RuntimeView for rt from a finished GET /v1/runtime call. Appends a
- * diagnostic to diags (if non-NULL) when the runtime failed. */
-static struct json_object *
-handler_runtime_view(struct handler_ctx *ctx, const struct
-    registry_runtime *rt, struct upstream_call *c, const char *request_id,
-    struct json_object *diags)
-{
-	struct json_object *view = json_object_new_object();
-	struct json_object *src = json_object_new_object();
-	struct json_object *mydiags = json_object_new_array();
-	struct json_object *root = NULL, *summary = NULL;
-	struct apierr_upstream u;
-	const char *dname = NULL;
-	char *scrubbed;
-	long max_items = -1;
-
-	root = handler_result(ctx, rt, -1, c, NULL, request_id, &u);
-	if (root != NULL) {
-		summary = rewrite_runtime_summary(root, &max_items, &dname);
-		if (summary == NULL) {
-			wlog(WLOG_WARN, request_id, rt->id,
-			    "runtime answered %s with an unexpected JSON "
-			    "shape", c->path);
-			u.err = APIERR_RUNTIME_BAD_RESPONSE;
-		}
-	}
-	if (max_items >= 0)
-		rtstate_set_max_transcript(ctx->rts, rt->index, max_items);
-
-	json_object_object_add(view, "runtime_id",
-	    json_object_new_string(rt->id));
-	/* The operator's name wins; the runtime's own is free text from the
-	 * remote side, so it passes the same scrub as rejection messages. */
-	if (rt->display_name != NULL)
-		scrubbed = xstrdup(rt->display_name);
-	else
-		scrubbed = apierr_scrub(ctx->reg, dname);
-	json_object_object_add(view, "display_name",
-	    scrubbed ? json_object_new_string(scrubbed) : NULL);
-	free(scrubbed);
-	json_object_object_add(src, "kind", json_object_new_string(
-	    rt->transport == REGISTRY_TRANSPORT_UNIX ? "local" : "remote"));
-	json_object_object_add(src, "transport", json_object_new_string(
-	    registry_transport_name(rt->transport)));
-	json_object_object_add(view, "source", src);
-	json_object_object_add(view, "status", json_object_new_string(
-	    apierr_runtime_status(u.err)));
-	json_object_object_add(view, "summary", summary);
-	json_object_object_add(view, "capabilities",
-	    rtstate_capabilities(ctx->rts, rt->index));
-	if (u.err != APIERR_OK) {
-		struct json_object *d = handler_diag(rt->id, u.err);
-
-		json_object_array_add(mydiags, d);
-		if (diags != NULL)
-			json_object_array_add(diags, json_object_get(d));
-	}
-	json_object_object_add(view, "diagnostics", mydiags);
-	json_object_put(root);
-	apierr_upstream_clear(&u);
-	return view;
-}
-
-/* GET /api/runtimes, /api/runtimes/{r}: one call per runtime, all in
- * parallel. */
-static void
-handler_runtimes(struct handler_run *h, bool one)
-{
-	const struct registry *reg = h->ctx->reg;
-	size_t n = one ? 1 : reg->runtime_count;
-	struct upstream_call *calls = xcalloc(n ? n : 1, sizeof(*calls));
-	struct json_object *items = json_object_new_array();
-	struct json_object *diags = json_object_new_array();
-	struct json_object *root = json_object_new_object();
-
-	for (size_t i = 0; i < n; i++) {
-		calls[i].rt = one ? h->rt : &reg->runtimes[i];
-		calls[i].path = xstrdup("/v1/runtime");
-	}
-	upstream_perform(h->ctx->up, calls, n, h->out->request_id);
-	/* A view keeps only counts and words: each runtime's parsed answer
-	 * is dropped inside handler_runtime_view, before the next. */
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(items, handler_runtime_view(h->ctx,
-		    calls[i].rt, &calls[i], h->out->request_id, diags));
-	if (one) {
-		json_object_object_add(root, "runtime", json_object_get(
-		    json_object_array_get_idx(items, 0)));
-		json_object_put(items);
-		json_object_put(diags);
-	} else {
-		json_object_object_add(root, "items", items);
-		json_object_object_add(root, "diagnostics", diags);
-	}
-	resp_json(h->out, 200, root);
-	for (size_t i = 0; i < n; i++)
-		upstream_call_clear(&calls[i]);
-	free(calls);
-}
-
-/* GET /api/workers: every runtime's list, queried in parallel. Each
- * runtime's answer is parsed, rewritten, serialized into the response and
- * dropped before the next one is parsed, so the request holds at most one
- * parsed list (plus the raw answers still waiting), not all of them. */
-static void
-handler_workers_all(struct handler_run *h)
-{
-	const struct registry *reg = h->ctx->reg;
-	size_t n = reg->runtime_count;
-	struct upstream_call *calls = xcalloc(n ? n : 1, sizeof(*calls));
-	struct json_object *diags = json_object_new_array();
-
-	for (size_t i = 0; i < n; i++) {
-		calls[i].rt = &reg->runtimes[i];
-		calls[i].path = xstrdup("/v1/workers");
-	}
-	upstream_perform(h->ctx->up, calls, n, h->out->request_id);
-	resp_items_begin(h->out);
-	for (size_t i = 0; i < n; i++) {
-		const struct registry_runtime *rt = calls[i].rt;
-		struct apierr_upstream u;
-		struct json_object *list;
-
-		list = handler_result(h->ctx, rt, RTSTATE_OP_LIST_WORKERS,
-		    &calls[i], rewrite_worker_list, h->out->request_id, &u);
-		if (list == NULL)
-			json_object_array_add(diags,
-			    handler_diag(rt->id, u.err));
-		else
-			resp_items_add(h->out, list);
-		json_object_put(list);
-		apierr_upstream_clear(&u);
-		upstream_call_clear(&calls[i]);
-	}
-	resp_items_end(h->out, diags);
-	free(calls);
-}
-
 /* The transcript query: start and limit, decimal, each at most once;
  * other parameters are ignored. Returns the remote query ("" or
  * "?start=..&limit=..", owned by the caller) or NULL if invalid. */
@@ -691,10 +430,10 @@ handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
 		handler_health(&h);
 		break;
 	case ROUTE_RUNTIMES:
-		handler_runtimes(&h, false);
+		handler_runtimes(&h, HANDLER_ALL_RUNTIMES);
 		break;
 	case ROUTE_RUNTIME:
-		handler_runtimes(&h, true);
+		handler_runtimes(&h, HANDLER_ONE_RUNTIME);
 		break;
 	case ROUTE_WORKERS_ALL:
 		handler_workers_all(&h);

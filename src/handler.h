@@ -1,6 +1,6 @@
 /*
  * handler — one browser request in, one response out, no socket: the API
- * half of wrg.fcgi (main.c is the worker half that talks FastCGI). A unit
+ * half of wrg.fcgi (fcgiloop is the worker half that talks FastCGI). A unit
  * test fills a struct handler_req by hand and calls handler_handle.
  *
  * Order of checks: route (404 not_found, 400 invalid_request for bad ids),
@@ -13,7 +13,6 @@
 #ifndef WRG_HANDLER_H
 #define WRG_HANDLER_H
 
-#include <stdbool.h>
 #include <sys/types.h>
 
 #include "fcgim.h"
@@ -48,13 +47,5 @@ struct handler_req {
  * from the apierr table. */
 void handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
     struct resp *out);
-
-/* Request id rule: when trusted (registry fcgi.trust_request_id: the
- * front end sets or vets X-Request-Id) and the request's id is 1..64 of
- * [A-Za-z0-9._-], copies it into out and returns true; otherwise writes a
- * fresh id and returns false. A browser never chooses the id by default:
- * it is logged and sent to runtimes. out holds IDS_REQUEST_ID_MAX + 1
- * bytes. */
-bool handler_request_id(bool trusted, const char *from_browser, char *out);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * wrg.fcgi — the FastCGI gateway's process: command line, registry load,
- * the listening socket and signals; the FastCGI connections, the worker
- * threads and the handler calls are fcgiloop.c's.
+ * the listening socket; signals, the thread pool and the shutdown are
+ * service.c's, the FastCGI connections and the handler calls
+ * fcgiloop.c's.
  *
  *   wrg.fcgi [-c FILE] [-s unix:/path | -s HOST:PORT] [--socket-mode OCT]
  *            [--check-config] [--log-level L]
@@ -18,8 +19,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +30,9 @@
 #include <curl/curl.h>
 
 #include "config.h"
-#include "fcgiloop.h"
-#include "fcgim.h"
 #include "probe.h"
 #include "registry.h"
-#include "rtstate.h"
+#include "service.h"
 #include "wlog.h"
 #include "xalloc.h"
 
@@ -169,8 +166,18 @@ main_inherited_fd(void)
 	return fd;
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asks for. */
+struct main_opts {
+	const char *cfg, *sock;
+	bool check, probe, json;
+	int level;
+	mode_t mode;
+};
+
+/* Parses argv into *o. Returns -1 to go on, else the exit status to
+ * leave with (--help, --version, a usage error). */
+static int
+main_parse_opts(int argc, char **argv, struct main_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -184,38 +191,29 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *cfg = NULL, *sock = NULL;
-	bool check = false, probe = false, json = false;
-	int level = WLOG_INFO, opt, fd = -1, status = 1;
-	mode_t mode = 0660;
-	char *errmsg = NULL, *unix_path = NULL, *end;
-	struct registry *reg = NULL;
-	struct rtstate *rts = NULL;
-	struct fcgiloop *loop = NULL;
-	struct fcgim *metrics = NULL;
-	struct fcgiloop_opts lo;
-	enum fcgiloop_err le;
-	sigset_t set;
-	struct sigaction sa;
+	char *end;
+	int opt;
 
-	wlog_init("wrg.fcgi", WLOG_INFO);
+	memset(o, 0, sizeof(*o));
+	o->level = WLOG_INFO;
+	o->mode = 0660;
 	while ((opt = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': cfg = optarg; break;
-		case 's': sock = optarg; break;
-		case 'C': check = true; break;
-		case 'P': probe = true; break;
-		case 'J': json = true; break;
+		case 'c': o->cfg = optarg; break;
+		case 's': o->sock = optarg; break;
+		case 'C': o->check = true; break;
+		case 'P': o->probe = true; break;
+		case 'J': o->json = true; break;
 		case 'm':
-			mode = (mode_t)strtoul(optarg, &end, 8);
-			if (*optarg == '\0' || *end != '\0' || mode > 0777) {
+			o->mode = (mode_t)strtoul(optarg, &end, 8);
+			if (*optarg == '\0' || *end != '\0' || o->mode > 0777) {
 				fprintf(stderr, "wrg.fcgi: bad --socket-mode\n");
 				return 2;
 			}
 			break;
 		case 'l':
-			level = wlog_level_parse(optarg);
-			if (level < 0) {
+			o->level = wlog_level_parse(optarg);
+			if (o->level < 0) {
 				fprintf(stderr, "wrg.fcgi: bad --log-level\n");
 				return 2;
 			}
@@ -225,103 +223,72 @@ main(int argc, char **argv)
 		default: main_usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || (json && !probe) || (probe && check)) {
+	if (optind != argc || (o->json && !o->probe) ||
+	    (o->probe && o->check)) {
 		main_usage(stderr);
 		return 2;
 	}
-	wlog_init("wrg.fcgi", (enum wlog_level)level);
+	return -1;
+}
 
-	reg = registry_load_file(registry_config_path(cfg), &errmsg);
+/* The listening socket: -s's, else the inherited one. Returns the fd or
+ * -1 (logged); *unix_path as main_listen sets it. */
+static int
+main_socket(const struct main_opts *o, char **unix_path)
+{
+	int fd;
+
+	*unix_path = NULL;
+	if (o->sock != NULL)
+		return main_listen(o->sock, o->mode, unix_path);
+	fd = main_inherited_fd();
+	if (fd < 0)
+		wlog(WLOG_ERR, NULL, NULL, "fd 0 is not a listening "
+		    "socket: run under a web server, or use -s");
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct main_opts o;
+	struct registry *reg = NULL;
+	char *errmsg = NULL, *unix_path = NULL;
+	int fd = -1, status;
+
+	wlog_init("wrg.fcgi", WLOG_INFO);
+	status = main_parse_opts(argc, argv, &o);
+	if (status >= 0)
+		return status;
+	wlog_init("wrg.fcgi", (enum wlog_level)o.level);
+
+	reg = registry_load_file(registry_config_path(o.cfg), &errmsg);
 	if (reg == NULL) {
 		fprintf(stderr, "%s\n", errmsg ? errmsg : "config: error");
 		free(errmsg);
 		return 1;
 	}
 	wlog_set_format(reg->log_json ? WLOG_JSON : WLOG_TEXT);
-	if (check) {
+	if (o.check) {
 		registry_print(reg, stdout);
-		status = 0;
-		goto out;
+		registry_free(reg);
+		return 0;
 	}
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	status = 1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		wlog(WLOG_ERR, NULL, NULL, "curl_global_init failed");
-		goto out;
-	}
-	if (probe) {
-		status = probe_run(reg, stdout, json);
-		goto out;
-	}
-	if (sock != NULL) {
-		fd = main_listen(sock, mode, &unix_path);
-	} else {
-		fd = main_inherited_fd();
-		if (fd < 0)
-			wlog(WLOG_ERR, NULL, NULL, "fd 0 is not a listening "
-			    "socket: run under a web server, or use -s");
-	}
-	if (fd < 0)
-		goto out;
+	else if (o.probe)
+		status = probe_run(reg, stdout, o.json);
+	else if ((fd = main_socket(&o, &unix_path)) >= 0)
+		status = service_run(reg, fd, unix_path);
 
-	/* Before any thread: every thread inherits the mask, and the
-	 * loop takes these signals through its signalfd. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-
-	/* Asked for and unusable is a startup error, as a bad config is. */
-	if (reg->fcgi_metrics_path != NULL) {
-		metrics = fcgim_open(reg->fcgi_metrics_state, reg);
-		if (metrics == NULL)
-			goto out;
-	}
-	rts = rtstate_new(reg->runtime_count);
-	memset(&lo, 0, sizeof(lo));
-	lo.listen_fd = fd;
-	lo.threads = reg->fcgi_threads ? reg->fcgi_threads : 1;
-	lo.reg = reg;
-	lo.rts = rts;
-	lo.metrics = metrics;
-	/* In-flight requests may take the longest request timeout plus a
-	 * margin to finish after SIGTERM. */
-	lo.stop_limit_ms = 2000;
-	for (size_t i = 0; i < reg->runtime_count; i++)
-		if (reg->runtimes[i].request_timeout_ms +
-		    reg->runtimes[i].connect_timeout_ms + 2000 >
-		    lo.stop_limit_ms)
-			lo.stop_limit_ms = reg->runtimes[i].request_timeout_ms
-			    + reg->runtimes[i].connect_timeout_ms + 2000;
-	loop = fcgiloop_new(&lo);
-	if (loop == NULL)
-		goto out;
-	wlog(WLOG_INFO, NULL, NULL, "serving %zu runtime(s) on %u thread(s)",
-	    reg->runtime_count, fcgiloop_threads(loop));
-	le = fcgiloop_run(loop);
-	if (le == FCGILOOP_STUCK) {
-		/* A worker stuck past every timeout: leave without
-		 * freeing what it may still use. */
-		wlog(WLOG_WARN, NULL, NULL, "a worker did not stop");
-		if (unix_path != NULL)
-			unlink(unix_path);
-		_exit(0);
-	}
-	status = le == FCGILOOP_OK ? 0 : 1;
-out:
 	if (unix_path != NULL)
 		unlink(unix_path);
 	free(unix_path);
 	if (fd > 2)
 		close(fd);
-	fcgiloop_free(loop);
-	fcgim_free(metrics);
-	rtstate_free(rts);
 	registry_free(reg);
-	if (!check)
-		curl_global_cleanup();
+	curl_global_cleanup();
 	return status;
 }

@@ -1,7 +1,7 @@
 /*
  * resp — the response a request handler returns: status, the few headers
  * wrg sets, and a JSON body. Built without any socket, written out by the
- * accept loop (main.c) as a CGI-style header block plus body. Every
+ * FastCGI loop (fcgiloop) as a CGI-style header block plus body. Every
  * browser-visible byte of wrg.fcgi is produced here, from JSON that
  * handlers build or from the error table (apierr).
  */

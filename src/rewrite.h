@@ -2,8 +2,8 @@
  * rewrite — checks the shape of a runtime's 2xx JSON answer and rebuilds
  * the browser's view of it: every runtime_id and worker_ref.runtime_id is
  * replaced by the registry id; the other fields of the worker shapes are
- * kept. Anything not shaped as runtime-api.md says yields NULL, which the
- * handler answers as runtime_bad_response.
+ * kept. Anything not shaped as the worker shapes of docs/api.md yields
+ * NULL, which the handler answers as runtime_bad_response.
  *
  * Every function takes a parsed root (borrowed; it is modified in place)
  * and returns a new reference owned by the caller.

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "handler.h"
+#include "handler_int.h"
 #include "test_fcgi_fake_upstream.h"
 #include "wjson.h"
 #include "wlog.h"

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "fcgirec.h"
+#include "fcgirec_int.h"
 
 struct buf {
 	uint8_t b[300000];
