@@ -18,6 +18,7 @@ printf '%s\n' \
     '{"runtimes": [{"id": "rt1", "base_url": "http://127.0.0.1:9", "tokn": "x"}]}' \
     >"$T_DIR/bad.conf"
 is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
+not() { ! "$@"; }
 
 out=$("$FCGI" -c "$T_DIR/good.conf" --check-config 2>&1); rc=$?
 t_check "check-config good: exit 0" is "$rc" 0
@@ -39,6 +40,14 @@ t_check "bad log level: exit 2" is "$rc" 2
 rc=$?
 t_check "no socket on fd 0: exit 1" is "$rc" 1
 t_check "no socket: says why" grep -q 'not a listening socket' "$T_DIR/nosock.err"
+
+# wrg.fcgi needs no libwebsockets: lws-bound shared code is in libwrg_lws.
+if command -v readelf >/dev/null 2>&1; then
+	readelf -d "$FCGI" >"$T_DIR/dynamic.txt" 2>&1
+	t_check "readelf reads wrg.fcgi" grep -q NEEDED "$T_DIR/dynamic.txt"
+	t_check "wrg.fcgi does not link libwebsockets" \
+	    not grep -q 'NEEDED.*libwebsockets' "$T_DIR/dynamic.txt"
+fi
 
 # -s unix: default mode 0660, removed at SIGTERM, idle exit is prompt.
 S="$T_DIR/f.sock"
