@@ -658,8 +658,7 @@ handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
 		return;
 	}
 	if (rerr != ROUTE_OK) {
-		handler_fail(&h, APIERR_INVALID_REQUEST,
-		    "a runtime or worker id in the path is invalid");
+		handler_fail(&h, APIERR_INVALID_ID, NULL);
 		return;
 	}
 	if (req->method == NULL ||

@@ -151,37 +151,18 @@ out:
 	return path;
 }
 
-unsigned
-upgrade_http_status(enum upgrade_result r)
+enum apierr
+upgrade_refusal(enum upgrade_result r)
 {
 	switch (r) {
 	case UPGRADE_BAD_ID:
-		return 400;
+		return APIERR_INVALID_ID;
 	case UPGRADE_FORBIDDEN:
-		return 403;
+		return APIERR_ORIGIN_NOT_ALLOWED;
 	case UPGRADE_NOT_FOUND:
-		return 404;
+		return APIERR_NOT_FOUND;
 	case UPGRADE_OK:
 		break;
 	}
-	return 200;
-}
-
-const char *
-upgrade_http_body(enum upgrade_result r)
-{
-	switch (r) {
-	case UPGRADE_BAD_ID:
-		return "{\"error\":{\"code\":\"invalid_request\","
-		    "\"message\":\"The runtime or worker id is not valid.\"}}";
-	case UPGRADE_FORBIDDEN:
-		return "{\"error\":{\"code\":\"origin_not_allowed\","
-		    "\"message\":\"This origin may not open event streams.\"}}";
-	case UPGRADE_NOT_FOUND:
-		return "{\"error\":{\"code\":\"not_found\","
-		    "\"message\":\"No such route.\"}}";
-	case UPGRADE_OK:
-		break;
-	}
-	return "{}";
+	return APIERR_OK;
 }
