@@ -20,6 +20,7 @@
 #include "config.h"
 #include "rewrite.h"
 #include "route.h"
+#include "rtreq.h"
 #include "wjson.h"
 #include "wlog.h"
 #include "xalloc.h"
@@ -82,16 +83,13 @@ handler_fail(struct handler_run *h, enum apierr e, const char *message)
 static char *
 handler_worker_path(const struct route *r, const char *suffix)
 {
-	char *seg = curl_easy_escape(NULL, r->worker_id,
-	    (int)r->worker_id_len);
-	char *path;
+	char *path = rtreq_worker_path(NULL, r->worker_id, r->worker_id_len,
+	    suffix);
 
-	if (seg == NULL) {
+	if (path == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "curl_easy_escape failed");
 		abort();
 	}
-	path = xasprintf("/v1/workers/%s%s", seg, suffix);
-	curl_free(seg);
 	return path;
 }
 

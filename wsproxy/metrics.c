@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ids.h"
+#include "listenspec.h"
 #include "promtext.h"
 #include "wlog.h"
 #include "xalloc.h"
@@ -443,7 +444,6 @@ wsm_listen(struct wsm *m, struct lws_context *ctx,
 {
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
-	struct stat st;
 	mode_t um = 0;
 
 	memset(&info, 0, sizeof(info));
@@ -451,9 +451,7 @@ wsm_listen(struct wsm *m, struct lws_context *ctx,
 	info.protocols = wsm_protocols;
 	info.user = m;
 	if (w->metrics_unix) {
-		/* A stale socket from an earlier run, nothing else. */
-		if (lstat(w->metrics_unix, &st) == 0 && S_ISSOCK(st.st_mode))
-			unlink(w->metrics_unix);
+		listenspec_unlink_stale(w->metrics_unix);
 		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
 		info.iface = w->metrics_unix;
 		info.port = 0;

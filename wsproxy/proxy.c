@@ -37,6 +37,7 @@
 #include "front.h"
 #include "hdrgate.h"
 #include "leg.h"
+#include "listenspec.h"
 #include "metrics.h"
 #include "reload.h"
 #include "resolve.h"
@@ -260,7 +261,6 @@ proxy_listen(struct proxy *p)
 	const struct registry_wsproxy *w = &p->cfg->reg->wsproxy;
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
-	struct stat st;
 	mode_t um = 0;
 
 	memset(&info, 0, sizeof(info));
@@ -283,10 +283,7 @@ proxy_listen(struct proxy *p)
 	info.vhost_name = "browser-gate";
 	hdrgate_listen_info(p->gate, &info);
 	if (w->listen_unix) {
-		/* Replace a stale socket from an earlier run, nothing
-		 * else. */
-		if (lstat(w->listen_unix, &st) == 0 && S_ISSOCK(st.st_mode))
-			unlink(w->listen_unix);
+		listenspec_unlink_stale(w->listen_unix);
 		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
 		info.iface = w->listen_unix;
 		info.port = 0;

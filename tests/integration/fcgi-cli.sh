@@ -69,6 +69,23 @@ wait "$P"; rc=$?
 t_check "SIGTERM exit status 0" is "$rc" 0
 t_check "socket removed at exit" [ ! -e "$S" ]
 
+# -s takes the registry's listen syntax (lib/listenspec.h): a bad string is
+# refused at once, with the reason wsproxy.listen would get.
+bad_listen() {	# bad_listen SPEC REASON
+	local rc
+	(cd "$T_DIR" && timeout 5 "$FCGI" -c "$T_DIR/good.conf" -s "$1") \
+	    >/dev/null 2>"$T_DIR/badlisten.err"; rc=$?
+	[ "$rc" = 1 ] && grep -qF -- "-s $1: $2" "$T_DIR/badlisten.err" ||
+	    { echo "  rc $rc: $(cat "$T_DIR/badlisten.err")" >&2; return 1; }
+}
+t_check "-s 9000: refused" bad_listen 9000 "must be HOST:PORT or unix:/path"
+t_check "-s 127.0.0.1:0: refused" bad_listen 127.0.0.1:0 \
+    "port must be 1 to 65535"
+t_check "-s unix:relative: refused" bad_listen unix:rel.sock \
+    "unix: needs an absolute path"
+t_check "-s with a host name: refused" bad_listen example.invalid:9000 \
+    "host must be a numeric address or localhost"
+
 # Through lighttpd: -s HOST:PORT (a hand-written host/port fastcgi.server,
 # not a shipped snippet) ...
 LB=$(t_lighttpd_bin) || t_skip "lighttpd not installed"

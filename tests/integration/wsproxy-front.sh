@@ -189,7 +189,8 @@ hdr = {k.strip().lower(): v.strip() for k, _, v in
 try:
     e = json.loads(body)["error"]
     print("%s %s|%s|%s|%s" % (lines[0].split(" ")[1], e["code"],
-          e["message"], e.get("request_id"), hdr.get("x-request-id")))
+          e["message"], e.get("request_id") or "",
+          hdr.get("x-request-id") or ""))
 except (ValueError, KeyError, IndexError):
     print("unparsed: %r" % buf[:200])
 EOF
