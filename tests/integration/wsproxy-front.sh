@@ -142,46 +142,32 @@ rest() {
 	    -w '%{http_code}' "http://127.0.0.1:$WPORT$1") || true
 	cat "$T_DIR/body" >>"$CAP"
 }
-# head_status RAWHEAD — sends a head straight to wrg-wsproxy, prints the
-# status code of the answer (or "none") within 1 s.
-head_status() {
-	"$PY" - "$PX_PORT" "$1" <<'EOF'
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
-s.sendall(sys.argv[2].encode("latin-1").decode("unicode_escape")
-          .encode("latin-1"))
-t = time.time(); buf = b""
-try:
-    while b"\r\n" not in buf and time.time() - t < 1:
-        d = s.recv(4096)
-        if not d:
-            break
-        buf += d
-except OSError:
-    pass
-print(buf.split(b" ")[1].decode() if buf.startswith(b"HTTP/1.1 ") else
-      "none")
-EOF
-}
-
-# head_refusal RAWHEAD — sends a head straight to wrg-wsproxy and prints
-# its refusal as "STATUS CODE|MESSAGE|body request_id|X-Request-Id"
-# (within 2 s; the refusal ends with Connection: close).
-head_refusal() {
-	"$PY" - "$PX_PORT" "$1" <<'EOF'
+# head_send MODE RAWHEAD — sends a head straight to wrg-wsproxy. MODE
+# status: prints the status code of the answer (or "none") within 1 s.
+# MODE refusal: reads to the close (within 2 s) and prints the refusal as
+# "STATUS CODE|MESSAGE|body request_id|X-Request-Id".
+head_send() {
+	"$PY" - "$PX_PORT" "$1" "$2" <<'EOF'
 import json, socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
-s.sendall(sys.argv[2].encode("latin-1").decode("unicode_escape")
+s.sendall(sys.argv[3].encode("latin-1").decode("unicode_escape")
           .encode("latin-1"))
+status = sys.argv[2] == "status"
 t = time.time(); buf = b""
 try:
-    while time.time() - t < 2:
+    while time.time() - t < (1 if status else 2):
+        if status and b"\r\n" in buf:
+            break
         d = s.recv(4096)
         if not d:
             break
         buf += d
 except OSError:
     pass
+if status:
+    print(buf.split(b" ")[1].decode() if buf.startswith(b"HTTP/1.1 ")
+          else "none")
+    sys.exit(0)
 head, _, body = buf.partition(b"\r\n\r\n")
 lines = head.decode("latin-1").split("\r\n")
 hdr = {k.strip().lower(): v.strip() for k, _, v in
@@ -195,6 +181,8 @@ except (ValueError, KeyError, IndexError):
     print("unparsed: %r" % buf[:200])
 EOF
 }
+head_status() { head_send status "$1"; }
+head_refusal() { head_send refusal "$1"; }
 # rest_error PATH — REST's answer as "STATUS CODE|MESSAGE".
 rest_error() {
 	rest "$1"

@@ -20,6 +20,15 @@
 #include "listenspec.h"
 
 static void
+assert_str_or_null(const char *got, const char *want)
+{
+	if (want == NULL)
+		assert_null(got);
+	else
+		assert_string_equal(got, want);
+}
+
+static void
 test_parse(void **state)
 {
 	static char unix_ok[128], unix_long[128];
@@ -79,15 +88,9 @@ test_parse(void **state)
 			assert_null(ls.unix_path);
 			continue;
 		}
-		if (rows[i].host != NULL)
-			assert_string_equal(ls.host, rows[i].host);
-		else
-			assert_null(ls.host);
+		assert_str_or_null(ls.host, rows[i].host);
 		assert_int_equal(ls.port, rows[i].port);
-		if (rows[i].unix_path != NULL)
-			assert_string_equal(ls.unix_path, rows[i].unix_path);
-		else
-			assert_null(ls.unix_path);
+		assert_str_or_null(ls.unix_path, rows[i].unix_path);
 		listenspec_clear(&ls);
 	}
 	listenspec_clear(NULL);
