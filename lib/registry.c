@@ -28,6 +28,7 @@
 #include "ids.h"
 #include "wjson.h"
 #include "wlog.h"
+#include "listenspec.h"
 #include "xalloc.h"
 
 #ifndef WRG_SYSCONFDIR
@@ -459,41 +460,15 @@ static int
 registry_parse_addr(struct registry_ctx *ctx, const char *key, const char *s,
     char **host_out, int *port_out, char **unix_out)
 {
-	const char *colon;
-	unsigned char addr[16];
-	char *host, *end;
-	long port;
+	struct listenspec ls;
+	enum listenspec_err e = listenspec_parse(s, &ls);
 
-	if (strncmp(s, "unix:", 5) == 0) {
-		if (s[5] != '/' ||
-		    strlen(s + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			return registry_fail(ctx, key,
-			    "unix: needs an absolute path shorter than %zu bytes",
-			    sizeof(((struct sockaddr_un *)0)->sun_path));
-		*unix_out = xstrdup(s + 5);
-		return 0;
-	}
-	colon = strrchr(s, ':');
-	if (colon == NULL || colon == s)
-		return registry_fail(ctx, key,
-		    "must be HOST:PORT or unix:/path");
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
-		return registry_fail(ctx, key,
-		    "port must be 1 to 65535");
-	if (s[0] == '[' && colon[-1] == ']')
-		host = xstrndup(s + 1, (size_t)(colon - s - 2));
-	else
-		host = xstrndup(s, (size_t)(colon - s));
-	if (strcmp(host, "localhost") != 0 && inet_pton(AF_INET, host, addr) != 1 &&
-	    inet_pton(AF_INET6, host, addr) != 1) {
-		free(host);
-		return registry_fail(ctx, key,
-		    "host must be a numeric address or localhost");
-	}
-	*host_out = host;
-	*port_out = (int)port;
+	if (e != LISTENSPEC_OK)
+		return registry_fail(ctx, key, "%s", listenspec_strerror(e));
+	/* The fields take over ls's strings. */
+	*host_out = ls.host;
+	*port_out = ls.port;
+	*unix_out = ls.unix_path;
 	return 0;
 }
 

@@ -6,7 +6,6 @@
 #include "wlog.h"
 
 #include <json-c/json.h>
-#include <libwebsockets.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,6 +30,12 @@ wlog_init(const char *progname, enum wlog_level max_level)
 	    progname ? progname : "wrg");
 	wlog_max = max_level;
 	atomic_store(&wlog_format, WLOG_TEXT);
+}
+
+enum wlog_level
+wlog_level_max(void)
+{
+	return wlog_max;
 }
 
 void
@@ -190,34 +195,4 @@ wlog(enum wlog_level level, const char *request_id, const char *runtime_id,
 	/* Nothing useful can be done if stderr is gone. */
 	if (n <= 0 || write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;
-}
-
-static void
-wlog_lws_emit(int lws_level, const char *line)
-{
-	enum wlog_level level = WLOG_DEBUG;
-	char buf[1024];
-	size_t len;
-
-	if (lws_level & LLL_ERR)
-		level = WLOG_ERR;
-	else if (lws_level & LLL_WARN)
-		level = WLOG_WARN;
-	else if (lws_level & (LLL_NOTICE | LLL_USER))
-		level = WLOG_INFO;
-	snprintf(buf, sizeof(buf), "%s", line);
-	len = strlen(buf);
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
-	wlog(level, NULL, NULL, "lws: %s", buf);
-}
-
-void
-wlog_route_lws(void)
-{
-	int levels = LLL_ERR | LLL_WARN;
-
-	if (wlog_max >= WLOG_DEBUG)
-		levels |= LLL_NOTICE | LLL_INFO | LLL_USER;
-	lws_set_log_level(levels, wlog_lws_emit);
 }

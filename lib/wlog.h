@@ -51,8 +51,7 @@ void wlog(enum wlog_level level, const char *request_id,
     const char *runtime_id, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Routes libwebsockets' own log lines into wlog (at WARN and above unless
- * max_level is DEBUG). Defined in wlog.c, safe to call without lws use. */
-void wlog_route_lws(void);
+/* The most verbose level printed, as set by wlog_init. */
+enum wlog_level wlog_level_max(void);
 
 #endif

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "rewrite.h"
 #include "route.h"
+#include "rtreq.h"
 #include "wjson.h"
 #include "wlog.h"
 #include "xalloc.h"
@@ -75,16 +76,13 @@ handler_fail(struct handler_run *h, enum apierr e, const char *message)
 static char *
 handler_worker_path(const struct route *r, const char *suffix)
 {
-	char *seg = curl_easy_escape(NULL, r->worker_id,
-	    (int)r->worker_id_len);
-	char *path;
+	char *path = rtreq_worker_path(NULL, r->worker_id, r->worker_id_len,
+	    suffix);
 
-	if (seg == NULL) {
+	if (path == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "curl_easy_escape failed");
 		abort();
 	}
-	path = xasprintf("/v1/workers/%s%s", seg, suffix);
-	curl_free(seg);
 	return path;
 }
 
@@ -397,8 +395,7 @@ handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
 		return;
 	}
 	if (rerr != ROUTE_OK) {
-		handler_fail(&h, APIERR_INVALID_REQUEST,
-		    "a runtime or worker id in the path is invalid");
+		handler_fail(&h, APIERR_INVALID_ID, NULL);
 		return;
 	}
 	if (req->method == NULL ||

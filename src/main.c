@@ -30,6 +30,7 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "listenspec.h"
 #include "probe.h"
 #include "registry.h"
 #include "service.h"
@@ -49,30 +50,31 @@ main_usage(FILE *f)
 	    "is down.\n");
 }
 
-/* Creates, binds and listens on "unix:/path" or "HOST:PORT". Returns the
- * fd or -1 (logged). *unix_path is set to the path to unlink at exit. */
+/* Creates, binds and listens on "unix:/path" or "HOST:PORT"
+ * (lib/listenspec.h). Returns the fd or -1 (logged). *unix_path is set
+ * to the path to unlink at exit. */
 static int
 main_listen(const char *spec, mode_t mode, char **unix_path)
 {
+	struct listenspec ls;
+	enum listenspec_err e;
 	int fd = -1, one = 1;
 
 	*unix_path = NULL;
-	if (strncmp(spec, "unix:", 5) == 0) {
+	e = listenspec_parse(spec, &ls);
+	if (e != LISTENSPEC_OK) {
+		wlog(WLOG_ERR, NULL, NULL, "-s %s: %s", spec,
+		    listenspec_strerror(e));
+		return -1;
+	}
+	if (ls.unix_path != NULL) {
 		struct sockaddr_un sa;
-		const char *path = spec + 5;
-		struct stat st;
+		const char *path = ls.unix_path;
 
 		memset(&sa, 0, sizeof(sa));
 		sa.sun_family = AF_UNIX;
-		if (path[0] == '\0' || strlen(path) >= sizeof(sa.sun_path)) {
-			wlog(WLOG_ERR, NULL, NULL, "-s %s: bad socket path",
-			    spec);
-			return -1;
-		}
 		memcpy(sa.sun_path, path, strlen(path) + 1);
-		/* Replace a stale socket file, never any other file. */
-		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-			unlink(path);
+		listenspec_unlink_stale(path);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0 || bind(fd, (struct sockaddr *)&sa,
 		    sizeof(sa)) != 0) {
@@ -90,43 +92,26 @@ main_listen(const char *spec, mode_t mode, char **unix_path)
 		*unix_path = xstrdup(path);
 	} else {
 		struct addrinfo hints, *ai = NULL;
-		char host[256];
-		const char *colon = strrchr(spec, ':');
-		size_t hlen;
+		char port[8];
 		int rc;
 
-		if (colon == NULL || colon[1] == '\0') {
-			wlog(WLOG_ERR, NULL, NULL,
-			    "-s %s: want unix:/path or HOST:PORT", spec);
-			return -1;
-		}
-		hlen = (size_t)(colon - spec);
-		if (hlen >= 2 && spec[0] == '[' && spec[hlen - 1] == ']') {
-			spec++;
-			hlen -= 2;
-		}
-		if (hlen == 0 || hlen >= sizeof(host)) {
-			wlog(WLOG_ERR, NULL, NULL, "-s: bad host");
-			return -1;
-		}
-		memcpy(host, spec, hlen);
-		host[hlen] = '\0';
+		snprintf(port, sizeof(port), "%d", ls.port);
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_socktype = SOCK_STREAM;
 		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-		rc = getaddrinfo(host, colon + 1, &hints, &ai);
+		rc = getaddrinfo(ls.host, port, &hints, &ai);
 		if (rc != 0) {
-			wlog(WLOG_ERR, NULL, NULL, "-s %s: %s", host,
+			wlog(WLOG_ERR, NULL, NULL, "-s %s: %s", spec,
 			    gai_strerror(rc));
-			return -1;
+			goto fail;
 		}
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0)
 			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 			    sizeof(one));
 		if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-			wlog(WLOG_ERR, NULL, NULL, "-s %s:%s: %s", host,
-			    colon + 1, strerror(errno));
+			wlog(WLOG_ERR, NULL, NULL, "-s %s: %s", spec,
+			    strerror(errno));
 			freeaddrinfo(ai);
 			goto fail;
 		}
@@ -136,6 +121,7 @@ main_listen(const char *spec, mode_t mode, char **unix_path)
 		wlog(WLOG_ERR, NULL, NULL, "listen: %s", strerror(errno));
 		goto fail;
 	}
+	listenspec_clear(&ls);
 	return fd;
 fail:
 	if (fd >= 0)
@@ -145,6 +131,7 @@ fail:
 		free(*unix_path);
 		*unix_path = NULL;
 	}
+	listenspec_clear(&ls);
 	return -1;
 }
 

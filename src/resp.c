@@ -99,34 +99,12 @@ resp_items_end(struct resp *r, struct json_object *diags)
 	json_object_put(diags);
 }
 
-static void
-resp_error_full(struct resp *r, int status, const char *code,
-    const char *message, const char *runtime_id, const char *runtime_code)
-{
-	struct json_object *root = json_object_new_object();
-	struct json_object *err = json_object_new_object();
-
-	json_object_object_add(err, "code", json_object_new_string(code));
-	json_object_object_add(err, "message",
-	    json_object_new_string(message));
-	if (runtime_id != NULL && runtime_id[0] != '\0')
-		json_object_object_add(err, "runtime_id",
-		    json_object_new_string(runtime_id));
-	if (runtime_code != NULL)
-		json_object_object_add(err, "runtime_code",
-		    json_object_new_string(runtime_code));
-	json_object_object_add(err, "request_id",
-	    json_object_new_string(r->request_id));
-	json_object_object_add(root, "error", err);
-	resp_json(r, status, root);
-}
-
 void
 resp_error(struct resp *r, enum apierr e, const char *runtime_id,
     const char *message)
 {
-	resp_error_full(r, apierr_status(e), apierr_code(e),
-	    message ? message : apierr_message(e), runtime_id, NULL);
+	resp_json(r, apierr_status(e), apierr_object(e, message, runtime_id,
+	    NULL, r->request_id));
 }
 
 void
@@ -134,9 +112,10 @@ resp_upstream_error(struct resp *r, const struct apierr_upstream *u,
     const char *runtime_id)
 {
 	if (u->err == APIERR_RUNTIME_REJECTED) {
-		resp_error_full(r, u->status, apierr_code(u->err),
-		    u->message ? u->message : apierr_message(u->err),
-		    runtime_id, u->runtime_code ? u->runtime_code : "unknown");
+		/* The runtime's own 400 or 409, its scrubbed code. */
+		resp_json(r, u->status, apierr_object(u->err, u->message,
+		    runtime_id, u->runtime_code ? u->runtime_code : "unknown",
+		    r->request_id));
 		return;
 	}
 	resp_error(r, u->err, runtime_id, NULL);

@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "apierr.h"
+#include "apierr_upstream.h"
 #include "ids.h"
 
 struct resp {

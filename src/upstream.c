@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rtreq.h"
 #include "wlog.h"
 #include "xalloc.h"
 
@@ -113,13 +114,16 @@ upstream_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 static char *
 upstream_url(const struct registry_runtime *rt, const char *path)
 {
+	char *auth, *url;
+
 	if (rt->transport == REGISTRY_TRANSPORT_UNIX)
 		return xasprintf("http://localhost%s", path);
-	return xasprintf("%s://%s%s%s:%d%s%s",
+	auth = rtreq_authority(rt->host, rt->port);
+	url = xasprintf("%s://%s%s%s",
 	    rt->transport == REGISTRY_TRANSPORT_HTTPS ? "https" : "http",
-	    strchr(rt->host, ':') ? "[" : "", rt->host,
-	    strchr(rt->host, ':') ? "]" : "", rt->port,
-	    rt->base_path ? rt->base_path : "", path);
+	    auth, rt->base_path ? rt->base_path : "", path);
+	free(auth);
+	return url;
 }
 
 /* Sets every option of one transfer. Options are set in full each time
@@ -185,10 +189,9 @@ upstream_setup(struct upstream *up, struct upstream_xfer *x,
 	x->headers = curl_slist_append(x->headers, hdr);
 	free(hdr);
 	if (token != NULL) {
-		hdr = xasprintf("Authorization: Bearer %s", token);
+		hdr = rtreq_bearer(token, RTREQ_BEARER_HEADER);
 		x->headers = curl_slist_append(x->headers, hdr);
-		explicit_bzero(hdr, strlen(hdr));
-		free(hdr);
+		rtreq_secret_free(hdr);
 	}
 	if (x->headers == NULL) {
 		wlog(WLOG_ERR, request_id, rt->id, "curl_slist_append failed");

@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 
 #include "front.h"
+#include "ids.h"
 #include "leg.h"
 #include "metrics.h"
 #include "proxy.h"
@@ -46,13 +47,22 @@ struct browser_pss {
  * status helper says HTTP/1.0 this early in the request, which some
  * WebSocket clients refuse to parse.) */
 static void
-session_refuse(struct lws *wsi, unsigned status, const char *body)
+session_refuse(struct lws *wsi, enum apierr e)
 {
 	unsigned char buf[LWS_PRE + 1024];
+	char request_id[IDS_REQUEST_ID_MAX + 1];
+	char *body;
 	size_t n;
 
+	/* browser-api.md: every error answer carries a request id, and it
+	 * is the one in our log. */
+	ids_request_id_generate(request_id);
+	body = apierr_body(e, request_id);
+	wlog(WLOG_INFO, request_id, NULL, "upgrade refused: %d %s",
+	    apierr_status(e), apierr_code(e));
 	n = front_refusal((char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE,
-	    status, body);
+	    (unsigned)apierr_status(e), request_id, body);
+	free(body);
 	if (n)
 		lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_HEADERS);
 }
@@ -187,30 +197,25 @@ session_confirm_upgrade(struct proxy *p, struct lws *wsi, const char *up)
 	/* RFC 6455: the Upgrade token is case-insensitive. */
 	if (!up || strcasecmp(up, "websocket") != 0) {
 		wsm_refused(p->metrics, WSM_REFUSED_NOT_WEBSOCKET);
-		session_refuse(wsi, 404, upgrade_http_body(UPGRADE_NOT_FOUND));
+		session_refuse(wsi, APIERR_NOT_FOUND);
 		return false;
 	}
 	if (p->shutting_down) {
 		wsm_refused(p->metrics, WSM_REFUSED_SHUTTING_DOWN);
-		session_refuse(wsi, 503, "{\"error\":{\"code\":"
-		    "\"unavailable\",\"message\":\"The gateway is shutting "
-		    "down.\"}}");
+		session_refuse(wsi, APIERR_SHUTTING_DOWN);
 		return false;
 	}
 	if (p->browsers >= p->cfg->reg->wsproxy.max_connections) {
 		wlog(WLOG_WARN, NULL, NULL, "upgrade refused: max_connections "
 		    "(%u) reached", p->cfg->reg->wsproxy.max_connections);
 		wsm_refused(p->metrics, WSM_REFUSED_MAX_CONNECTIONS);
-		session_refuse(wsi, 503, "{\"error\":{\"code\":"
-		    "\"unavailable\",\"message\":\"Too many event streams are "
-		    "open.\"}}");
+		session_refuse(wsi, APIERR_TOO_MANY_STREAMS);
 		return false;
 	}
 	r = session_check(p, wsi, &rt);
 	if (r != UPGRADE_OK) {
 		wsm_refused_upgrade(p->metrics, r);
-		session_refuse(wsi, upgrade_http_status(r),
-		    upgrade_http_body(r));
+		session_refuse(wsi, upgrade_refusal(r));
 		return false;
 	}
 	return true;
@@ -389,7 +394,7 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP:
 		/* Not an upgrade: this daemon serves only event sockets. */
 		wsm_refused(p->metrics, WSM_REFUSED_NOT_UPGRADE);
-		session_refuse(wsi, 404, upgrade_http_body(UPGRADE_NOT_FOUND));
+		session_refuse(wsi, APIERR_NOT_FOUND);
 		return -1;
 	case LWS_CALLBACK_ESTABLISHED:
 		p->browsers++;

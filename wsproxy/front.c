@@ -52,7 +52,8 @@ front_req_release(struct lws *wsi)
 }
 
 size_t
-front_refusal(char *buf, size_t cap, unsigned status, const char *body)
+front_refusal(char *buf, size_t cap, unsigned status,
+    const char *request_id, const char *body)
 {
 	const char *reason = status == 400 ? "Bad Request" :
 	    status == 403 ? "Forbidden" : status == 404 ? "Not Found" :
@@ -63,9 +64,10 @@ front_refusal(char *buf, size_t cap, unsigned status, const char *body)
 	    "Content-Type: application/json\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
+	    "X-Request-Id: %s\r\n"
 	    "Connection: close\r\n"
-	    "Content-Length: %zu\r\n\r\n%s", status, reason, strlen(body),
-	    body);
+	    "Content-Length: %zu\r\n\r\n%s", status, reason, request_id,
+	    strlen(body), body);
 	if (n < 0 || (size_t)n >= cap)
 		return 0;
 	return (size_t)n;

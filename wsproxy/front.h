@@ -39,10 +39,10 @@ const struct front_req *front_req_of(struct lws *wsi);
 /* Frees the front_req of a browser wsi; call at its WSI_DESTROY. */
 void front_req_release(struct lws *wsi);
 
-/* Writes a complete HTTP/1.1 refusal with a JSON body and
- * "Connection: close" into buf. Returns its length, or 0 if cap is too
- * small. */
+/* Writes a complete HTTP/1.1 refusal with a JSON body, an X-Request-Id
+ * header and "Connection: close" into buf. Returns its length, or 0 if
+ * cap is too small. */
 size_t front_refusal(char *buf, size_t cap, unsigned status,
-    const char *body);
+    const char *request_id, const char *body);
 
 #endif

@@ -18,6 +18,7 @@
 #include "proxy.h"
 #include "resolve.h"
 #include "resume.h"
+#include "rtreq.h"
 #include "upgrade.h"
 #include "wjson.h"
 #include "wlog.h"
@@ -320,7 +321,7 @@ leg_address(struct leg *l, struct lws_client_connect_info *ci,
 {
 	const struct registry_runtime *rt = l->rt;
 	const struct resolve_addrs *a;
-	bool v6, dflt;
+	bool dflt;
 
 	if (rt->transport == REGISTRY_TRANSPORT_UNIX) {
 		*address = xasprintf("+%s", rt->unix_path);
@@ -338,7 +339,6 @@ leg_address(struct leg *l, struct lws_client_connect_info *ci,
 		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
 		return false;
 	}
-	v6 = strchr(rt->host, ':') != NULL;
 	dflt = (rt->transport == REGISTRY_TRANSPORT_HTTPS && rt->port == 443) ||
 	    (rt->transport == REGISTRY_TRANSPORT_HTTP && rt->port == 80);
 	/* Numeric: lws's getaddrinfo never blocks on DNS. The Host header
@@ -346,10 +346,7 @@ leg_address(struct leg *l, struct lws_client_connect_info *ci,
 	 * configured name. */
 	*address = xstrdup(a->addr[l->addr_next % a->n]);
 	snprintf(l->addr, sizeof(l->addr), "%s", *address);
-	if (dflt)
-		*host = xasprintf(v6 ? "[%s]" : "%s", rt->host);
-	else
-		*host = xasprintf(v6 ? "[%s]:%d" : "%s:%d", rt->host, rt->port);
+	*host = rtreq_authority(rt->host, dflt ? 0 : rt->port);
 	ci->port = rt->port;
 	return true;
 }

@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "proxy.h"
 #include "resume.h"
+#include "rtreq.h"
 #include "wjson.h"
 #include "wlog.h"
 #include "xalloc.h"
@@ -200,11 +201,10 @@ leg_append_token(struct leg *l, struct lws *wsi, void *in, size_t len)
 
 	if (!tok)
 		return 0;
-	val = xasprintf("Bearer %s", tok);
+	val = rtreq_bearer(tok, RTREQ_BEARER_VALUE);
 	r = lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
 	    (unsigned char *)val, (int)strlen(val), pp, end);
-	explicit_bzero(val, strlen(val));
-	free(val);
+	rtreq_secret_free(val);
 	if (r) {
 		/* lws then frees the wsi without CONNECTION_ERROR (see
 		 * WSI_DESTROY below); retrying cannot help. */

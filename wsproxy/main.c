@@ -13,6 +13,7 @@
 #include "proxy.h"
 #include "registry.h"
 #include "wlog.h"
+#include "wlog_lws.h"
 
 static void
 usage(FILE *out)
@@ -74,6 +75,6 @@ main(int argc, char **argv)
 		registry_free(reg);
 		return 0;
 	}
-	wlog_route_lws();
+	wlog_lws_route();
 	return proxy_run(reg, path);
 }

@@ -18,6 +18,7 @@
 
 #include "ids.h"
 #include "promtext.h"
+#include "vhlisten.h"
 #include "wlog.h"
 #include "xalloc.h"
 
@@ -443,30 +444,13 @@ wsm_listen(struct wsm *m, struct lws_context *ctx,
 {
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
-	struct stat st;
-	mode_t um = 0;
 
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = "metrics";
 	info.protocols = wsm_protocols;
 	info.user = m;
-	if (w->metrics_unix) {
-		/* A stale socket from an earlier run, nothing else. */
-		if (lstat(w->metrics_unix, &st) == 0 && S_ISSOCK(st.st_mode))
-			unlink(w->metrics_unix);
-		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
-		info.iface = w->metrics_unix;
-		info.port = 0;
-		um = umask(0117);	/* 0660 from bind() on, as listen */
-	} else {
-		info.iface = w->metrics_host;
-		info.port = w->metrics_port;
-		if (w->metrics_host && !strchr(w->metrics_host, ':'))
-			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-	}
-	vh = lws_create_vhost(ctx, &info);
-	if (w->metrics_unix)
-		umask(um);
+	vh = vhlisten_create(ctx, &info, w->metrics_host, w->metrics_port,
+	    w->metrics_unix);
 	if (vh == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s for metrics",
 		    w->metrics_listen);

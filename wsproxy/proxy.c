@@ -41,6 +41,7 @@
 #include "reload.h"
 #include "resolve.h"
 #include "session.h"
+#include "vhlisten.h"
 #include "wlog.h"
 #include "xalloc.h"
 
@@ -260,8 +261,6 @@ proxy_listen(struct proxy *p)
 	const struct registry_wsproxy *w = &p->cfg->reg->wsproxy;
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
-	struct stat st;
-	mode_t um = 0;
 
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = "browser";
@@ -282,31 +281,8 @@ proxy_listen(struct proxy *p)
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = "browser-gate";
 	hdrgate_listen_info(p->gate, &info);
-	if (w->listen_unix) {
-		/* Replace a stale socket from an earlier run, nothing
-		 * else. */
-		if (lstat(w->listen_unix, &st) == 0 && S_ISSOCK(st.st_mode))
-			unlink(w->listen_unix);
-		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
-		info.iface = w->listen_unix;
-		info.port = 0;
-	} else {
-		info.iface = w->listen_host;
-		info.port = w->listen_port;
-		if (w->listen_host && !strchr(w->listen_host, ':'))
-			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-	}
-	/* The web server connects as another user of the socket's group,
-	 * like wrg.fcgi's default --socket-mode 0660. bind() creates the
-	 * socket with mode 0777 & ~umask: with umask 0117 it is 0660 from
-	 * its first moment (no window, no chmod that would follow a
-	 * symlink put in its place). Single-threaded here, so the
-	 * process-wide umask change is seen by nothing else. */
-	if (w->listen_unix)
-		um = umask(0117);
-	vh = lws_create_vhost(p->ctx, &info);
-	if (w->listen_unix)
-		umask(um);
+	vh = vhlisten_create(p->ctx, &info, w->listen_host, w->listen_port,
+	    w->listen_unix);
 	if (!vh) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s", w->listen);
 		return -1;

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "rtreq.h"
 #include "xalloc.h"
 
 /* Splits "host[:port]" (IPv6 in brackets) at auth[0..n): *host and *hlen
@@ -131,57 +132,33 @@ char *
 upgrade_upstream_path(const char *base_path, const char *worker_id,
     size_t worker_id_len, const char *cursor)
 {
-	char *w = NULL, *c = NULL, *path = NULL;
+	char *c = NULL, *suffix = NULL, *path = NULL;
 
-	if (worker_id_len > (size_t)0x7fffffff)
-		goto out;
-	w = curl_easy_escape(NULL, worker_id, (int)worker_id_len);
-	if (!w)
-		goto out;
 	if (cursor) {
 		c = curl_easy_escape(NULL, cursor, 0);
 		if (!c)
 			goto out;
 	}
-	path = xasprintf("%s/v1/workers/%s/events/ws%s%s",
-	    base_path ? base_path : "", w, c ? "?cursor=" : "", c ? c : "");
+	suffix = xasprintf("/events/ws%s%s", c ? "?cursor=" : "", c ? c : "");
+	path = rtreq_worker_path(base_path, worker_id, worker_id_len, suffix);
 out:
-	curl_free(w);
 	curl_free(c);
+	free(suffix);
 	return path;
 }
 
-unsigned
-upgrade_http_status(enum upgrade_result r)
+enum apierr
+upgrade_refusal(enum upgrade_result r)
 {
 	switch (r) {
 	case UPGRADE_BAD_ID:
-		return 400;
+		return APIERR_INVALID_ID;
 	case UPGRADE_FORBIDDEN:
-		return 403;
+		return APIERR_ORIGIN_NOT_ALLOWED;
 	case UPGRADE_NOT_FOUND:
-		return 404;
+		return APIERR_NOT_FOUND;
 	case UPGRADE_OK:
 		break;
 	}
-	return 200;
-}
-
-const char *
-upgrade_http_body(enum upgrade_result r)
-{
-	switch (r) {
-	case UPGRADE_BAD_ID:
-		return "{\"error\":{\"code\":\"invalid_request\","
-		    "\"message\":\"The runtime or worker id is not valid.\"}}";
-	case UPGRADE_FORBIDDEN:
-		return "{\"error\":{\"code\":\"origin_not_allowed\","
-		    "\"message\":\"This origin may not open event streams.\"}}";
-	case UPGRADE_NOT_FOUND:
-		return "{\"error\":{\"code\":\"not_found\","
-		    "\"message\":\"No such route.\"}}";
-	case UPGRADE_OK:
-		break;
-	}
-	return "{}";
+	return APIERR_OK;
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "apierr.h"
 #include "registry.h"
 #include "route.h"
 
@@ -50,8 +51,9 @@ enum upgrade_result upgrade_check(const struct registry *reg,
 char *upgrade_upstream_path(const char *base_path, const char *worker_id,
     size_t worker_id_len, const char *cursor);
 
-/* HTTP status for a refusal, and a fixed short JSON body. */
-unsigned upgrade_http_status(enum upgrade_result r);
-const char *upgrade_http_body(enum upgrade_result r);
+/* The browser error (lib/apierr.h) a refused upgrade answers with, the
+ * same entry a REST request with that path fault gets; APIERR_OK for
+ * UPGRADE_OK. */
+enum apierr upgrade_refusal(enum upgrade_result r);
 
 #endif

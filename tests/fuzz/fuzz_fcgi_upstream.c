@@ -1,7 +1,7 @@
 /*
  * Fuzz target: what wrg.fcgi does with a runtime's answer body — the shape
  * checks and registry-id rewriting of src/rewrite.c for every route kind,
- * and the error-body classification of src/apierr.c (runtime_rejected
+ * and the error-body classification of src/apierr_upstream.c (runtime_rejected
  * code and scrubbed message) for every interesting HTTP status.
  *
  * Input layout: byte 0 picks the function (and for apierr the HTTP
@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apierr.h"
+#include "apierr_upstream.h"
 #include "fuzz_check.h"
 #include "registry.h"
 #include "resp.h"

@@ -164,6 +164,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct route r;
 	enum upgrade_result res;
 	struct json_object *body;
+	char *text;
 	unsigned st;
 
 	if (size < 1)
@@ -193,9 +194,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&r, 0, sizeof(r));
 	res = upgrade_check(reg, path, strlen(path), o, h, proto, &r);
-	st = upgrade_http_status(res);
-	body = wjson_parse(upgrade_http_body(res),
-	    strlen(upgrade_http_body(res)), WJSON_MAX_DEPTH);
+	st = (unsigned)apierr_status(upgrade_refusal(res));
+	text = apierr_body(upgrade_refusal(res), "fuzz-request");
+	body = wjson_parse(text, strlen(text), WJSON_MAX_DEPTH);
+	free(text);
 	FUZZ_CHECK(body != NULL, "refusal body");
 	json_object_put(body);
 	switch (res) {

@@ -18,6 +18,7 @@ printf '%s\n' \
     '{"runtimes": [{"id": "rt1", "base_url": "http://127.0.0.1:9", "tokn": "x"}]}' \
     >"$T_DIR/bad.conf"
 is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
+not() { ! "$@"; }
 
 out=$("$FCGI" -c "$T_DIR/good.conf" --check-config 2>&1); rc=$?
 t_check "check-config good: exit 0" is "$rc" 0
@@ -40,6 +41,14 @@ rc=$?
 t_check "no socket on fd 0: exit 1" is "$rc" 1
 t_check "no socket: says why" grep -q 'not a listening socket' "$T_DIR/nosock.err"
 
+# wrg.fcgi needs no libwebsockets: lws-bound shared code is in libwrg_lws.
+if command -v readelf >/dev/null 2>&1; then
+	readelf -d "$FCGI" >"$T_DIR/dynamic.txt" 2>&1
+	t_check "readelf reads wrg.fcgi" grep -q NEEDED "$T_DIR/dynamic.txt"
+	t_check "wrg.fcgi does not link libwebsockets" \
+	    not grep -q 'NEEDED.*libwebsockets' "$T_DIR/dynamic.txt"
+fi
+
 # -s unix: default mode 0660, removed at SIGTERM, idle exit is prompt.
 S="$T_DIR/f.sock"
 "$FCGI" -c "$T_DIR/good.conf" -s "unix:$S" 2>"$T_DIR/unix.log" &
@@ -59,6 +68,23 @@ t_check "idle SIGTERM stops within 3 s" is "$stopped" yes
 wait "$P"; rc=$?
 t_check "SIGTERM exit status 0" is "$rc" 0
 t_check "socket removed at exit" [ ! -e "$S" ]
+
+# -s takes the registry's listen syntax (lib/listenspec.h): a bad string is
+# refused at once, with the reason wsproxy.listen would get.
+bad_listen() {	# bad_listen SPEC REASON
+	local rc
+	(cd "$T_DIR" && timeout 5 "$FCGI" -c "$T_DIR/good.conf" -s "$1") \
+	    >/dev/null 2>"$T_DIR/badlisten.err"; rc=$?
+	[ "$rc" = 1 ] && grep -qF -- "-s $1: $2" "$T_DIR/badlisten.err" ||
+	    { echo "  rc $rc: $(cat "$T_DIR/badlisten.err")" >&2; return 1; }
+}
+t_check "-s 9000: refused" bad_listen 9000 "must be HOST:PORT or unix:/path"
+t_check "-s 127.0.0.1:0: refused" bad_listen 127.0.0.1:0 \
+    "port must be 1 to 65535"
+t_check "-s unix:relative: refused" bad_listen unix:rel.sock \
+    "unix: needs an absolute path"
+t_check "-s with a host name: refused" bad_listen example.invalid:9000 \
+    "host must be a numeric address or localhost"
 
 # Through lighttpd: -s HOST:PORT (a hand-written host/port fastcgi.server,
 # not a shipped snippet) ...

@@ -142,26 +142,69 @@ rest() {
 	    -w '%{http_code}' "http://127.0.0.1:$WPORT$1") || true
 	cat "$T_DIR/body" >>"$CAP"
 }
-# head_status RAWHEAD — sends a head straight to wrg-wsproxy, prints the
-# status code of the answer (or "none") within 1 s.
-head_status() {
-	"$PY" - "$PX_PORT" "$1" <<'EOF'
-import socket, sys, time
+# head_send MODE RAWHEAD — sends a head straight to wrg-wsproxy. MODE
+# status: prints the status code of the answer (or "none") within 1 s.
+# MODE refusal: reads to the close (within 2 s) and prints the refusal as
+# "STATUS CODE|MESSAGE|body request_id|X-Request-Id".
+head_send() {
+	"$PY" - "$PX_PORT" "$1" "$2" <<'EOF'
+import json, socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
-s.sendall(sys.argv[2].encode("latin-1").decode("unicode_escape")
+s.sendall(sys.argv[3].encode("latin-1").decode("unicode_escape")
           .encode("latin-1"))
+status = sys.argv[2] == "status"
 t = time.time(); buf = b""
 try:
-    while b"\r\n" not in buf and time.time() - t < 1:
+    while time.time() - t < (1 if status else 2):
+        if status and b"\r\n" in buf:
+            break
         d = s.recv(4096)
         if not d:
             break
         buf += d
 except OSError:
     pass
-print(buf.split(b" ")[1].decode() if buf.startswith(b"HTTP/1.1 ") else
-      "none")
+if status:
+    print(buf.split(b" ")[1].decode() if buf.startswith(b"HTTP/1.1 ")
+          else "none")
+    sys.exit(0)
+head, _, body = buf.partition(b"\r\n\r\n")
+lines = head.decode("latin-1").split("\r\n")
+hdr = {k.strip().lower(): v.strip() for k, _, v in
+       (l.partition(":") for l in lines[1:])}
+try:
+    e = json.loads(body)["error"]
+    print("%s %s|%s|%s|%s" % (lines[0].split(" ")[1], e["code"],
+          e["message"], e.get("request_id") or "",
+          hdr.get("x-request-id") or ""))
+except (ValueError, KeyError, IndexError):
+    print("unparsed: %r" % buf[:200])
 EOF
+}
+head_status() { head_send status "$1"; }
+head_refusal() { head_send refusal "$1"; }
+# rest_error PATH — REST's answer as "STATUS CODE|MESSAGE".
+rest_error() {
+	rest "$1"
+	"$PY" -c 'import json,sys; e = json.load(open(sys.argv[2]))["error"]
+print("%s %s|%s" % (sys.argv[1], e["code"], e["message"]))' \
+	    "$STATUS" "$T_DIR/body" 2>/dev/null || echo "unparsed REST"
+}
+# refusal_has_id ANSWER — body request_id = X-Request-Id, well formed.
+refusal_has_id() {
+	local ids=${1#*|*|}
+	[[ ${ids%|*} =~ ^[A-Za-z0-9._-]{1,64}$ ]] &&
+	    [ "${ids%|*}" = "${ids#*|}" ]
+}
+# same_refusal WSPATH RESTPATH — the refused upgrade and the REST answer
+# carry the same status, code and message, and the refusal a request id
+# in its body and its X-Request-Id header.
+same_refusal() {
+	local ws rest_ans
+	ws=$(head_refusal "${UP/\/api\/runtimes\/rec\/workers\/w\/events\/ws/$1}\\r\\n")
+	rest_ans=$(rest_error "$2")
+	echo "# WS: $ws; REST: $rest_ans"
+	[ "${ws%|*|*}" = "$rest_ans" ] && refusal_has_id "$ws"
 }
 
 # ---- 1. the same worker over REST and WebSocket ---------------------------
@@ -255,6 +298,17 @@ t_check "Origin https with X-Forwarded-Proto https: 101" test "$(head_status \
     "${UP/127.0.0.1/127.0.0.1:$PX_PORT}Origin: https://127.0.0.1:$PX_PORT\\r\\nX-Forwarded-Proto: https\\r\\n\\r\\n")" = 101
 t_check "Origin http with X-Forwarded-Proto https: 403" test "$(head_status \
     "${UP/127.0.0.1/127.0.0.1:$PX_PORT}Origin: http://127.0.0.1:$PX_PORT\\r\\nX-Forwarded-Proto: https\\r\\n\\r\\n")" = 403
+ANS=$(head_refusal \
+    "${UP/127.0.0.1/127.0.0.1:$PX_PORT}Origin: https://127.0.0.1:$PX_PORT\\r\\n\\r\\n")
+echo "# refused Origin: $ANS"
+t_check "refused Origin: origin_not_allowed from the error table" \
+    test "${ANS%|*|*}" = "403 origin_not_allowed|this origin may not open event streams"
+t_check "refused Origin: request_id in body and X-Request-Id" \
+    refusal_has_id "$ANS"
+t_check "refused path: the REST not_found answer" same_refusal \
+    /api/runtimes/rec/workers/w/nope /api/runtimes/rec/workers/w/nope
+t_check "refused id: the REST invalid_request answer" same_refusal \
+    /api/runtimes/rec/workers/%2E%2E/events/ws /api/runtimes/rec/workers/%2E%2E
 ws "ws://127.0.0.1:$WPORT/api/runtimes/rec/workers/w/events/ws" \
     --origin "http://127.0.0.1:$WPORT"
 t_check "through lighttpd: same-origin http accepted" \

@@ -22,6 +22,7 @@
 #include "server.h"
 #include "store.h"
 #include "wlog.h"
+#include "wlog_lws.h"
 #include "xalloc.h"
 
 #define PROG "wrg-sample-runtime"
@@ -234,7 +235,7 @@ main(int argc, char **argv)
 	}
 
 	wlog_init(PROG, (enum wlog_level)level);
-	wlog_route_lws();
+	wlog_lws_route();
 
 	if (store_open(&srv.st, srv.api.state_dir, retention, err,
 	    sizeof(err)) != STORE_OK) {

@@ -1,8 +1,7 @@
 /*
- * Unit tests of wrg.fcgi's error table (apierr) and response builder
- * (resp): every browser code of browser-api.md with its status, the
- * upstream -> browser mapping for each HTTP status class, and the scrubbing
- * of runtime rejection messages.
+ * Unit tests of wrg.fcgi's half of apierr (apierr_upstream) and the
+ * response builder (resp): the upstream -> browser mapping for each HTTP
+ * status class, and the scrubbing of runtime rejection messages.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apierr.h"
+#include "apierr_upstream.h"
 #include "resp.h"
 #include "wjson.h"
 #include "wlog.h"
@@ -46,49 +45,6 @@ teardown(void **state)
 	(void)state;
 	registry_free(reg);
 	return 0;
-}
-
-/* The table of browser-api.md, verbatim. */
-static void
-test_table(void **state)
-{
-	static const struct { enum apierr e; int status; const char *code; }
-	    want[] = {
-		{ APIERR_INVALID_JSON, 400, "invalid_json" },
-		{ APIERR_INVALID_REQUEST, 400, "invalid_request" },
-		{ APIERR_NOT_FOUND, 404, "not_found" },
-		{ APIERR_RUNTIME_NOT_FOUND, 404, "runtime_not_found" },
-		{ APIERR_WORKER_NOT_FOUND, 404, "worker_not_found" },
-		{ APIERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed" },
-		{ APIERR_REQUEST_TOO_LARGE, 413, "request_too_large" },
-		{ APIERR_UNSUPPORTED_MEDIA_TYPE, 415,
-		  "unsupported_media_type" },
-		{ APIERR_RUNTIME_REJECTED, 400, "runtime_rejected" },
-		{ APIERR_RUNTIME_UNSUPPORTED, 501, "runtime_unsupported" },
-		{ APIERR_RUNTIME_UNREACHABLE, 502, "runtime_unreachable" },
-		{ APIERR_RUNTIME_AUTH_FAILED, 502, "runtime_auth_failed" },
-		{ APIERR_RUNTIME_TLS_FAILED, 502, "runtime_tls_failed" },
-		{ APIERR_RUNTIME_BAD_RESPONSE, 502, "runtime_bad_response" },
-		{ APIERR_RUNTIME_ERROR, 502, "runtime_error" },
-		{ APIERR_RUNTIME_TIMEOUT, 504, "runtime_timeout" },
-	};
-
-	(void)state;
-	assert_int_equal(sizeof(want) / sizeof(want[0]), APIERR__COUNT - 1);
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		assert_int_equal(apierr_status(want[i].e), want[i].status);
-		assert_string_equal(apierr_code(want[i].e), want[i].code);
-		assert_true(strlen(apierr_message(want[i].e)) > 5);
-	}
-	assert_string_equal(apierr_runtime_status(APIERR_RUNTIME_UNREACHABLE),
-	    "unreachable");
-	assert_string_equal(apierr_runtime_status(APIERR_RUNTIME_AUTH_FAILED),
-	    "unauthorized");
-	assert_string_equal(apierr_runtime_status(APIERR_RUNTIME_TIMEOUT),
-	    "timeout");
-	assert_string_equal(apierr_runtime_status(APIERR_RUNTIME_ERROR),
-	    "error");
-	assert_string_equal(apierr_runtime_status(APIERR_OK), "available");
 }
 
 static void
@@ -332,7 +288,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_mapping),
 		cmocka_unit_test(test_scrub),
 		cmocka_unit_test(test_runtime_code),

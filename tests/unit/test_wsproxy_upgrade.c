@@ -191,10 +191,39 @@ test_origin_list(void **state)
 	    "https://evil.example", "evil.example", &rt), UPGRADE_FORBIDDEN);
 	assert_int_equal(check(reg, "/gw/api/runtimes/rt-a/workers/w/events/ws",
 	    "https://panel.example", "gw", &rt), UPGRADE_OK);
-	assert_int_equal(upgrade_http_status(UPGRADE_FORBIDDEN), 403);
-	assert_int_equal(upgrade_http_status(UPGRADE_NOT_FOUND), 404);
-	assert_int_equal(upgrade_http_status(UPGRADE_BAD_ID), 400);
 	registry_free(reg);
+}
+
+/* A refused upgrade answers from lib/apierr's table: the same code and
+ * message a REST request with that fault gets, in the same body shape. */
+static void
+test_refusal(void **state)
+{
+	static const struct {
+		enum upgrade_result r;
+		int status;
+		const char *body;
+	} rows[] = {
+		{ UPGRADE_NOT_FOUND, 404, "{\"error\":{\"code\":\"not_found\","
+		  "\"message\":\"no such route\",\"request_id\":\"q\"}}" },
+		{ UPGRADE_BAD_ID, 400, "{\"error\":{\"code\":"
+		  "\"invalid_request\",\"message\":\"a runtime or worker id "
+		  "in the path is invalid\",\"request_id\":\"q\"}}" },
+		{ UPGRADE_FORBIDDEN, 403, "{\"error\":{\"code\":"
+		  "\"origin_not_allowed\",\"message\":\"this origin may not "
+		  "open event streams\",\"request_id\":\"q\"}}" },
+	};
+
+	(void)state;
+	assert_int_equal(upgrade_refusal(UPGRADE_OK), APIERR_OK);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		enum apierr e = upgrade_refusal(rows[i].r);
+		char *body = apierr_body(e, "q");
+
+		assert_int_equal(apierr_status(e), rows[i].status);
+		assert_string_equal(body, rows[i].body);
+		free(body);
+	}
 }
 
 static void
@@ -256,6 +285,7 @@ main(void)
 		cmocka_unit_test(test_origin_same_host),
 		cmocka_unit_test(test_origin_list),
 		cmocka_unit_test(test_upstream_path),
+		cmocka_unit_test(test_refusal),
 		cmocka_unit_test(test_origin_scheme),
 	};
 

@@ -1,9 +1,9 @@
 /*
- * apierr — the browser error table and the upstream → browser mapping
- * (see apierr.h). This file is the only place that decides which status
- * and code a browser sees for a failure.
+ * apierr_upstream — the upstream → browser error mapping (see
+ * apierr_upstream.h). This file is the only place that decides which
+ * entry of the table in lib/apierr.c a runtime's failure becomes.
  */
-#include "apierr.h"
+#include "apierr_upstream.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -14,73 +14,6 @@
 #include "wjson.h"
 #include "wlog.h"
 #include "xalloc.h"
-
-struct apierr_row {
-	int status;
-	const char *code;
-	const char *message;
-	const char *runtime_status;
-};
-
-/* The error table of browser-api.md. */
-static const struct apierr_row apierr_table[APIERR__COUNT] = {
-	[APIERR_OK] = { 200, "ok", "ok", "available" },
-	[APIERR_INVALID_JSON] = { 400, "invalid_json",
-	    "the request body is not a JSON object", "error" },
-	[APIERR_INVALID_REQUEST] = { 400, "invalid_request",
-	    "the request is invalid", "error" },
-	[APIERR_NOT_FOUND] = { 404, "not_found", "no such route", "error" },
-	[APIERR_RUNTIME_NOT_FOUND] = { 404, "runtime_not_found",
-	    "no runtime with this id is configured", "error" },
-	[APIERR_WORKER_NOT_FOUND] = { 404, "worker_not_found",
-	    "the runtime has no worker with this id", "error" },
-	[APIERR_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed",
-	    "this method is not allowed on this route", "error" },
-	[APIERR_REQUEST_TOO_LARGE] = { 413, "request_too_large",
-	    "the request body is too large", "error" },
-	[APIERR_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported_media_type",
-	    "the request body must be sent as application/json", "error" },
-	[APIERR_RUNTIME_REJECTED] = { 400, "runtime_rejected",
-	    "the runtime rejected the request", "error" },
-	[APIERR_RUNTIME_UNSUPPORTED] = { 501, "runtime_unsupported",
-	    "the runtime does not support this operation", "error" },
-	[APIERR_RUNTIME_UNREACHABLE] = { 502, "runtime_unreachable",
-	    "the runtime could not be reached", "unreachable" },
-	[APIERR_RUNTIME_AUTH_FAILED] = { 502, "runtime_auth_failed",
-	    "the runtime refused the gateway's credentials", "unauthorized" },
-	[APIERR_RUNTIME_TLS_FAILED] = { 502, "runtime_tls_failed",
-	    "the TLS connection to the runtime failed", "error" },
-	[APIERR_RUNTIME_BAD_RESPONSE] = { 502, "runtime_bad_response",
-	    "the runtime sent an invalid response", "error" },
-	[APIERR_RUNTIME_ERROR] = { 502, "runtime_error",
-	    "the runtime failed to handle the request", "error" },
-	[APIERR_RUNTIME_TIMEOUT] = { 504, "runtime_timeout",
-	    "the runtime did not answer in time", "timeout" },
-};
-
-int
-apierr_status(enum apierr e)
-{
-	return e < APIERR__COUNT ? apierr_table[e].status : 500;
-}
-
-const char *
-apierr_code(enum apierr e)
-{
-	return e < APIERR__COUNT ? apierr_table[e].code : "internal_error";
-}
-
-const char *
-apierr_message(enum apierr e)
-{
-	return e < APIERR__COUNT ? apierr_table[e].message : "internal error";
-}
-
-const char *
-apierr_runtime_status(enum apierr e)
-{
-	return e < APIERR__COUNT ? apierr_table[e].runtime_status : "error";
-}
 
 /* A runtime error code we are willing to pass on: [a-z0-9_.]{1,64}. */
 static bool

@@ -1,60 +1,25 @@
 /*
- * apierr — the browser-facing error vocabulary of wrg.fcgi: the one table
- * of browser-api.md (status, code, wrg-written message), the one mapping
+ * apierr_upstream — wrg.fcgi's half of the apierr module: the one mapping
  * from an upstream outcome (curl result, runtime HTTP status and error
- * body) to that table, and the scrubbing of the only runtime text that is
- * ever passed to a browser (a runtime_rejected code and message, a
- * runtime's own display name).
+ * body) to the browser error table of lib/apierr.h, and the scrubbing
+ * of the only runtime text that is ever passed to a browser (a
+ * runtime_rejected code and message, a runtime's own display name).
  *
- * Nothing in this table comes from libcurl's error buffer or a runtime's
+ * Nothing a browser gets from here comes from libcurl's error buffer or a runtime's
  * 5xx message: those go to the log only.
  */
-#ifndef WRG_APIERR_H
-#define WRG_APIERR_H
+#ifndef WRG_APIERR_UPSTREAM_H
+#define WRG_APIERR_UPSTREAM_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
 
+#include "apierr.h"
 #include "registry.h"
 #include "upstream.h"
 #include "wjson.h"
-
-enum apierr {
-	APIERR_OK = 0,
-	APIERR_INVALID_JSON,
-	APIERR_INVALID_REQUEST,
-	APIERR_NOT_FOUND,
-	APIERR_RUNTIME_NOT_FOUND,
-	APIERR_WORKER_NOT_FOUND,
-	APIERR_METHOD_NOT_ALLOWED,
-	APIERR_REQUEST_TOO_LARGE,
-	APIERR_UNSUPPORTED_MEDIA_TYPE,
-	APIERR_RUNTIME_REJECTED,
-	APIERR_RUNTIME_UNSUPPORTED,
-	APIERR_RUNTIME_UNREACHABLE,
-	APIERR_RUNTIME_AUTH_FAILED,
-	APIERR_RUNTIME_TLS_FAILED,
-	APIERR_RUNTIME_BAD_RESPONSE,
-	APIERR_RUNTIME_ERROR,
-	APIERR_RUNTIME_TIMEOUT,
-	APIERR__COUNT
-};
-
-/* The HTTP status of an error (runtime_rejected: 400; the actual status
- * of a rejection is the runtime's own 400 or 409, see apierr_upstream). */
-int apierr_status(enum apierr e);
-
-/* The stable code string, e.g. "runtime_unreachable". Static storage. */
-const char *apierr_code(enum apierr e);
-
-/* The default wrg-written message. Static storage. */
-const char *apierr_message(enum apierr e);
-
-/* The RuntimeView status word for a failed runtime: "unreachable",
- * "unauthorized", "timeout" or "error". Static storage. */
-const char *apierr_runtime_status(enum apierr e);
 
 /* The parse budget of one runtime answer: at most this many bytes of
  * json-c memory, as estimated by wjson_cost before parsing, i.e.
