@@ -175,8 +175,9 @@ registry_parse_origins(struct registry_at *at)
 }
 
 /* After the fcgi keys: fcgi.metrics_path is compared byte for byte with
- * the request path, so URL-safe characters only, and outside api_prefix (where every path is
- * the browser API's). Runs after api_prefix is known. */
+ * the request path, so URL-safe characters only, and outside api_prefix
+ * (where every path is the browser API's). Runs after api_prefix is
+ * known; fcgi.metrics_state must be absolute. */
 int
 registry_check_metrics(struct registry_at *at)
 {

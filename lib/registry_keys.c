@@ -26,7 +26,7 @@ const struct registry_keydef registry_keys[] = {
 	    .type = REGISTRY_T_STRING, .max = 128, .def_str = "/api",
 	    .offset = REG(api_prefix), .check = registry_check_prefix },
 	{ .section = REGISTRY_SECT_TOP, .key = "log_format",
-	    .type = REGISTRY_T_CUSTOM, .max = 16, .def_str = "text",
+	    .type = REGISTRY_T_CUSTOM, .def_str = "text",
 	    .parse = registry_parse_log_format,
 	    .print = registry_print_log_format },
 	{ .section = REGISTRY_SECT_TOP, .key = "allowed_origins",

@@ -93,7 +93,8 @@ struct registry_keydef {
 	enum registry_type type;
 	int64_t min, max;	/* integers: the range; strings: max length */
 	int64_t def;		/* integers and booleans */
-	const char *def_str;	/* strings; NULL: none */
+	const char *def_str;	/* strings; NULL: none (custom keys: the
+				 * documented default, for the man test) */
 	size_t offset;		/* of the field in struct registry (or
 				 * struct registry_runtime for runtime and
 				 * tls keys); unused for custom keys */
