@@ -1,9 +1,9 @@
 #!/bin/bash
 # tests/integration/install-docs.sh — what gets installed for operators is
 # complete and correct:
-#  - every config key the loader accepts (the keys[] lists of
-#    lib/registry.c, the loader's own whitelist) is documented in
-#    wrg.conf(5) and present in conf/wrg.conf.example;
+#  - every config key the loader accepts (the .key fields of the key
+#    table in lib/registry_keys.c, the loader's own whitelist) is
+#    documented in wrg.conf(5) and present in conf/wrg.conf.example;
 #  - every default wrg.conf(5) states equals the default the real loader
 #    fills in (wrg.fcgi --check-config on a minimal config);
 #  - the example config, and its commented-out advanced runtimes once
@@ -84,11 +84,9 @@ def fail(msg):
     fails += 1
     print("FAIL: " + msg)
 
-# The loader's whitelist of keys.
+# The loader's whitelist of keys: the key table.
 code = open(src).read()
-keys = set()
-for m in re.finditer(r'keys\[\]\s*=\s*\{(.*?)\}', code, re.S):
-    keys |= set(re.findall(r'"([a-z_]+)"', m.group(1)))
+keys = set(re.findall(r'\.key\s*=\s*"([a-z_]+)"', code))
 if len(keys) < 20:
     fail("found only %d keys in %s" % (len(keys), src))
 
@@ -157,7 +155,7 @@ if checked < 12:
 sys.exit(1 if fails else 0)
 PY
 t_check "every key documented, every documented default right" \
-    "$PY" "$T_DIR/keys.py" "$top_srcdir/lib/registry.c" \
+    "$PY" "$T_DIR/keys.py" "$top_srcdir/lib/registry_keys.c" \
     "$top_srcdir/man/wrg.conf.5.in" "$EXAMPLE" "$T_DIR/min.out"
 
 # ---- the installed web server snippets pass the servers' config tests --
