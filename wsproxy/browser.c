@@ -369,7 +369,7 @@ session_write(struct session *s, struct lws *wsi)
 		    SESSION_CLOSE_GRACE_S);
 	if (sendq_count(s->q) || (s->closing && lws_partial_buffered(wsi))) {
 		/* (closing: the last frame is not all out yet) */
-		session_writable(s);
+		session_want_pollout(s);
 	} else if (s->closing) {
 		session_close_when_read(s, wsi);
 	}
@@ -377,6 +377,29 @@ session_write(struct session *s, struct lws *wsi)
 failed:
 	wlog(WLOG_INFO, s->id, s->runtime_id, "browser write failed");
 	return -1;
+}
+
+/* Writes what the turn of the loop queued for each browser whose socket
+ * is not waiting for POLLOUT (session_writable; called by proxy.c once
+ * per turn, outside any lws callback). A session may be gone when
+ * session_write returns (a close), so the list is unlinked first. */
+void
+session_flush(struct proxy *p)
+{
+	struct session *s;
+	struct lws *wsi;
+
+	while (lws_dll2_get_head(&p->flush)) {
+		s = lws_container_of(lws_dll2_get_head(&p->flush),
+		    struct session, flush_node);
+		lws_dll2_remove(&s->flush_node);
+		wsi = s->browser;
+		if (!wsi || s->write_asked)
+			continue;
+		if (session_write(s, wsi) < 0)
+			lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
+			    LWS_TO_KILL_ASYNC);
+	}
 }
 
 static int

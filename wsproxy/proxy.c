@@ -291,7 +291,8 @@ proxy_listen(struct proxy *p)
 	return 0;
 }
 
-/* Each turn of the loop: once the proxy is done, start lws' teardown
+/* Each turn of the loop: the frames queued in it go out
+ * (session_flush); once the proxy is done, start lws' teardown
  * (from our own handle, never from inside an lws callback) and let the
  * loop run until lws has closed its handles. */
 static void
@@ -299,8 +300,10 @@ proxy_check_done(uv_check_t *h)
 {
 	struct proxy *p = h->data;
 
-	if (!p->done)
+	if (!p->done) {
+		session_flush(p);
 		return;
+	}
 	uv_check_stop(h);
 	uv_close((uv_handle_t *)h, NULL);
 	reload_abandon(p->reloader);

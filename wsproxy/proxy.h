@@ -60,6 +60,7 @@ struct proxy {
 	struct wsm *metrics;		/* NULL: no wsproxy.metrics_listen */
 	lws_dll2_owner_t sessions;
 	lws_dll2_owner_t leg_wait;	/* sessions waiting for an own leg */
+	lws_dll2_owner_t flush;		/* sessions with frames to write now */
 	unsigned own_legs;		/* sessions' own legs open */
 	unsigned browsers;
 	unsigned char *wbuf;		/* session_write's batches, or NULL */

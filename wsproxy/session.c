@@ -54,13 +54,27 @@ session_set_position(struct session *s, const char *cursor)
 	s->have_seq = frame_cursor_seq(s->cursor, &s->seq);
 }
 
-/* Asks for a writable callback once until it comes: with lws' libuv
- * event lib every lws_callback_on_writable restarts the uv_poll, an
- * epoll_ctl each, and a read of 60 events fanned out to N browsers would
- * make 60 * N of them (docs/bench.md). lws keeps the request across its
- * own partial sends, pings and pongs, so it is not lost. */
+/* Frames were queued: they are written at the end of this turn of the
+ * loop (session_flush, from proxy.c's uv_check), all that arrived in the
+ * turn in one write, straight to the socket. Waiting for POLLOUT instead
+ * cost a turn of the loop and, under lws' libuv event lib, epoll_ctl
+ * calls for every browser and event: each lws_callback_on_writable
+ * restarts the socket's uv_poll (libuv drops the fd from epoll and adds
+ * it back), and lws clears POLLOUT again after the callback
+ * (docs/bench.md). A socket that is full waits for POLLOUT as before. */
 void
 session_writable(struct session *s)
+{
+	if (!s->browser || s->write_asked || s->flush_node.owner)
+		return;
+	lws_dll2_add_tail(&s->flush_node, &s->p->flush);
+}
+
+/* Asks lws for a writable callback, once until it comes (see above).
+ * lws keeps the request across its own partial sends, pings and pongs,
+ * so it is not lost. */
+void
+session_want_pollout(struct session *s)
 {
 	if (s->browser && !s->write_asked) {
 		s->write_asked = true;
@@ -411,6 +425,7 @@ session_free(struct session *s)
 	session_leave_feed(s);
 	session_drop_leg(s);
 	lws_dll2_remove(&s->list);
+	lws_dll2_remove(&s->flush_node);
 	sendq_free(s->q);
 	free(s);
 }
@@ -426,6 +441,7 @@ session_abandon(struct session *s)
 	s->leg = NULL;
 	s->feed = NULL;		/* the feeds go with the set */
 	s->browser = NULL;
+	lws_dll2_remove(&s->flush_node);
 }
 
 void

@@ -66,6 +66,10 @@ size_t session_queued_bytes(const struct session *s);
 /* Shutdown: backend.shutting_down, then close. */
 void session_shutdown(struct session *s);
 
+/* Writes the frames queued during this turn of the loop (once per turn,
+ * from proxy.c, outside lws callbacks; browser.c). */
+void session_flush(struct proxy *p);
+
 /* At exit (after the loop): drop what lws no longer tells us about. */
 void session_abandon(struct session *s);
 void session_free(struct session *s);

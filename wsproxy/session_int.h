@@ -45,6 +45,7 @@ struct session {
 	bool no_share;		/* unordered cursors: own leg for good */
 	bool behind;		/* left the feed full: catch up when drained */
 	bool fell_behind;	/* has been behind: expiry means cut */
+	lws_dll2_t flush_node;	/* on p->flush */
 	bool write_asked;	/* a writable callback is on its way */
 	int unsent;		/* closing: bytes the browser had not read */
 	int closing;		/* close code once the queue drained */
@@ -54,6 +55,7 @@ struct session {
 void session_set_position(struct session *s, const char *cursor);
 /* Asks lws for a writable callback of the browser. */
 void session_writable(struct session *s);
+void session_want_pollout(struct session *s);
 /* Sends d as the last frame, closes with code once the queue drained;
  * the upstream side ends for good. clear: drop what is queued first. */
 void session_finish(struct session *s, enum frame_diag d, int code,
