@@ -377,15 +377,15 @@ feed_covers(const struct feed *f, uint64_t seq)
 struct feed *
 feed_get(struct feed_set *fs, const char *runtime_id, const char *worker_id,
     size_t worker_id_len, const char *cursor, uint64_t seq,
-    struct leg **legp)
+    struct leg **legp, bool may_create)
 {
 	uint32_t h = feed_hash(runtime_id, worker_id, worker_id_len);
 	struct feed *f = feed_find(fs, h, runtime_id, worker_id,
 	    worker_id_len);
 
 	if (!f)
-		return feed_new(fs, h, runtime_id, worker_id, worker_id_len,
-		    cursor, seq, legp);
+		return may_create ? feed_new(fs, h, runtime_id, worker_id,
+		    worker_id_len, cursor, seq, legp) : NULL;
 	return feed_covers(f, seq) ? f : NULL;
 }
 

@@ -56,10 +56,11 @@ size_t feed_set_count(const struct feed_set *fs);
  * *legp, the session's own leg standing at that position (and sets
  * *legp to NULL), instead of opening a connection of its own. NULL:
  * there is one but it does not cover seq (the session catches up on its
- * own first), or the runtime is not configured. */
+ * own first), there is none and !may_create, or the runtime is not
+ * configured. */
 struct feed *feed_get(struct feed_set *fs, const char *runtime_id,
     const char *worker_id, size_t worker_id_len, const char *cursor,
-    uint64_t seq, struct leg **legp);
+    uint64_t seq, struct leg **legp, bool may_create);
 
 /* Whether f has every event after seq. */
 bool feed_covers(const struct feed *f, uint64_t seq);

@@ -148,8 +148,16 @@ session_try_join(struct session *s)
 		return;
 	}
 	mine = s->leg;
+	/* A browser that fell behind starts no feed from its position
+	 * alone: the feed's upstream would hear that the position expired
+	 * as a resync of the feed, and the browser would go on from a fresh
+	 * snapshot past a gap of its own making (wsproxy.sh's slow consumer
+	 * got backend.resynced and 10,000 events fewer). Its own leg checks
+	 * the position first: expired, it is cut; alive, the leg becomes
+	 * the feed's once it delivered (session_on_leg_event). */
 	f = feed_get(s->p->feeds, s->runtime_id, s->worker_id,
-	    s->worker_id_len, s->cursor, s->seq, &mine);
+	    s->worker_id_len, s->cursor, s->seq, &mine,
+	    !s->fell_behind || mine != NULL);
 	if (!f)
 		return;
 	if (s->leg && !mine) {

@@ -32,6 +32,7 @@ W1=$(t_create_worker "$quiet_PORT" "$TOKEN")
 W2=$(t_create_worker "$quiet_PORT" "$TOKEN")
 W3=$(t_create_worker "$tick_PORT" "$TOKEN")
 W4=$(t_create_worker "$small_PORT" "$TOKEN")
+W5=$(t_create_worker "$small_PORT" "$TOKEN")
 t_check "workers created" test -n "$W1" -a -n "$W2" -a -n "$W3" -a -n "$W4"
 
 # start_proxy NAME REPLAY_BYTES: a wrg-wsproxy for the three runtimes;
@@ -107,6 +108,9 @@ scenario drop px tick "$tick_PORT" --worker "$W3" --conns 8
 scenario slow px quiet "$quiet_PORT" --worker "$W1" --count 20000 \
     --slow-delay 0.0008
 scenario cut px small "$small_PORT" --worker "$W4" --count 1000 --rounds 40
+# Alone on its worker: the feed closes while it is stuck (linger 1 s).
+scenario cut px small "$small_PORT" --worker "$W5" --count 1000 --rounds 40 \
+    --fast 0 --linger 1.0
 scenario linger px quiet "$quiet_PORT" --worker "$W2" --linger 1.0
 
 t_check "proxy still running" kill -0 "$px_PID"
