@@ -367,8 +367,11 @@ session_write(struct session *s, struct lws *wsi)
 	if (s->closing && n > 0)
 		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
 		    SESSION_CLOSE_GRACE_S);
-	if (sendq_count(s->q) || (s->closing && lws_partial_buffered(wsi))) {
-		/* (closing: the last frame is not all out yet) */
+	if (sendq_count(s->q) || lws_partial_buffered(wsi)) {
+		/* While lws holds part of a write, nothing more is written
+		 * (session_flush skips a session that waits for POLLOUT): lws
+		 * would keep all of it, and what a browser that stopped
+		 * reading costs would no longer be bounded by its queue. */
 		session_want_pollout(s);
 	} else if (s->closing) {
 		session_close_when_read(s, wsi);
