@@ -53,8 +53,10 @@ struct session {
 
 /* The position becomes cursor ("" or NULL: none). */
 void session_set_position(struct session *s, const char *cursor);
-/* Asks lws for a writable callback of the browser. */
+/* Frames were queued: written at the end of this turn of the loop
+ * (session_flush). */
 void session_writable(struct session *s);
+/* The socket is full: asks lws for a writable callback, once. */
 void session_want_pollout(struct session *s);
 /* Sends d as the last frame, closes with code once the queue drained;
  * the upstream side ends for good. clear: drop what is queued first. */
