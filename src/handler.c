@@ -64,7 +64,7 @@ handler_log_offered(const char *used, const char *offered, bool trusted)
 
 /* Sets an error response and logs the browser's mistake at INFO. */
 static void
-handler_fail(struct handler_run *h, enum apierr e, const char *message)
+handler_fail(struct handler_task *h, enum apierr e, const char *message)
 {
 	wlog(WLOG_INFO, h->out->request_id, h->rt ? h->rt->id : NULL,
 	    "%s %s: %s", h->req->method ? h->req->method : "-",
@@ -124,7 +124,7 @@ handler_parse_count(const char *s, size_t len, unsigned long long *v)
  * object owned by the caller) or the error to answer. An empty body is
  * an empty object when empty_ok. */
 static enum apierr
-handler_body(struct handler_run *h, bool empty_ok, struct json_object **obj)
+handler_body(struct handler_task *h, bool empty_ok, struct json_object **obj)
 {
 	const struct handler_req *req = h->req;
 	size_t cap = h->ctx->reg->max_request_body_bytes;
@@ -302,7 +302,7 @@ handler_transcript_query(const char *q)
 }
 
 static void
-handler_health(struct handler_run *h)
+handler_health(struct handler_task *h)
 {
 	struct json_object *root = json_object_new_object();
 
@@ -316,7 +316,7 @@ handler_health(struct handler_run *h)
 
 /* POST routes: body checks, then the call. */
 static void
-handler_post(struct handler_run *h)
+handler_post(struct handler_task *h)
 {
 	enum route_kind kind = h->route.kind;
 	bool empty_ok = kind == ROUTE_WORKER_STOP ||
@@ -364,111 +364,185 @@ out:
 	json_object_put(body);
 }
 
-void
-handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
-    struct resp *out)
+/* The debug line every request ends with. */
+static void
+handler_log_done(const struct handler_task *h)
 {
-	struct handler_run h;
+	wlog(WLOG_DEBUG, h->out->request_id, h->rt ? h->rt->id : NULL,
+	    "%s %s -> %d", h->req->method ? h->req->method : "-",
+	    route_name(h->route.kind), h->out->status);
+}
+
+/* Routes and validates the request; ends with the response set or with
+ * h->calls to run. */
+static void
+handler_route(struct handler_task *h)
+{
+	struct handler_ctx *ctx = h->ctx;
+	const struct handler_req *req = h->req;
+	struct resp *out = h->out;
 	const char *uri = req->uri ? req->uri : "";
 	const char *q = strchr(uri, '?');
 	size_t plen = q ? (size_t)(q - uri) : strlen(uri);
-	bool post;
 	enum route_err rerr;
 	char *query;
 
-	memset(&h, 0, sizeof(h));
-	h.ctx = ctx;
-	h.req = req;
-	h.out = out;
-	h.query = q ? q + 1 : NULL;
+	h->query = q ? q + 1 : NULL;
 	if (!handler_request_id(ctx->reg->fcgi_trust_request_id,
 	    req->request_id, out->request_id) && req->request_id != NULL)
 		handler_log_offered(out->request_id, req->request_id,
 		    ctx->reg->fcgi_trust_request_id);
 	out->head = req->method != NULL && strcmp(req->method, "HEAD") == 0;
 
-	rerr = route_parse(ctx->reg->api_prefix, uri, plen, &h.route);
-	out->route = rerr == ROUTE_ERR_NOT_FOUND ? ROUTE_NONE : h.route.kind;
-	if (rerr == ROUTE_ERR_NOT_FOUND || h.route.kind == ROUTE_NONE) {
-		h.route.kind = ROUTE_NONE;
-		handler_fail(&h, APIERR_NOT_FOUND, NULL);
+	rerr = route_parse(ctx->reg->api_prefix, uri, plen, &h->route);
+	out->route = rerr == ROUTE_ERR_NOT_FOUND ? ROUTE_NONE : h->route.kind;
+	if (rerr == ROUTE_ERR_NOT_FOUND || h->route.kind == ROUTE_NONE) {
+		h->route.kind = ROUTE_NONE;
+		handler_fail(h, APIERR_NOT_FOUND, NULL);
 		return;
 	}
 	if (rerr != ROUTE_OK) {
-		handler_fail(&h, APIERR_INVALID_ID, NULL);
+		handler_fail(h, APIERR_INVALID_ID, NULL);
 		return;
 	}
 	if (req->method == NULL ||
-	    !route_method_allowed(h.route.kind, req->method)) {
-		out->allow = route_allow(h.route.kind);
-		handler_fail(&h, APIERR_METHOD_NOT_ALLOWED, NULL);
+	    !route_method_allowed(h->route.kind, req->method)) {
+		out->allow = route_allow(h->route.kind);
+		handler_fail(h, APIERR_METHOD_NOT_ALLOWED, NULL);
 		return;
 	}
-	if (h.route.runtime_id[0] != '\0') {
-		h.rt = registry_find(ctx->reg, h.route.runtime_id);
-		out->rt_ref = h.rt ? h.rt->index + 1 : 0;
-		if (h.rt == NULL) {
+	if (h->route.runtime_id[0] != '\0') {
+		h->rt = registry_find(ctx->reg, h->route.runtime_id);
+		out->rt_ref = h->rt ? h->rt->index + 1 : 0;
+		if (h->rt == NULL) {
 			wlog(WLOG_INFO, out->request_id, NULL,
 			    "unknown runtime id in %s",
-			    route_name(h.route.kind));
+			    route_name(h->route.kind));
 			resp_error(out, APIERR_RUNTIME_NOT_FOUND,
-			    h.route.runtime_id, NULL);
+			    h->route.runtime_id, NULL);
 			return;
 		}
 	}
-	post = strcmp(req->method, "POST") == 0;
-	if (post) {
-		handler_post(&h);
-		goto done;
+	if (strcmp(req->method, "POST") == 0) {
+		handler_post(h);
+		return;
 	}
 
-	switch (h.route.kind) {
+	switch (h->route.kind) {
 	case ROUTE_HEALTH:
-		handler_health(&h);
+		handler_health(h);
 		break;
 	case ROUTE_RUNTIMES:
-		handler_runtimes(&h, HANDLER_ALL_RUNTIMES);
+		handler_runtimes(h, HANDLER_ALL_RUNTIMES);
 		break;
 	case ROUTE_RUNTIME:
-		handler_runtimes(&h, HANDLER_ONE_RUNTIME);
+		handler_runtimes(h, HANDLER_ONE_RUNTIME);
 		break;
 	case ROUTE_WORKERS_ALL:
-		handler_workers_all(&h);
+		handler_workers_all(h);
 		break;
 	case ROUTE_RUNTIME_WORKERS:
-		handler_single(&h, RTSTATE_OP_LIST_WORKERS,
+		handler_single(h, RTSTATE_OP_LIST_WORKERS,
 		    xstrdup("/v1/workers"), NULL, rewrite_worker_list,
 		    "items", 200);
 		break;
 	case ROUTE_WORKER:
-		handler_single(&h, RTSTATE_OP_GET_WORKER,
-		    handler_worker_path(&h.route, ""), NULL,
+		handler_single(h, RTSTATE_OP_GET_WORKER,
+		    handler_worker_path(&h->route, ""), NULL,
 		    rewrite_worker_detail, "worker", 200);
 		break;
 	case ROUTE_WORKER_TRANSCRIPT:
-		query = handler_transcript_query(h.query);
+		query = handler_transcript_query(h->query);
 		if (query == NULL) {
-			handler_fail(&h, APIERR_INVALID_REQUEST, "start and "
+			handler_fail(h, APIERR_INVALID_REQUEST, "start and "
 			    "limit must be non-negative integers");
 			break;
 		}
 		char *suffix = xasprintf("/transcript%s", query);
-		handler_single(&h, RTSTATE_OP_READ_TRANSCRIPT,
-		    handler_worker_path(&h.route, suffix), NULL,
+		handler_single(h, RTSTATE_OP_READ_TRANSCRIPT,
+		    handler_worker_path(&h->route, suffix), NULL,
 		    rewrite_transcript, "transcript", 200);
 		free(suffix);
 		free(query);
 		break;
 	case ROUTE_WORKER_EVENTS_WS:
-		handler_fail(&h, APIERR_INVALID_REQUEST, "the events route "
+		handler_fail(h, APIERR_INVALID_REQUEST, "the events route "
 		    "needs a WebSocket upgrade");
 		break;
 	default:
-		handler_fail(&h, APIERR_NOT_FOUND, NULL);
+		handler_fail(h, APIERR_NOT_FOUND, NULL);
 		break;
 	}
-done:
-	wlog(WLOG_DEBUG, out->request_id, h.rt ? h.rt->id : NULL,
-	    "%s %s -> %d", req->method, route_name(h.route.kind),
-	    out->status);
+}
+
+struct handler_task *
+handler_begin(struct handler_ctx *ctx, const struct handler_req *req,
+    struct resp *out)
+{
+	struct handler_task *h = xcalloc(1, sizeof(*h));
+
+	h->ctx = ctx;
+	h->req = req;
+	h->out = out;
+	h->op = -1;
+	handler_route(h);
+	if (h->then != HANDLER_THEN_NOTHING && h->ncalls > 0)
+		return h;
+	/* Nothing to call (a fan-out over no runtime has nothing to
+	 * wait for either). */
+	handler_task_finish(h);
+	return NULL;
+}
+
+struct upstream_call *
+handler_task_calls(struct handler_task *t, size_t *n)
+{
+	*n = t->ncalls;
+	return t->calls;
+}
+
+void
+handler_task_finish(struct handler_task *t)
+{
+	switch (t->then) {
+	case HANDLER_THEN_NOTHING:
+		break;
+	case HANDLER_THEN_SINGLE:
+		handler_single_finish(t);
+		break;
+	case HANDLER_THEN_RUNTIMES:
+		handler_runtimes_finish(t);
+		break;
+	case HANDLER_THEN_WORKERS:
+		handler_workers_all_finish(t);
+		break;
+	}
+	handler_log_done(t);
+	handler_task_free(t);
+}
+
+void
+handler_task_free(struct handler_task *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->ncalls; i++)
+		upstream_call_clear(&t->calls[i]);
+	free(t->calls);
+	free(t);
+}
+
+void
+handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
+    struct resp *out)
+{
+	struct handler_task *t = handler_begin(ctx, req, out);
+	struct upstream_call *calls;
+	size_t n;
+
+	if (t == NULL)
+		return;
+	calls = handler_task_calls(t, &n);
+	upstream_perform(ctx->up, calls, n, out->request_id);
+	handler_task_finish(t);
 }

@@ -42,10 +42,33 @@ struct handler_req {
 	void *read_arg;
 };
 
+/* A request waiting for its runtime calls. */
+struct handler_task;
+
 /* Handles req and fills *out (which the caller zeroes first and frees
- * with resp_clear). Never fails: every problem becomes an error response
- * from the apierr table. */
+ * with resp_clear), running the runtime calls with upstream_perform.
+ * Never fails: every problem becomes an error response from the apierr
+ * table. */
 void handler_handle(struct handler_ctx *ctx, const struct handler_req *req,
     struct resp *out);
+
+/* The same in two steps, for an event loop. Either fills *out and returns
+ * NULL (no runtime to call: an error, /api/health), or returns a task
+ * whose calls (handler_task_calls) the caller runs — upstream_perform or
+ * upstream_start — before handler_task_finish fills *out. req (with what
+ * it points at, the body included) and out must stay valid until then;
+ * ctx too. */
+struct handler_task *handler_begin(struct handler_ctx *ctx,
+    const struct handler_req *req, struct resp *out);
+
+/* The calls a task needs run (owned by the task). */
+struct upstream_call *handler_task_calls(struct handler_task *t,
+    size_t *n);
+
+/* Builds the response from the finished calls and frees t. */
+void handler_task_finish(struct handler_task *t);
+
+/* Frees t without a response (the web server left). NULL is a no-op. */
+void handler_task_free(struct handler_task *t);
 
 #endif

@@ -6,7 +6,7 @@
  *
  * Ownership: a call's answer buffer is freed here as soon as it is
  * parsed; the rewritten JSON goes to the caller (handler_result) or into
- * the response (handler_single).
+ * the response (handler_single_finish).
  */
 #include "handler.h"
 #include "handler_int.h"
@@ -81,40 +81,53 @@ drop:
 	return NULL;
 }
 
-/* One call to h->rt; on success sets the response to {key: result} with
- * status, else to the mapped error. Takes ownership of path (freed with
- * the call); body (may be NULL) is borrowed. */
+/* One call to h->rt, answered by handler_single_finish. Takes ownership
+ * of path (freed with the call); body (may be NULL) is borrowed: it is
+ * serialized into the call here. */
 void
-handler_single(struct handler_run *h, int op, char *path,
+handler_single(struct handler_task *h, int op, char *path,
     struct json_object *body, handler_rewrite_fn fn, const char *key,
     int status)
 {
-	struct upstream_call c;
-	struct apierr_upstream u;
-	struct json_object *res;
+	struct upstream_call *c = xcalloc(1, sizeof(*c));
 
-	memset(&c, 0, sizeof(c));
-	c.rt = h->rt;
-	c.path = path;
+	c->rt = h->rt;
+	c->path = path;
 	if (body != NULL) {
 		size_t len = 0;
 		const char *s = wjson_str(body, &len);
 
-		c.post = true;
-		c.body = xstrndup(s, len);
-		c.body_len = len;
+		c->post = true;
+		c->body = xstrndup(s, len);
+		c->body_len = len;
 	}
-	upstream_perform(h->ctx->up, &c, 1, h->out->request_id);
-	res = handler_result(h->ctx, h->rt, op, &c, fn, h->out->request_id,
-	    &u);
+	h->calls = c;
+	h->ncalls = 1;
+	h->then = HANDLER_THEN_SINGLE;
+	h->op = op;
+	h->fn = fn;
+	h->key = key;
+	h->status = status;
+}
+
+/* On success sets the response to {key: result} with status, else to
+ * the mapped error. */
+void
+handler_single_finish(struct handler_task *h)
+{
+	struct upstream_call *c = &h->calls[0];
+	struct apierr_upstream u;
+	struct json_object *res;
+
+	res = handler_result(h->ctx, h->rt, h->op, c, h->fn,
+	    h->out->request_id, &u);
 	if (res == NULL) {
 		resp_upstream_error(h->out, &u, h->rt->id);
 	} else {
 		struct json_object *root = json_object_new_object();
 
-		json_object_object_add(root, key, res);
-		resp_json(h->out, status, root);
+		json_object_object_add(root, h->key, res);
+		resp_json(h->out, h->status, root);
 	}
 	apierr_upstream_clear(&u);
-	upstream_call_clear(&c);
 }

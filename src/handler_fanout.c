@@ -1,7 +1,7 @@
 /*
  * handler_fanout — the routes that ask every runtime at once (handler.h):
  * GET /api/runtimes (and /api/runtimes/{r}, the same view for one) and
- * GET /api/workers. Calls run in parallel (upstream_perform); a runtime
+ * GET /api/workers. Calls run in parallel (the caller runs them); a runtime
  * that fails becomes a diagnostic next to the others' answers, never an
  * error for the whole request. Split from handler.c; shares
  * handler_int.h.
@@ -102,26 +102,36 @@ handler_runtime_view(struct handler_ctx *ctx, const struct
 /* GET /api/runtimes, /api/runtimes/{r}: one call per runtime, all in
  * parallel. */
 void
-handler_runtimes(struct handler_run *h, enum handler_scope scope)
+handler_runtimes(struct handler_task *h, enum handler_scope scope)
 {
 	bool one = scope == HANDLER_ONE_RUNTIME;
 	const struct registry *reg = h->ctx->reg;
 	size_t n = one ? 1 : reg->runtime_count;
-	struct upstream_call *calls = xcalloc(n ? n : 1, sizeof(*calls));
+
+	h->calls = xcalloc(n ? n : 1, sizeof(*h->calls));
+	h->ncalls = n;
+	for (size_t i = 0; i < n; i++) {
+		h->calls[i].rt = one ? h->rt : &reg->runtimes[i];
+		h->calls[i].path = xstrdup("/v1/runtime");
+	}
+	h->scope = scope;
+	h->then = HANDLER_THEN_RUNTIMES;
+}
+
+void
+handler_runtimes_finish(struct handler_task *h)
+{
+	bool one = h->scope == HANDLER_ONE_RUNTIME;
+	size_t n = h->ncalls;
 	struct json_object *items = json_object_new_array();
 	struct json_object *diags = json_object_new_array();
 	struct json_object *root = json_object_new_object();
 
-	for (size_t i = 0; i < n; i++) {
-		calls[i].rt = one ? h->rt : &reg->runtimes[i];
-		calls[i].path = xstrdup("/v1/runtime");
-	}
-	upstream_perform(h->ctx->up, calls, n, h->out->request_id);
 	/* A view keeps only counts and words: each runtime's parsed answer
 	 * is dropped inside handler_runtime_view, before the next. */
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(items, handler_runtime_view(h->ctx,
-		    calls[i].rt, &calls[i], h->out->request_id, diags));
+		    h->calls[i].rt, &h->calls[i], h->out->request_id, diags));
 	if (one) {
 		json_object_object_add(root, "runtime", json_object_get(
 		    json_object_array_get_idx(items, 0)));
@@ -132,36 +142,42 @@ handler_runtimes(struct handler_run *h, enum handler_scope scope)
 		json_object_object_add(root, "diagnostics", diags);
 	}
 	resp_json(h->out, 200, root);
-	for (size_t i = 0; i < n; i++)
-		upstream_call_clear(&calls[i]);
-	free(calls);
 }
 
-/* GET /api/workers: every runtime's list, queried in parallel. Each
- * runtime's answer is parsed, rewritten, serialized into the response and
- * dropped before the next one is parsed, so the request holds at most one
- * parsed list (plus the raw answers still waiting), not all of them. */
+/* GET /api/workers: every runtime's list, queried in parallel. */
 void
-handler_workers_all(struct handler_run *h)
+handler_workers_all(struct handler_task *h)
 {
 	const struct registry *reg = h->ctx->reg;
 	size_t n = reg->runtime_count;
-	struct upstream_call *calls = xcalloc(n ? n : 1, sizeof(*calls));
+
+	h->calls = xcalloc(n ? n : 1, sizeof(*h->calls));
+	h->ncalls = n;
+	for (size_t i = 0; i < n; i++) {
+		h->calls[i].rt = &reg->runtimes[i];
+		h->calls[i].path = xstrdup("/v1/workers");
+	}
+	h->then = HANDLER_THEN_WORKERS;
+}
+
+/* Each runtime's answer is parsed, rewritten, serialized into the
+ * response and dropped before the next one is parsed, so the request
+ * holds at most one parsed list (plus the raw answers still waiting),
+ * not all of them. */
+void
+handler_workers_all_finish(struct handler_task *h)
+{
 	struct json_object *diags = json_object_new_array();
 
-	for (size_t i = 0; i < n; i++) {
-		calls[i].rt = &reg->runtimes[i];
-		calls[i].path = xstrdup("/v1/workers");
-	}
-	upstream_perform(h->ctx->up, calls, n, h->out->request_id);
 	resp_items_begin(h->out);
-	for (size_t i = 0; i < n; i++) {
-		const struct registry_runtime *rt = calls[i].rt;
+	for (size_t i = 0; i < h->ncalls; i++) {
+		const struct registry_runtime *rt = h->calls[i].rt;
 		struct apierr_upstream u;
 		struct json_object *list;
 
 		list = handler_result(h->ctx, rt, RTSTATE_OP_LIST_WORKERS,
-		    &calls[i], rewrite_worker_list, h->out->request_id, &u);
+		    &h->calls[i], rewrite_worker_list, h->out->request_id,
+		    &u);
 		if (list == NULL)
 			json_object_array_add(diags,
 			    handler_diag(rt->id, u.err));
@@ -169,8 +185,7 @@ handler_workers_all(struct handler_run *h)
 			resp_items_add(h->out, list);
 		json_object_put(list);
 		apierr_upstream_clear(&u);
-		upstream_call_clear(&calls[i]);
+		upstream_call_clear(&h->calls[i]);
 	}
 	resp_items_end(h->out, diags);
-	free(calls);
 }

@@ -16,16 +16,6 @@
 #include "handler.h"
 #include "route.h"
 
-/* Per-request state passed between the helpers below. */
-struct handler_run {
-	struct handler_ctx *ctx;
-	const struct handler_req *req;
-	struct resp *out;
-	struct route route;
-	const struct registry_runtime *rt;	/* when the route names one */
-	const char *query;			/* after '?', or NULL */
-};
-
 /* Rewrites a runtime's parsed answer (borrowed) into what the browser
  * gets (owned by the caller); NULL if it has an unexpected shape. */
 typedef struct json_object *(*handler_rewrite_fn)(struct json_object *,
@@ -35,6 +25,35 @@ typedef struct json_object *(*handler_rewrite_fn)(struct json_object *,
 enum handler_scope {
 	HANDLER_ALL_RUNTIMES,	/* GET /api/runtimes */
 	HANDLER_ONE_RUNTIME	/* GET /api/runtimes/{r}: h->rt only */
+};
+
+/* What is left to do once the runtime calls are back. */
+enum handler_then {
+	HANDLER_THEN_NOTHING,	/* the response is set */
+	HANDLER_THEN_SINGLE,	/* handler_single_finish */
+	HANDLER_THEN_RUNTIMES,	/* handler_runtimes_finish */
+	HANDLER_THEN_WORKERS	/* handler_workers_all_finish */
+};
+
+/* Per-request state, from handler_begin to the response: the request
+ * and response are borrowed, the calls owned. It is the struct
+ * handler_task of handler.h. */
+struct handler_task {
+	struct handler_ctx *ctx;
+	const struct handler_req *req;
+	struct resp *out;
+	struct route route;
+	const struct registry_runtime *rt;	/* when the route names one */
+	const char *query;			/* after '?', or NULL */
+	/* the runtime calls and what their answers become */
+	struct upstream_call *calls;
+	size_t ncalls;
+	enum handler_then then;
+	int op;				/* rtstate op, or -1 */
+	handler_rewrite_fn fn;
+	const char *key;
+	int status;
+	enum handler_scope scope;
 };
 
 /* Request id rule: when trusted (registry fcgi.trust_request_id: the
@@ -56,18 +75,21 @@ struct json_object *handler_result(struct handler_ctx *ctx,
     handler_rewrite_fn fn, const char *request_id,
     struct apierr_upstream *u);
 
-/* One call to h->rt, answered as {key: result} with status or as the
- * mapped error. Takes ownership of path; body (may be NULL) is
- * borrowed. */
-void handler_single(struct handler_run *h, int op, char *path,
+/* One call to h->rt, to be answered as {key: result} with status or as
+ * the mapped error (handler_single_finish). Takes ownership of path;
+ * body (may be NULL) is borrowed. */
+void handler_single(struct handler_task *h, int op, char *path,
     struct json_object *body, handler_rewrite_fn fn, const char *key,
     int status);
+void handler_single_finish(struct handler_task *h);
 
 /* GET /api/runtimes (scope HANDLER_ALL_RUNTIMES) or /api/runtimes/{r}
- * (HANDLER_ONE_RUNTIME). */
-void handler_runtimes(struct handler_run *h, enum handler_scope scope);
+ * (HANDLER_ONE_RUNTIME): the calls, then the views. */
+void handler_runtimes(struct handler_task *h, enum handler_scope scope);
+void handler_runtimes_finish(struct handler_task *h);
 
-/* GET /api/workers. */
-void handler_workers_all(struct handler_run *h);
+/* GET /api/workers: the calls, then the merged list. */
+void handler_workers_all(struct handler_task *h);
+void handler_workers_all_finish(struct handler_task *h);
 
 #endif

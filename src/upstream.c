@@ -1,15 +1,17 @@
 /*
  * upstream — libcurl client toward the worker runtimes (see upstream.h).
  *
- * Ownership: struct upstream owns its multi handle and its easy handles;
- * a struct upstream_call owns its path, body and answer buffer. While a
- * call is running, its easy handle points at the call (CURLOPT_PRIVATE) and
- * at a header list owned by the local run state of upstream_perform.
+ * Ownership: struct upstream owns its multi handle, the batches running
+ * in it and the idle easy handles of each runtime (a small pool: an easy
+ * handle keeps options curl would otherwise rebuild, and one is needed
+ * per call running at once). A batch owns its per-transfer state; a
+ * struct upstream_call owns its path, body and answer buffer. While a call
+ * runs, its easy handle points at its transfer (CURLOPT_PRIVATE) and at a
+ * header list the transfer owns.
  *
- * Connection reuse: every transfer is added to the one multi handle of
- * this thread, whose connection cache outlives the transfers; easy handles
- * are kept per runtime so that their options (TLS, timeouts) need not be
- * rebuilt from nothing for each request.
+ * Connection reuse: every transfer goes through the one multi handle of
+ * this client (one per FastCGI loop thread), whose connection cache
+ * outlives the transfers.
  */
 #include "upstream.h"
 
@@ -23,24 +25,49 @@
 #include "wlog.h"
 #include "xalloc.h"
 
+/* Idle easy handles kept per runtime. */
+#define UPSTREAM_POOL_MAX 32
+
+struct upstream_pool {
+	CURL *easy[UPSTREAM_POOL_MAX];
+	size_t n;
+};
+
 struct upstream {
 	const struct registry *reg;
 	CURLM *multi;
-	CURL **easy;		/* per runtime index; NULL until first use */
-	size_t easy_count;
+	struct upstream_pool *pool;	/* per runtime index */
+	size_t pool_count;
+	bool attached;
+	struct upstream_hooks hooks;
+	struct upstream_batch *batches;	/* running, doubly linked */
+	size_t running;
+	struct upstream_batch *finished;	/* done, callbacks pending */
 };
 
-/* Per-transfer state that only lives during upstream_perform. */
+/* One call's transfer. */
 struct upstream_xfer {
+	struct upstream_batch *b;
 	struct upstream_call *call;
 	CURL *easy;
-	bool borrowed;		/* easy belongs to up->easy[] */
 	struct curl_slist *headers;
 	size_t cap;
 	size_t alloc;		/* bytes allocated at call->resp */
 	bool too_large;
 	bool done;
 };
+
+struct upstream_batch {
+	struct upstream_batch *prev, *next;
+	struct upstream_xfer *xs;
+	size_t n, left;		/* calls, calls not finished */
+	upstream_done_fn done;
+	void *arg;
+};
+
+static int upstream_socket_cb(CURL *e, curl_socket_t s, int what, void *arg,
+    void *slot);
+static int upstream_timer_cb(CURLM *m, long ms, void *arg);
 
 struct upstream *
 upstream_new(const struct registry *reg)
@@ -53,13 +80,33 @@ upstream_new(const struct registry *reg)
 		wlog(WLOG_ERR, NULL, NULL, "curl_multi_init failed");
 		abort();
 	}
-	/* Keep at least one idle connection per runtime. */
+	/* Keep idle connections to every runtime; with calls running at
+	 * once, several per runtime. */
 	curl_multi_setopt(up->multi, CURLMOPT_MAXCONNECTS,
-	    (long)(reg->runtime_count + 4));
-	up->easy_count = reg->runtime_count;
-	up->easy = xcalloc(up->easy_count ? up->easy_count : 1,
-	    sizeof(*up->easy));
+	    (long)(reg->runtime_count * 8 + 8));
+	up->pool_count = reg->runtime_count;
+	up->pool = xcalloc(up->pool_count ? up->pool_count : 1,
+	    sizeof(*up->pool));
 	return up;
+}
+
+void
+upstream_attach(struct upstream *up, const struct upstream_hooks *h)
+{
+	up->hooks = *h;
+	up->attached = true;
+	curl_multi_setopt(up->multi, CURLMOPT_SOCKETFUNCTION,
+	    upstream_socket_cb);
+	curl_multi_setopt(up->multi, CURLMOPT_SOCKETDATA, up);
+	curl_multi_setopt(up->multi, CURLMOPT_TIMERFUNCTION,
+	    upstream_timer_cb);
+	curl_multi_setopt(up->multi, CURLMOPT_TIMERDATA, up);
+}
+
+size_t
+upstream_running(const struct upstream *up)
+{
+	return up->running;
 }
 
 void
@@ -67,10 +114,12 @@ upstream_free(struct upstream *up)
 {
 	if (up == NULL)
 		return;
-	for (size_t i = 0; i < up->easy_count; i++)
-		if (up->easy[i] != NULL)
-			curl_easy_cleanup(up->easy[i]);
-	free(up->easy);
+	while (up->batches != NULL)
+		upstream_cancel(up, up->batches);
+	for (size_t i = 0; i < up->pool_count; i++)
+		for (size_t k = 0; k < up->pool[i].n; k++)
+			curl_easy_cleanup(up->pool[i].easy[k]);
+	free(up->pool);
 	curl_multi_cleanup(up->multi);
 	free(up);
 }
@@ -301,95 +350,288 @@ upstream_finish(struct upstream_xfer *x, CURLcode rc)
 	}
 }
 
+/* An easy handle for a call to runtime idx: an idle one of the pool, or
+ * a new one. */
+static CURL *
+upstream_easy_get(struct upstream *up, size_t idx)
+{
+	CURL *e;
+
+	if (idx < up->pool_count && up->pool[idx].n > 0)
+		return up->pool[idx].easy[--up->pool[idx].n];
+	e = curl_easy_init();
+	if (e == NULL) {
+		wlog(WLOG_ERR, NULL, NULL, "curl_easy_init failed");
+		abort();
+	}
+	return e;
+}
+
+/* Takes x's easy handle out of the multi handle, drops its pointers into
+ * x, and gives it back to the pool (or frees it when the pool is full). */
+static void
+upstream_xfer_release(struct upstream *up, struct upstream_xfer *x)
+{
+	size_t idx = x->call->rt->index;
+
+	if (!x->done) {
+		/* Cancelled, or a multi-level failure. */
+		x->call->err = UPSTREAM_ERR_UNREACHABLE;
+		free(x->call->resp);
+		x->call->resp = NULL;
+		x->call->resp_len = 0;
+	}
+	curl_multi_remove_handle(up->multi, x->easy);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, NULL);
+	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, NULL);
+	curl_slist_free_all(x->headers);
+	x->headers = NULL;
+	if (idx < up->pool_count && up->pool[idx].n < UPSTREAM_POOL_MAX)
+		up->pool[idx].easy[up->pool[idx].n++] = x->easy;
+	else
+		curl_easy_cleanup(x->easy);
+	x->easy = NULL;
+}
+
+/* Makes a batch of the n calls and adds its transfers to the multi
+ * handle. */
+static struct upstream_batch *
+upstream_batch_new(struct upstream *up, struct upstream_call *calls,
+    size_t n, const char *request_id)
+{
+	struct upstream_batch *b = xcalloc(1, sizeof(*b));
+
+	b->xs = xcalloc(n, sizeof(*b->xs));
+	b->n = b->left = n;
+	b->next = up->batches;
+	if (up->batches)
+		up->batches->prev = b;
+	up->batches = b;
+	up->running++;
+	for (size_t i = 0; i < n; i++) {
+		struct upstream_xfer *x = &b->xs[i];
+		struct upstream_call *c = &calls[i];
+
+		x->b = b;
+		x->call = c;
+		x->cap = up->reg->max_upstream_body_bytes;
+		c->err = UPSTREAM_OK;
+		c->status = 0;
+		c->cert_expires = 0;
+		c->usec = 0;
+		c->detail[0] = '\0';
+		free(c->resp);
+		c->resp = NULL;
+		c->resp_len = 0;
+		x->easy = upstream_easy_get(up, c->rt->index);
+		upstream_setup(up, x, request_id);
+	}
+	/* Added last: with hooks, adding can already call back. */
+	for (size_t i = 0; i < n; i++)
+		curl_multi_add_handle(up->multi, b->xs[i].easy);
+	return b;
+}
+
+/* Unlinks b and releases its transfers (b itself is freed by the
+ * caller). */
+static void
+upstream_batch_end(struct upstream *up, struct upstream_batch *b)
+{
+	if (b->prev)
+		b->prev->next = b->next;
+	else if (up->batches == b)
+		up->batches = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	b->prev = b->next = NULL;
+	up->running--;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->xs[i].easy != NULL)
+			upstream_xfer_release(up, &b->xs[i]);
+}
+
+static void
+upstream_batch_free(struct upstream_batch *b)
+{
+	free(b->xs);
+	free(b);
+}
+
+/* Takes the finished transfers from curl; a batch whose last call ended
+ * moves to up->finished. */
+static void
+upstream_collect(struct upstream *up)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(up->multi, &left)) != NULL) {
+		struct upstream_xfer *x = NULL;
+		struct upstream_batch *b;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&x);
+		if (x == NULL || x->done)
+			continue;
+		upstream_finish(x, msg->data.result);
+		b = x->b;
+		/* Its handle goes back at once: curl may reuse the
+		 * connection for the next call. */
+		upstream_xfer_release(up, x);
+		if (--b->left > 0)
+			continue;
+		upstream_batch_end(up, b);
+		b->next = up->finished;
+		up->finished = b;
+	}
+}
+
+/* Runs the done callbacks of finished batches (outside any curl call, so
+ * a callback may start or cancel batches). */
+static void
+upstream_run_done(struct upstream *up)
+{
+	while (up->finished != NULL) {
+		struct upstream_batch *b = up->finished;
+		upstream_done_fn done = b->done;
+		void *arg = b->arg;
+
+		up->finished = b->next;
+		upstream_batch_free(b);
+		if (done != NULL)
+			done(arg);
+	}
+}
+
 void
 upstream_perform(struct upstream *up, struct upstream_call *calls, size_t n,
     const char *request_id)
 {
-	struct upstream_xfer *xs;
+	struct upstream_batch *b;
 	int running = 0;
 
 	if (n == 0)
 		return;
-	xs = xcalloc(n, sizeof(*xs));
-	for (size_t i = 0; i < n; i++) {
-		struct upstream_xfer *x = &xs[i];
-		size_t idx = calls[i].rt->index;
-
-		x->call = &calls[i];
-		x->cap = up->reg->max_upstream_body_bytes;
-		x->call->err = UPSTREAM_OK;
-		x->call->status = 0;
-		x->call->cert_expires = 0;
-		x->call->usec = 0;
-		x->call->detail[0] = '\0';
-		free(x->call->resp);
-		x->call->resp = NULL;
-		x->call->resp_len = 0;
-		/* The runtime's own handle unless an earlier call of this
-		 * batch already uses it. */
-		bool busy = false;
-		for (size_t j = 0; j < i; j++)
-			if (xs[j].borrowed && calls[j].rt->index == idx)
-				busy = true;
-		if (!busy && idx < up->easy_count) {
-			if (up->easy[idx] == NULL)
-				up->easy[idx] = curl_easy_init();
-			x->easy = up->easy[idx];
-			x->borrowed = true;
-		} else {
-			x->easy = curl_easy_init();
-		}
-		if (x->easy == NULL) {
-			wlog(WLOG_ERR, request_id, NULL, "curl_easy_init failed");
-			abort();
-		}
-		upstream_setup(up, x, request_id);
-		curl_multi_add_handle(up->multi, x->easy);
-	}
-
+	b = upstream_batch_new(up, calls, n, request_id);
 	do {
 		CURLMcode mc = curl_multi_perform(up->multi, &running);
-		CURLMsg *msg;
-		int left;
 
-		while ((msg = curl_multi_info_read(up->multi, &left)) != NULL) {
-			struct upstream_xfer *x = NULL;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-			    (char **)&x);
-			upstream_finish(x, msg->data.result);
-		}
+		upstream_collect(up);
 		if (mc != CURLM_OK) {
 			wlog(WLOG_ERR, request_id, NULL, "curl multi: %s",
 			    curl_multi_strerror(mc));
 			break;
 		}
-		if (running > 0)
+		if (b->left > 0 && running > 0)
 			curl_multi_poll(up->multi, NULL, 0, 1000, NULL);
-	} while (running > 0);
-
-	for (size_t i = 0; i < n; i++) {
-		struct upstream_xfer *x = &xs[i];
-
-		if (!x->done) {
-			/* Only after a multi-level failure. */
-			x->call->err = UPSTREAM_ERR_UNREACHABLE;
-			free(x->call->resp);
-			x->call->resp = NULL;
-			x->call->resp_len = 0;
-		}
-		curl_multi_remove_handle(up->multi, x->easy);
-		/* Drop pointers into this function's state. */
-		curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
-		curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, NULL);
-		curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, NULL);
-		curl_easy_setopt(x->easy, CURLOPT_PRIVATE, NULL);
-		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, NULL);
-		curl_slist_free_all(x->headers);
-		if (!x->borrowed)
-			curl_easy_cleanup(x->easy);
+	} while (b->left > 0 && running > 0);
+	if (b->left > 0) {
+		upstream_batch_end(up, b);
+		upstream_batch_free(b);
+	} else {
+		upstream_cancel(up, b);	/* takes it off up->finished */
 	}
-	free(xs);
+}
+
+struct upstream_batch *
+upstream_start(struct upstream *up, struct upstream_call *calls, size_t n,
+    const char *request_id, upstream_done_fn done, void *arg)
+{
+	struct upstream_batch *b = upstream_batch_new(up, calls, n,
+	    request_id);
+	int running;
+
+	b->done = done;
+	b->arg = arg;
+	/* Start now (connect, or send on a kept connection) instead of a
+	 * turn of the loop later; the timer curl asked for while adding
+	 * stays armed and is harmless. */
+	curl_multi_socket_action(up->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	/* A batch that ended already (say, a refused connection) waits
+	 * for upstream_dispatch: done never runs in here. */
+	upstream_collect(up);
+	return b;
+}
+
+bool
+upstream_dispatch(struct upstream *up)
+{
+	if (up->finished == NULL)
+		return false;
+	upstream_run_done(up);
+	return true;
+}
+
+void
+upstream_cancel(struct upstream *up, struct upstream_batch *b)
+{
+	struct upstream_batch **pp;
+
+	for (pp = &up->finished; *pp; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			upstream_batch_free(b);
+			return;
+		}
+	upstream_batch_end(up, b);
+	upstream_batch_free(b);
+}
+
+void
+upstream_on_socket(struct upstream *up, int fd, unsigned what, bool err)
+{
+	int mask = 0, running;
+
+	if (what & UPSTREAM_WATCH_IN)
+		mask |= CURL_CSELECT_IN;
+	if (what & UPSTREAM_WATCH_OUT)
+		mask |= CURL_CSELECT_OUT;
+	if (err)
+		mask |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(up->multi, fd, mask, &running);
+	upstream_collect(up);
+	upstream_run_done(up);
+}
+
+void
+upstream_on_timer(struct upstream *up)
+{
+	int running;
+
+	curl_multi_socket_action(up->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	upstream_collect(up);
+	upstream_run_done(up);
+}
+
+static int
+upstream_socket_cb(CURL *e, curl_socket_t s, int what, void *arg, void *slot)
+{
+	struct upstream *up = arg;
+	unsigned w = 0;
+	void *p = slot;
+
+	(void)e;
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		w |= UPSTREAM_WATCH_IN;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		w |= UPSTREAM_WATCH_OUT;
+	up->hooks.watch(up->hooks.arg, (int)s, w, &p);
+	if (what != CURL_POLL_REMOVE && p != slot)
+		curl_multi_assign(up->multi, s, p);
+	return 0;
+}
+
+static int
+upstream_timer_cb(CURLM *m, long ms, void *arg)
+{
+	struct upstream *up = arg;
+
+	(void)m;
+	up->hooks.timer(up->hooks.arg, ms);
+	return 0;
 }

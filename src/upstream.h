@@ -8,6 +8,14 @@
  *
  * Each call gets the runtime's connect and request timeouts, TLS settings,
  * bearer token, the request id, and a hard cap on the answer's size.
+ *
+ * Two ways to run calls: upstream_perform blocks until a batch is done
+ * (wrg.fcgi --probe, the unit tests); or, once upstream_attach has given
+ * the client an event loop, upstream_start begins a batch and returns at
+ * once, the loop reports socket events and the timer (curl's multi_socket
+ * interface), and the batch's done callback runs when its last call ends.
+ * Any number of batches may run at once; each call takes an easy handle
+ * of its runtime from a pool.
  */
 #ifndef WRG_UPSTREAM_H
 #define WRG_UPSTREAM_H
@@ -55,7 +63,8 @@ struct upstream;
  * the thread that will use it, after curl_global_init. */
 struct upstream *upstream_new(const struct registry *reg);
 
-/* Frees the client and closes its connections. NULL is a no-op. */
+/* Frees the client and closes its connections; batches still running
+ * are cancelled. NULL is a no-op. */
 void upstream_free(struct upstream *up);
 
 /* Runs the n calls in parallel and returns when all have finished (each
@@ -63,6 +72,59 @@ void upstream_free(struct upstream *up);
  * allowed. request_id is sent as X-Request-Id. */
 void upstream_perform(struct upstream *up, struct upstream_call *calls,
     size_t n, const char *request_id);
+
+/* What curl wants watched on a socket. */
+#define UPSTREAM_WATCH_IN 1u
+#define UPSTREAM_WATCH_OUT 2u
+
+/* The event loop of an attached client. */
+struct upstream_hooks {
+	/* Watch fd for what (UPSTREAM_WATCH_*), or stop watching it (what
+	 * 0: curl is about to close it). *slot is the loop's own pointer
+	 * for fd: NULL the first time, kept by upstream until the socket
+	 * is dropped (what 0), when the loop frees what it points at. */
+	void (*watch)(void *arg, int fd, unsigned what, void **slot);
+	/* Call upstream_on_timer in ms milliseconds (0: soon); -1: no
+	 * timer. Replaces the previous one. */
+	void (*timer)(void *arg, long ms);
+	void *arg;
+};
+
+/* Called when every call of a batch has finished (their "out" parts are
+ * filled). The batch is gone by then. */
+typedef void (*upstream_done_fn)(void *arg);
+
+struct upstream_batch;
+
+/* Hands up to an event loop; from now on use upstream_start, not
+ * upstream_perform. hooks is copied. */
+void upstream_attach(struct upstream *up, const struct upstream_hooks *h);
+
+/* Starts the n calls (n >= 1), which must stay valid until done(arg)
+ * runs or the batch is cancelled. done never runs inside this call. */
+struct upstream_batch *upstream_start(struct upstream *up,
+    struct upstream_call *calls, size_t n, const char *request_id,
+    upstream_done_fn done, void *arg);
+
+/* Stops a batch that has not finished; done is not called, the calls
+ * end as UPSTREAM_ERR_UNREACHABLE. */
+void upstream_cancel(struct upstream *up, struct upstream_batch *b);
+
+/* The loop saw events on a watched socket (UPSTREAM_WATCH_* bits; err:
+ * an error or hang-up). Runs done callbacks of batches that finished. */
+void upstream_on_socket(struct upstream *up, int fd, unsigned what,
+    bool err);
+
+/* Runs the done callbacks of batches that ended inside upstream_start;
+ * the loop calls it at the end of each of its turns. Returns whether it
+ * ran any. */
+bool upstream_dispatch(struct upstream *up);
+
+/* The timer set through hooks->timer has expired. */
+void upstream_on_timer(struct upstream *up);
+
+/* Batches started and not yet finished or cancelled. */
+size_t upstream_running(const struct upstream *up);
 
 /* Frees what a call owns (path, body, resp) and zeroes it. */
 void upstream_call_clear(struct upstream_call *c);
