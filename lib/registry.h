@@ -83,7 +83,8 @@ struct registry {
 	size_t allowed_origin_count;
 	size_t max_request_body_bytes;	/* default 1 MiB */
 	size_t max_upstream_body_bytes;	/* default 8 MiB */
-	unsigned fcgi_threads;		/* default 4 */
+	unsigned fcgi_threads;		/* event loops; 0 (default): one
+					 * per online CPU */
 	/* Use a valid X-Request-Id from the request (the front end is
 	 * trusted to set or vet it); default false: always generate. */
 	bool fcgi_trust_request_id;

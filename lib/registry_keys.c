@@ -52,7 +52,7 @@ const struct registry_keydef registry_keys[] = {
 	    .offset = REG(max_upstream_body_bytes) },
 
 	{ .section = REGISTRY_SECT_FCGI, .key = "threads",
-	    .type = REGISTRY_T_UINT, .min = 1, .max = 256, .def = 4,
+	    .type = REGISTRY_T_UINT, .min = 0, .max = 64, .def = 0,
 	    .offset = REG(fcgi_threads) },
 	/* Off: a browser must not choose the id wrg logs and sends to
 	 * runtimes (log forging, correlation spoofing). */

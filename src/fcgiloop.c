@@ -1,33 +1,35 @@
 /*
- * fcgiloop — the thread pool and event loop of wrg.fcgi (contract
- * in fcgiloop.h, design in docs/fcgi.md).
+ * fcgiloop — the event loops of wrg.fcgi (contract in fcgiloop.h, design
+ * in docs/fcgi.md).
  *
- * Threads: every thread not serving a request waits in epoll_wait on
- * the one epoll set, where each descriptor is armed EPOLLONESHOT, so one
- * event wakes one thread. That thread handles the event and, when it
- * completes a request, serves it itself and writes the answer: a request
- * costs no hand-off between threads (measured in docs/bench.md). A thread
- * serves only while another one is left to read, accept and stop; a
- * request found when all others serve waits in the job queue for the
- * next thread that finishes.
+ * Shards: each thread is one single-threaded event loop with its own
+ * epoll set, its own connections and its own runtime client (a curl multi
+ * handle whose sockets and timer live in the same epoll set, through
+ * upstream_attach). Every shard waits on the listening socket
+ * (EPOLLEXCLUSIVE: one is woken per connection); a connection belongs to
+ * the shard that accepted it for its whole life. A request is read,
+ * handled, sent to its runtime, and answered on that one thread without
+ * ever blocking it: while a runtime thinks, the shard serves others, and
+ * one epoll_wait hands it every ready web server and runtime socket at
+ * once (docs/bench.md measures what that saves). The process' main thread
+ * only takes signals and waits for the shards to end.
  *
- * Ownership: the loop state (every struct fcgiloop_conn, the epoll
- * registrations, the queue, the counters) is touched only under l->st,
- * never held across epoll_wait or a handler call. A closed connection is
- * freed only once every thread then in epoll_wait has come back (an
- * event already taken from the kernel may still name it; see
- * fcgiloop_reap). A job (one complete request) owns the request and,
- * once answered, the response buffers. A connection whose web server left
- * while its job was out is closed at once but freed only when the job
- * comes back (whichever of "closed" and "job returned" happens last frees
- * it).
+ * Ownership: a shard's state is touched only by its thread; what the
+ * shards share (the connection count, the stop) is atomic. A closed
+ * connection (or curl socket) is freed at the end of its shard's turn,
+ * as an event already taken from the kernel may still name it. A job
+ * (one complete request) owns the request, its handler task and calls,
+ * and once answered the response buffers. A connection whose web server
+ * left while its job was out is closed at once but freed only when the
+ * job comes back.
  *
- * This file: the pool and the epoll set (start, waiting, signals, the
- * stop); connection I/O is fcgiloop_conn.c's, serving one request
+ * This file: the shards (start, the turn of the loop, the stop) and the
+ * main thread; connection I/O is fcgiloop_conn.c's, serving one request
  * fcgiloop_serve.c's. All three share fcgiloop_int.h.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -56,231 +58,316 @@ fcgiloop_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Makes every thread leave epoll_wait (the eventfd stays readable). */
 static void
-fcgiloop_wake_all(struct fcgiloop *l)
+fcgiloop_notify(int fd)
 {
 	uint64_t one = 1;
 
-	if (l->evfd >= 0 && write(l->evfd, &one, sizeof(one)) < 0 &&
-	    errno != EAGAIN)
+	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		wlog(WLOG_ERR, NULL, NULL, "eventfd write: %s",
 		    strerror(errno));
 }
 
-static void
-fcgiloop_begin_stop(struct fcgiloop *l)
+/* The entry for descriptor fd (made on first use). */
+static struct fcgiloop_csock *
+fcgiloop_csock(struct fcgiloop_shard *s, int fd)
 {
-	wlog(WLOG_INFO, NULL, NULL, "shutting down");
-	/* Take what is already in the backlog: those web servers have
-	 * connected and may be sending a request. */
-	if (l->listening)
-		fcgiloop_on_accept(l);
-	l->stopping = true;
-	l->stop_start = fcgiloop_now();
-	l->stop_deadline = l->stop_start + l->o.stop_limit_ms;
-	if (l->listening)
-		epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->o.listen_fd, NULL);
-	l->listening = false;
-	fcgiloop_stop_sweep(l, l->stop_start);
+	if ((size_t)fd >= s->ncsocks) {
+		size_t n = s->ncsocks ? s->ncsocks : 64;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		s->csocks = xrealloc(s->csocks, n * sizeof(*s->csocks));
+		memset(s->csocks + s->ncsocks, 0,
+		    (n - s->ncsocks) * sizeof(*s->csocks));
+		s->ncsocks = n;
+	}
+	if (s->csocks[fd] == NULL) {
+		s->csocks[fd] = xcalloc(1, sizeof(**s->csocks));
+		s->csocks[fd]->src.kind = FCGILOOP_SRC_CURL;
+	}
+	return s->csocks[fd];
+}
+
+/* upstream_hooks.watch: a curl socket joins, changes or leaves the
+ * shard's epoll set. Only a change costs a system call. */
+static void
+fcgiloop_curl_watch(void *arg, int fd, unsigned what, void **slot)
+{
+	struct fcgiloop_shard *s = arg;
+	struct fcgiloop_csock *cs = fcgiloop_csock(s, fd);
+	struct epoll_event ev;
+
+	*slot = cs;
+	cs->src.fd = fd;
+	if (what == 0) {
+		/* Dropped, and maybe about to be closed: a closed
+		 * descriptor leaves epoll by itself, but a number reused
+		 * later must not be taken as still registered. */
+		if (cs->in_epoll)
+			epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+		cs->in_epoll = false;
+		cs->src.fd = -1;
+		return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (what & UPSTREAM_WATCH_IN ? EPOLLIN : 0) |
+	    (what & UPSTREAM_WATCH_OUT ? EPOLLOUT : 0);
+	ev.data.ptr = &cs->src;
+	if (cs->in_epoll && cs->events == ev.events)
+		return;
+	if (epoll_ctl(s->epfd, cs->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+	    fd, &ev) != 0 && epoll_ctl(s->epfd, cs->in_epoll ?
+	    EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) != 0) {
+		wlog(WLOG_ERR, NULL, NULL, "epoll_ctl (runtime socket): %s",
+		    strerror(errno));
+		return;
+	}
+	cs->in_epoll = true;
+	cs->events = ev.events;
+}
+
+/* upstream_hooks.timer */
+static void
+fcgiloop_curl_timer(void *arg, long ms)
+{
+	struct fcgiloop_shard *s = arg;
+
+	s->curl_deadline = ms < 0 ? -1 : fcgiloop_now() + ms;
 }
 
 static void
-fcgiloop_on_signal(struct fcgiloop *l)
+fcgiloop_shard_begin_stop(struct fcgiloop_shard *s)
 {
-	struct signalfd_siginfo si;
+	/* Take what is already in the backlog: those web servers have
+	 * connected and may be sending a request. */
+	if (s->listening) {
+		while (s->listening && s->nconns < s->l->lim.max_conns) {
+			unsigned before = s->nconns;
 
-	while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			/* The config is read once at start; reload is a
-			 * restart by the web server or systemd. */
-			wlog(WLOG_INFO, NULL, NULL, "SIGHUP ignored: restart "
-			    "to reload the config");
-			continue;
+			fcgiloop_on_accept(s);
+			if (s->nconns == before)
+				break;
 		}
-		if (!l->stopping)
-			fcgiloop_begin_stop(l);
+	}
+	fcgiloop_listen(s, false);
+	s->stopping = true;
+	fcgiloop_stop_sweep(s, fcgiloop_now());
+}
+
+/* At the stop limit: every connection is closed, requests still waiting
+ * for a runtime are cut. */
+static void
+fcgiloop_shard_cut(struct fcgiloop_shard *s)
+{
+	/* Every waiting job belongs to a connection cut below. */
+	s->wait_head = s->wait_tail = NULL;
+	while (s->conns != NULL) {
+		struct fcgiloop_conn *c = s->conns;
+		struct fcgiloop_job *job = c->job;
+
+		if (job != NULL) {
+			fcgiloop_job_cut(s, job);
+			c->job = NULL;
+			s->inflight--;
+			atomic_fetch_add(&s->l->cut, 1);
+			fcgiloop_job_free(job);
+		}
+		fcgiloop_conn_close(s, c);
 	}
 }
 
-/* While stopping: whether the loop has ended, and how. Under l->st. */
+/* While stopping: whether this shard is done. */
 static bool
-fcgiloop_stop_check(struct fcgiloop *l, enum fcgiloop_err *rc)
+fcgiloop_shard_stop_check(struct fcgiloop_shard *s)
 {
-	fcgiloop_stop_sweep(l, fcgiloop_now());
-	fcgiloop_reap(l);
-	*rc = FCGILOOP_OK;
-	if (l->nconns == 0)
+	int64_t now = fcgiloop_now();
+
+	fcgiloop_stop_sweep(s, now);
+	if (s->nconns == 0)
 		return true;
-	if (fcgiloop_now() > l->stop_deadline) {
-		if (l->inflight > 0) {
-			*rc = FCGILOOP_STUCK;
-			return true;
-		}
-		while (l->conns)
-			fcgiloop_conn_close(l, l->conns);
-		fcgiloop_reap(l);
+	if (now > atomic_load(&s->l->stop_deadline)) {
+		fcgiloop_shard_cut(s);
 		return true;
 	}
 	return false;
 }
 
-/* Handles one event (l->st held). */
 static void
-fcgiloop_event(struct fcgiloop *l, const struct epoll_event *ev)
+fcgiloop_shard_event(struct fcgiloop_shard *s, const struct epoll_event *ev)
 {
-	void *p = ev->data.ptr;
-	struct fcgiloop_conn *c = p;
-	struct epoll_event re = { .events = EPOLLIN | EPOLLONESHOT,
-	    .data.ptr = p };
+	struct fcgiloop_src *src = ev->data.ptr;
+	struct fcgiloop_conn *c;
+	uint64_t v;
 
-	if (p == &l->o.listen_fd) {
-		if (l->listening)
-			fcgiloop_on_accept(l);
-		if (l->listening)
-			epoll_ctl(l->epfd, EPOLL_CTL_MOD, l->o.listen_fd, &re);
-	} else if (p == &l->evfd) {
-		/* The end: l->pool_stop is set. */
-	} else if (p == &l->sigfd) {
-		fcgiloop_on_signal(l);
-		epoll_ctl(l->epfd, EPOLL_CTL_MOD, l->sigfd, &re);
-	} else if (c->dead || c->fd < 0) {
+	/* Closed in this turn: the event came before. */
+	if (src->dead || src->fd < 0)
 		return;
+	switch (src->kind) {
+	case FCGILOOP_SRC_LISTEN:
+		if (s->listening && !s->stopping)
+			fcgiloop_on_accept(s);
+		return;
+	case FCGILOOP_SRC_WAKE:
+		while (read(s->evfd, &v, sizeof(v)) > 0)
+			;
+		if (atomic_load(&s->l->stopping) && !s->stopping)
+			fcgiloop_shard_begin_stop(s);
+		return;
+	case FCGILOOP_SRC_CURL:
+		upstream_on_socket(s->ctx.up, src->fd,
+		    (ev->events & EPOLLIN ? UPSTREAM_WATCH_IN : 0) |
+		    (ev->events & EPOLLOUT ? UPSTREAM_WATCH_OUT : 0),
+		    (ev->events & (EPOLLERR | EPOLLHUP)) != 0);
+		return;
+	case FCGILOOP_SRC_CONN:
+		break;
+	}
+	c = (struct fcgiloop_conn *)src;
+	if (ev->events & EPOLLOUT) {
+		/* Writable (or error): flush; a reset shows up as a write
+		 * error. */
+		if (fcgiloop_flush(s, c) &&
+		    (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+			fcgiloop_on_read(s, c);
 	} else {
-		if (ev->events & EPOLLOUT) {
-			/* Writable (or error): flush; a reset shows up as
-			 * a write error. */
-			if (fcgiloop_flush(l, c) && (ev->events &
-			    (EPOLLIN | EPOLLHUP | EPOLLERR)))
-				fcgiloop_on_read(l, c);
-		} else {
-			fcgiloop_on_read(l, c);
-		}
-		fcgiloop_arm(l, c);
+		fcgiloop_on_read(s, c);
+	}
+	/* One connection completes one request at a time: at most one. */
+	while (s->ready != NULL) {
+		struct fcgiloop_job *job = s->ready;
+
+		s->ready = job->next;
+		job->next = NULL;
+		fcgiloop_serve(s, job);
 	}
 }
 
-/* Ends the loop (l->st held): every thread leaves, fcgiloop_run returns
- * rc. */
-static void
-fcgiloop_end(struct fcgiloop *l, enum fcgiloop_err rc)
+/* How long the next epoll_wait may sleep. */
+static int
+fcgiloop_shard_timeout(const struct fcgiloop_shard *s, int64_t now)
 {
-	if (l->ended)
-		return;
-	l->ended = true;
-	l->result = rc;
-	l->pool_stop = true;
-	fcgiloop_wake_all(l);
-	pthread_cond_broadcast(&l->end_cv);
+	int64_t t = s->stopping ? 100 : FCGILOOP_TICK_MS - (now - s->last_tick);
+
+	if (t < 0)
+		t = 0;
+	if (s->curl_deadline >= 0 && s->curl_deadline - now < t)
+		t = s->curl_deadline > now ? s->curl_deadline - now : 0;
+	return (int)t;
 }
 
-/* Waits for one event and handles it (l->st held, released while
- * waiting). Returns the request it completed if this thread may serve
- * it; a request it may not serve goes to the queue. */
-static struct fcgiloop_job *
-fcgiloop_wait(struct fcgiloop *l, struct fcgiloop_worker *w)
+/* One turn: wait, handle every event, then the timer and deadlines.
+ * False when the shard has ended. */
+static bool
+fcgiloop_shard_turn(struct fcgiloop_shard *s)
 {
-	struct fcgiloop_job *job, *next;
-	struct epoll_event ev;
-	int64_t now;
-	int n, timeout = l->stopping ? 100 : FCGILOOP_TICK_MS;
+	struct epoll_event evs[FCGILOOP_EVENTS];
+	int64_t now = fcgiloop_now();
+	int n;
 
-	w->wait_gen = l->gen;
-	pthread_mutex_unlock(&l->st);
-	n = epoll_wait(l->epfd, &ev, 1, timeout);
-	pthread_mutex_lock(&l->st);
-	w->wait_gen = UINT64_MAX;
+	n = epoll_wait(s->epfd, evs, FCGILOOP_EVENTS,
+	    fcgiloop_shard_timeout(s, now));
 	if (n < 0 && errno != EINTR) {
 		wlog(WLOG_ERR, NULL, NULL, "epoll_wait: %s", strerror(errno));
-		fcgiloop_end(l, FCGILOOP_SYS);
-		return NULL;
+		return false;
 	}
-	if (n == 1)
-		fcgiloop_event(l, &ev);
-	fcgiloop_reap(l);
+	for (int i = 0; i < n; i++)
+		fcgiloop_shard_event(s, &evs[i]);
 	now = fcgiloop_now();
-	if (now - l->last_tick >= FCGILOOP_TICK_MS) {
-		l->last_tick = now;
-		fcgiloop_tick(l, now);
+	if (s->curl_deadline >= 0 && now >= s->curl_deadline) {
+		s->curl_deadline = -1;
+		upstream_on_timer(s->ctx.up);
 	}
-	job = l->ready;
-	l->ready = NULL;
-	if (job == NULL)
-		return NULL;
-	/* One connection completes one request at a time, so this is at
-	 * most one job; the queue takes any other all the same. */
-	for (next = job->next; next; next = job->next) {
-		job->next = next->next;
-		next->next = NULL;
-		fcgiloop_enqueue(l, next);
+	upstream_dispatch(s->ctx.up);
+	if (now - s->last_tick >= FCGILOOP_TICK_MS) {
+		s->last_tick = now;
+		fcgiloop_tick(s, now);
 	}
-	if (l->busy + 1 >= l->nworkers) {
-		/* Every other thread serves: keep reading, let the next
-		 * one to finish serve it. */
-		fcgiloop_enqueue(l, job);
-		return NULL;
+	if (s->stopping && fcgiloop_shard_stop_check(s)) {
+		fcgiloop_reap(s);
+		return false;
 	}
-	return job;
+	fcgiloop_reap(s);
+	return !atomic_load(&s->l->quit);
 }
 
-/* A pool thread: waits in epoll_wait, serves what it completes, and
- * after serving takes what waits in the queue. */
 static void *
-fcgiloop_thread_run(void *arg)
+fcgiloop_shard_run(void *arg)
 {
-	struct fcgiloop_worker *w = arg;
-	struct fcgiloop *l = w->l;
-	struct handler_ctx ctx;
+	struct fcgiloop_shard *s = arg;
+	struct upstream_hooks hooks = { fcgiloop_curl_watch,
+	    fcgiloop_curl_timer, s };
 
-	ctx.reg = l->o.reg;
-	ctx.rts = l->o.rts;
-	ctx.up = upstream_new(l->o.reg);
-	ctx.metrics = l->o.metrics;
-	pthread_mutex_lock(&l->st);
-	for (;;) {
-		struct fcgiloop_job *job = NULL;
-		enum fcgiloop_err rc;
-
-		if (l->pool_stop)
-			break;
-		if (l->stopping && fcgiloop_stop_check(l, &rc)) {
-			fcgiloop_end(l, rc);
-			break;
-		}
-		if (l->queue != NULL && l->busy + 1 < l->nworkers) {
-			job = l->queue;
-			l->queue = job->next;
-			if (l->queue == NULL)
-				l->queue_tail = NULL;
-			job->next = NULL;
-		} else {
-			job = fcgiloop_wait(l, w);
-		}
-		if (job == NULL)
-			continue;
-		l->busy++;
-		pthread_mutex_unlock(&l->st);
-		fcgiloop_serve(&ctx, job);
-		pthread_mutex_lock(&l->st);
-		l->busy--;
-		fcgiloop_on_done(l, job);
-	}
-	pthread_mutex_unlock(&l->st);
-	upstream_free(ctx.up);
+	s->ctx.up = upstream_new(s->l->o.reg);
+	upstream_attach(s->ctx.up, &hooks);
+	/* A stop that came before this thread ran is on the eventfd. */
+	while (fcgiloop_shard_turn(s))
+		;
+	fcgiloop_shard_cut(s);
+	fcgiloop_reap(s);
+	upstream_free(s->ctx.up);
+	s->ctx.up = NULL;
+	for (size_t i = 0; i < s->ncsocks; i++)
+		free(s->csocks[i]);
+	free(s->csocks);
+	s->csocks = NULL;
+	s->ncsocks = 0;
+	s->ended = true;
+	fcgiloop_notify(s->l->donefd);
 	return NULL;
 }
 
+static void
+fcgiloop_begin_stop(struct fcgiloop *l)
+{
+	int64_t now = fcgiloop_now();
+
+	wlog(WLOG_INFO, NULL, NULL, "shutting down");
+	atomic_store(&l->stop_start, now);
+	atomic_store(&l->stop_deadline, now + l->o.stop_limit_ms);
+	atomic_store(&l->stopping, true);
+	for (unsigned i = 0; i < l->nshards; i++)
+		fcgiloop_notify(l->shards[i].evfd);
+}
+
+/* The main thread: signals in, shard ends counted. */
 enum fcgiloop_err
 fcgiloop_run(struct fcgiloop *l)
 {
-	enum fcgiloop_err rc;
+	unsigned ended = 0;
 
-	pthread_mutex_lock(&l->st);
-	while (!l->ended)
-		pthread_cond_wait(&l->end_cv, &l->st);
-	rc = l->result;
-	pthread_mutex_unlock(&l->st);
-	return rc;
+	while (ended < l->nshards) {
+		struct pollfd pf[2] = { { l->sigfd, POLLIN, 0 },
+		    { l->donefd, POLLIN, 0 } };
+		struct signalfd_siginfo si;
+		uint64_t v;
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			wlog(WLOG_ERR, NULL, NULL, "poll: %s", strerror(errno));
+			return FCGILOOP_SYS;
+		}
+		while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGHUP) {
+				/* The config is read once at start; reload
+				 * is a restart by the web server or
+				 * systemd. */
+				wlog(WLOG_INFO, NULL, NULL, "SIGHUP ignored: "
+				    "restart to reload the config");
+				continue;
+			}
+			if (!atomic_load(&l->stopping))
+				fcgiloop_begin_stop(l);
+		}
+		if (read(l->donefd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+			ended += (unsigned)v;
+	}
+	if (atomic_load(&l->cut) > 0)
+		wlog(WLOG_WARN, NULL, NULL, "%u request(s) still waiting for a "
+		    "runtime were cut at the stop limit (%ld ms)",
+		    atomic_load(&l->cut), l->o.stop_limit_ms);
+	return atomic_load(&l->stopping) ? FCGILOOP_OK : FCGILOOP_SYS;
 }
 
 static unsigned
@@ -298,16 +385,47 @@ fcgiloop_default_max_conns(void)
 	return n < 16 ? 16 : (unsigned)n;
 }
 
+static bool
+fcgiloop_shard_init(struct fcgiloop *l, struct fcgiloop_shard *s)
+{
+	struct epoll_event ev;
+
+	s->l = l;
+	s->evfd = -1;
+	s->curl_deadline = -1;
+	s->last_tick = fcgiloop_now();
+	s->ctx.reg = l->o.reg;
+	s->ctx.rts = l->o.rts;
+	s->ctx.metrics = l->o.metrics;
+	s->listen_src.kind = FCGILOOP_SRC_LISTEN;
+	s->listen_src.fd = l->o.listen_fd;
+	s->wake_src.kind = FCGILOOP_SRC_WAKE;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->epfd < 0 || s->evfd < 0)
+		return false;
+	s->wake_src.fd = s->evfd;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &s->wake_src;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->evfd, &ev) != 0)
+		return false;
+	fcgiloop_listen(s, true);
+	return s->listening;
+}
+
 struct fcgiloop *
 fcgiloop_new(const struct fcgiloop_opts *o)
 {
 	struct fcgiloop *l = xcalloc(1, sizeof(*l));
-	struct epoll_event ev;
+	unsigned want = o->threads ? o->threads : 1;
 	sigset_t set;
 	int flags;
 
+	if (want > FCGILOOP_MAX_SHARDS)
+		want = FCGILOOP_MAX_SHARDS;
 	l->o = *o;
-	l->epfd = l->evfd = l->sigfd = -1;
+	l->sigfd = l->donefd = -1;
 	l->lim.max_params_bytes = FCGILOOP_MAX_PARAMS;
 	l->lim.max_body_bytes = o->reg->max_request_body_bytes;
 	l->lim.max_conns = o->max_conns ? o->max_conns :
@@ -315,9 +433,6 @@ fcgiloop_new(const struct fcgiloop_opts *o)
 	l->allowed_addrs = getenv("FCGI_WEB_SERVER_ADDRS");
 	if (l->allowed_addrs != NULL && l->allowed_addrs[0] == '\0')
 		l->allowed_addrs = NULL;
-	l->last_tick = fcgiloop_now();
-	pthread_mutex_init(&l->st, NULL);
-	pthread_cond_init(&l->end_cv, NULL);
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -326,42 +441,25 @@ fcgiloop_new(const struct fcgiloop_opts *o)
 	flags = fcntl(o->listen_fd, F_GETFL);
 	if (flags < 0 || fcntl(o->listen_fd, F_SETFL, flags | O_NONBLOCK) != 0)
 		goto fail;
-	l->epfd = epoll_create1(EPOLL_CLOEXEC);
-	l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	l->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (l->epfd < 0 || l->evfd < 0 || l->sigfd < 0)
+	l->donefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->sigfd < 0 || l->donefd < 0)
 		goto fail;
-	memset(&ev, 0, sizeof(ev));
-	/* Level-triggered and never read: once written (at the end), it
-	 * wakes every thread. */
-	ev.events = EPOLLIN;
-	ev.data.ptr = &l->evfd;
-	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->evfd, &ev) != 0)
-		goto fail;
-	ev.events = EPOLLIN | EPOLLONESHOT;
-	ev.data.ptr = &l->sigfd;
-	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->sigfd, &ev) != 0)
-		goto fail;
-	ev.data.ptr = &l->o.listen_fd;
-	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, o->listen_fd, &ev) != 0)
-		goto fail;
-	l->listening = true;
-
-	/* threads serve requests at once, one more leads meanwhile. */
-	l->workers = xcalloc(o->threads + 1, sizeof(*l->workers));
-	for (unsigned i = 0; i < o->threads + 1; i++) {
-		l->workers[i].l = l;
-		l->workers[i].wait_gen = UINT64_MAX;
-		if (pthread_create(&l->workers[i].tid, NULL,
-		    fcgiloop_thread_run, &l->workers[i]) != 0) {
+	l->shards = xcalloc(want, sizeof(*l->shards));
+	for (unsigned i = 0; i < want; i++)
+		l->shards[i].epfd = l->shards[i].evfd = -1;
+	l->nshards = want;
+	for (unsigned i = 0; i < want; i++)
+		if (!fcgiloop_shard_init(l, &l->shards[i]))
+			goto fail;
+	for (unsigned i = 0; i < want; i++) {
+		if (pthread_create(&l->shards[i].tid, NULL,
+		    fcgiloop_shard_run, &l->shards[i]) != 0) {
 			wlog(WLOG_ERR, NULL, NULL, "pthread_create failed");
-			break;
+			fcgiloop_free(l);
+			return NULL;
 		}
-		l->nworkers++;
-	}
-	if (l->nworkers < 2) {
-		fcgiloop_free(l);
-		return NULL;
+		l->shards[i].started = true;
 	}
 	return l;
 fail:
@@ -373,47 +471,31 @@ fail:
 unsigned
 fcgiloop_threads(const struct fcgiloop *l)
 {
-	return l->nworkers - 1;
+	return l->nshards;
 }
 
 void
 fcgiloop_free(struct fcgiloop *l)
 {
-	struct fcgiloop_job *j, *next;
-
 	if (l == NULL)
 		return;
-	pthread_mutex_lock(&l->st);
-	l->pool_stop = true;
-	fcgiloop_wake_all(l);
-	pthread_mutex_unlock(&l->st);
-	for (unsigned i = 0; i < l->nworkers; i++)
-		pthread_join(l->workers[i].tid, NULL);
-	free(l->workers);
-	/* No thread waits any more: fcgiloop_reap below frees every dead
-	 * connection. */
-	l->workers = NULL;
-	l->nworkers = 0;
-	/* Jobs never served: their connections are freed below. */
-	for (j = l->queue; j; j = next) {
-		next = j->next;
-		j->conn->job = NULL;
-		fcgiloop_job_free(j);
-	}
-	fcgiloop_reap(l);
-	while (l->conns) {
-		struct fcgiloop_conn *c = l->conns;
+	atomic_store(&l->quit, true);
+	for (unsigned i = 0; i < l->nshards; i++)
+		fcgiloop_notify(l->shards[i].evfd);
+	for (unsigned i = 0; i < l->nshards; i++) {
+		struct fcgiloop_shard *s = &l->shards[i];
 
-		l->conns = c->next;
-		fcgiloop_conn_release(c);
+		if (s->started)
+			pthread_join(s->tid, NULL);
+		if (s->epfd >= 0)
+			close(s->epfd);
+		if (s->evfd >= 0)
+			close(s->evfd);
 	}
-	if (l->epfd >= 0)
-		close(l->epfd);
-	if (l->evfd >= 0)
-		close(l->evfd);
+	free(l->shards);
 	if (l->sigfd >= 0)
 		close(l->sigfd);
-	pthread_mutex_destroy(&l->st);
-	pthread_cond_destroy(&l->end_cv);
+	if (l->donefd >= 0)
+		close(l->donefd);
 	free(l);
 }

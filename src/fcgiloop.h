@@ -1,13 +1,13 @@
 /*
- * fcgiloop — wrg.fcgi's FastCGI server: a fixed pool of threads shares
- * the listening socket and every web server connection through one epoll
- * set. The thread that reads a request complete in memory (params and
- * body, fcgirec.c) runs the request handler and writes the response
- * without blocking, as long as another thread is left to read and
- * accept; so a request crosses no threads. An idle kept connection
- * (FCGI_KEEP_CONN) costs a few hundred bytes and no thread, so any
- * number of kept connections from any number of web servers never keep
- * others from being served.
+ * fcgiloop — wrg.fcgi's FastCGI server: a few threads, each a
+ * single-threaded event loop (a shard) that accepts from the one
+ * listening socket, reads requests complete in memory (params and body,
+ * fcgirec.c), runs the request handler, sends its runtime calls through
+ * its own curl multi handle and writes the answer when they are back —
+ * never blocking, so one thread has any number of requests in service
+ * at once. An idle kept connection (FCGI_KEEP_CONN) costs a few hundred
+ * bytes and no thread, so any number of kept connections from any number
+ * of web servers never keep others from being served.
  *
  * Limits (docs/fcgi.md): at most max_conns connections (when full, the
  * longest-idle kept connection is closed for a new one; with none idle,
@@ -29,8 +29,7 @@
 
 struct fcgiloop_opts {
 	int listen_fd;			/* listening; made non-blocking */
-	unsigned threads;		/* handlers at once, >= 1 (one
-					 * more thread is started) */
+	unsigned threads;		/* event loop threads, 1..64 */
 	unsigned max_conns;		/* 0: from RLIMIT_NOFILE, <= 4096 */
 	const struct registry *reg;	/* borrowed */
 	struct rtstate *rts;		/* borrowed */
@@ -41,25 +40,24 @@ struct fcgiloop_opts {
 
 enum fcgiloop_err {
 	FCGILOOP_OK = 0,
-	FCGILOOP_SYS,			/* epoll/eventfd/thread setup failed */
-	FCGILOOP_STUCK			/* a handler outlived stop_limit_ms */
+	FCGILOOP_SYS			/* epoll/eventfd/thread setup failed */
 };
 
 struct fcgiloop;
 
-/* Makes the loop and starts its threads (threads + 1). NULL on a system error
+/* Makes the loop and starts its threads. NULL on a system error
  * (logged). The signals SIGTERM, SIGINT and SIGHUP must be blocked in
  * every thread before this: the loop takes them through a signalfd. */
 struct fcgiloop *fcgiloop_new(const struct fcgiloop_opts *o);
 
 /* Serves until SIGTERM/SIGINT, then stops accepting, closes idle
- * connections and lets requests already arriving or in service finish
- * (bounded by stop_limit_ms). SIGHUP is logged and ignored. Returns
- * FCGILOOP_OK, or FCGILOOP_STUCK when a handler is still busy at the
- * bound: the caller must then exit without fcgiloop_free. */
+ * connections and lets requests already arriving or in service finish;
+ * at stop_limit_ms, requests still waiting for a runtime are cut (their
+ * connections closed, logged). SIGHUP is logged and ignored. Runs on
+ * the calling thread, which takes the signals. */
 enum fcgiloop_err fcgiloop_run(struct fcgiloop *l);
 
-/* How many requests it serves at once (its threads minus one). */
+/* How many event loop threads it runs. */
 unsigned fcgiloop_threads(const struct fcgiloop *l);
 
 /* Stops and joins the threads, closes every connection (not the

@@ -1,9 +1,10 @@
 /*
  * fcgiloop_conn — the connections of the FastCGI loop (fcgiloop.h):
  * accepting, reading records into the parser, writing answers and
- * management replies, deadlines, closing. Every function here runs with
- * l->st held (see fcgiloop.c on ownership: a closed connection is freed
- * only by fcgiloop_reap, or when its job comes back).
+ * management replies, deadlines, closing. Every function here runs on
+ * the thread of the connection's shard (see fcgiloop.c on ownership: a
+ * closed connection is freed at the end of the turn, or when its job
+ * comes back).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,92 +27,83 @@ enum fcgiloop_out {
 	FCGILOOP_OUT_WANTED
 };
 
-/* Unlinks c; it is freed once no event taken from the kernel can still
- * name it (fcgiloop_reap). */
+void
+fcgiloop_src_defer(struct fcgiloop_shard *s, struct fcgiloop_src *src)
+{
+	src->dead = true;
+	src->dead_next = s->dead;
+	s->dead = src;
+}
+
+/* Unlinks c; it is freed at the end of the turn (an event already taken
+ * from the kernel may still name it). */
 static void
-fcgiloop_conn_free(struct fcgiloop *l, struct fcgiloop_conn *c)
+fcgiloop_conn_free(struct fcgiloop_shard *s, struct fcgiloop_conn *c)
 {
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		l->conns = c->next;
+		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	c->dead = true;
-	c->dead_gen = ++l->gen;
-	c->prev = NULL;
-	c->next = l->dead;
-	l->dead = c;
-	l->nconns--;
-	if (!l->listening && !l->stopping) {
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT,
-		    .data.ptr = &l->o.listen_fd };
-
-		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->o.listen_fd,
-		    &ev) == 0)
-			l->listening = true;
-	}
+	c->prev = c->next = NULL;
+	fcgiloop_src_defer(s, &c->src);
+	s->nconns--;
+	atomic_fetch_sub(&s->l->nconns, 1);
+	if (!s->listening && !s->stopping)
+		fcgiloop_listen(s, true);
 }
 
-void
+static void
 fcgiloop_conn_release(struct fcgiloop_conn *c)
 {
-	if (c->fd >= 0)
-		close(c->fd);
+	if (c->src.fd >= 0)
+		close(c->src.fd);
 	fcgirec_parser_free(c->p);
 	free(c->out_head);
 	free(c->out_body);
 	free(c);
 }
 
-/* Frees the dead connections no thread in epoll_wait can be about to
- * handle: those unlinked (so removed from the epoll set) before the
- * earliest of those threads entered epoll_wait. l->dead is newest first.
- * A thread's own slot is cleared before it calls this. */
 void
-fcgiloop_reap(struct fcgiloop *l)
+fcgiloop_reap(struct fcgiloop_shard *s)
 {
-	uint64_t min = UINT64_MAX;
-	struct fcgiloop_conn **pp;
+	while (s->dead != NULL) {
+		struct fcgiloop_src *src = s->dead;
 
-	for (unsigned i = 0; i < l->nworkers; i++)
-		if (l->workers[i].wait_gen < min)
-			min = l->workers[i].wait_gen;
-	for (pp = &l->dead; *pp && (*pp)->dead_gen > min; pp = &(*pp)->next)
-		;
-	while (*pp) {
-		struct fcgiloop_conn *c = *pp;
-
-		*pp = c->next;
-		fcgiloop_conn_release(c);
+		s->dead = src->dead_next;
+		/* Only connections die: curl's entries live as long as
+		 * the shard. */
+		fcgiloop_conn_release((struct fcgiloop_conn *)src);
 	}
 }
 
-/* Arms c again (EPOLLONESHOT) after one of its events was handled. */
-void
-fcgiloop_arm(struct fcgiloop *l, struct fcgiloop_conn *c)
+/* Registers what c waits for: always input, output while some is
+ * queued. */
+static void
+fcgiloop_arm(struct fcgiloop_shard *s, struct fcgiloop_conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT |
-	    (c->want_out ? EPOLLOUT : 0), .data.ptr = c };
+	struct epoll_event ev = { .events = EPOLLIN |
+	    (c->want_out ? EPOLLOUT : 0), .data.ptr = &c->src };
 
-	if (c->fd >= 0 && !c->dead)
-		epoll_ctl(l->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	if (c->src.fd >= 0)
+		epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->src.fd, &ev);
 }
 
-/* Closes the socket; frees c unless its job is still out. */
 void
-fcgiloop_conn_close(struct fcgiloop *l, struct fcgiloop_conn *c)
+fcgiloop_conn_close(struct fcgiloop_shard *s, struct fcgiloop_conn *c)
 {
-	if (c->fd >= 0) {
-		epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		close(c->fd);
-		c->fd = -1;
+	if (c->src.fd >= 0) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
+		close(c->src.fd);
+		c->src.fd = -1;
 	}
 	if (c->job != NULL) {
 		c->aborted = true;
 		return;
 	}
-	fcgiloop_conn_free(l, c);
+	if (!c->src.dead)
+		fcgiloop_conn_free(s, c);
 }
 
 static bool
@@ -120,12 +112,12 @@ fcgiloop_conn_quiet(const struct fcgiloop_conn *c)
 	size_t rl;
 
 	(void)fcgirec_reply(c->p, &rl);
-	return c->fd >= 0 && c->job == NULL && !c->out_on && rl == 0 &&
+	return c->src.fd >= 0 && c->job == NULL && !c->out_on && rl == 0 &&
 	    fcgirec_idle(c->p);
 }
 
 static void
-fcgiloop_want_out(struct fcgiloop *l, struct fcgiloop_conn *c,
+fcgiloop_want_out(struct fcgiloop_shard *s, struct fcgiloop_conn *c,
     enum fcgiloop_out want)
 {
 	bool on = want == FCGILOOP_OUT_WANTED;
@@ -133,13 +125,13 @@ fcgiloop_want_out(struct fcgiloop *l, struct fcgiloop_conn *c,
 	if (c->want_out == on)
 		return;
 	c->want_out = on;
-	fcgiloop_arm(l, c);
+	fcgiloop_arm(s, c);
 }
 
 /* Writes what is queued: management replies between records, the
  * response's records. Returns false if c was closed. */
 bool
-fcgiloop_flush(struct fcgiloop *l, struct fcgiloop_conn *c)
+fcgiloop_flush(struct fcgiloop_shard *s, struct fcgiloop_conn *c)
 {
 	for (;;) {
 		struct iovec iov[FCGIREC_OUT_IOV];
@@ -162,17 +154,19 @@ fcgiloop_flush(struct fcgiloop *l, struct fcgiloop_conn *c)
 		} else {
 			break;
 		}
-		n = writev(c->fd, iov, cnt);
+		if (c->src.fd < 0)
+			return false;
+		n = writev(c->src.fd, iov, cnt);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				fcgiloop_want_out(l, c, FCGILOOP_OUT_WANTED);
+				fcgiloop_want_out(s, c, FCGILOOP_OUT_WANTED);
 				return true;
 			}
 			wlog(WLOG_DEBUG, NULL, NULL, "fcgi write: %s",
 			    strerror(errno));
-			fcgiloop_conn_close(l, c);
+			fcgiloop_conn_close(s, c);
 			return false;
 		}
 		c->last_io = fcgiloop_now();
@@ -188,22 +182,23 @@ fcgiloop_flush(struct fcgiloop *l, struct fcgiloop_conn *c)
 			c->out_head = c->out_body = NULL;
 		}
 	}
-	fcgiloop_want_out(l, c, FCGILOOP_OUT_NONE);
-	if (c->close_after || (l->stopping && fcgiloop_conn_quiet(c))) {
-		fcgiloop_conn_close(l, c);
+	fcgiloop_want_out(s, c, FCGILOOP_OUT_NONE);
+	if (c->close_after || (s->stopping && fcgiloop_conn_quiet(c))) {
+		fcgiloop_conn_close(s, c);
 		return false;
 	}
 	return true;
 }
 
-/* Makes a job of the request c completed. Takes ownership of req (the
- * job owns it until it is served). */
+/* Makes a job of the request c completed; it is served once the event
+ * is handled. Takes ownership of req. */
 static void
-fcgiloop_dispatch(struct fcgiloop *l, struct fcgiloop_conn *c,
+fcgiloop_dispatch(struct fcgiloop_shard *s, struct fcgiloop_conn *c,
     struct fcgirec_req *req)
 {
 	struct fcgiloop_job *job = xcalloc(1, sizeof(*job));
 
+	job->s = s;
 	job->conn = c;
 	job->id = req->id;
 	job->req = req;
@@ -211,37 +206,25 @@ fcgiloop_dispatch(struct fcgiloop *l, struct fcgiloop_conn *c,
 	c->served = true;
 	c->keep_conn = req->keep_conn;
 	c->aborted = false;
-	l->inflight++;
-	/* Served once the event is handled (fcgiloop_wait). */
-	job->next = l->ready;
-	l->ready = job;
+	s->inflight++;
+	job->next = s->ready;
+	s->ready = job;
 }
 
 void
-fcgiloop_enqueue(struct fcgiloop *l, struct fcgiloop_job *job)
-{
-	job->next = NULL;
-	if (l->queue_tail)
-		l->queue_tail->next = job;
-	else
-		l->queue = job;
-	l->queue_tail = job;
-}
-
-void
-fcgiloop_on_read(struct fcgiloop *l, struct fcgiloop_conn *c)
+fcgiloop_on_read(struct fcgiloop_shard *s, struct fcgiloop_conn *c)
 {
 	ssize_t n;
 	size_t off = 0, used;
 	bool was_idle = fcgirec_idle(c->p);
 
-	n = read(c->fd, l->rbuf, sizeof(l->rbuf));
+	n = read(c->src.fd, s->rbuf, sizeof(s->rbuf));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
 		/* The web server closed (or reset) the connection; a job
 		 * still out is answered to nobody. */
-		fcgiloop_conn_close(l, c);
+		fcgiloop_conn_close(s, c);
 		return;
 	}
 	c->last_io = fcgiloop_now();
@@ -249,17 +232,17 @@ fcgiloop_on_read(struct fcgiloop *l, struct fcgiloop_conn *c)
 		struct fcgirec_event ev;
 		enum fcgirec_err e;
 
-		e = fcgirec_feed(c->p, l->rbuf + off, (size_t)n - off, &used,
+		e = fcgirec_feed(c->p, s->rbuf + off, (size_t)n - off, &used,
 		    &ev);
 		off += used;
 		if (e != FCGIREC_OK) {
 			wlog(WLOG_WARN, NULL, NULL, "fastcgi connection "
 			    "closed: %s", fcgirec_strerror(e));
-			fcgiloop_conn_close(l, c);
+			fcgiloop_conn_close(s, c);
 			return;
 		}
 		if (ev.kind == FCGIREC_EV_REQUEST) {
-			fcgiloop_dispatch(l, c, fcgirec_take(c->p));
+			fcgiloop_dispatch(s, c, fcgirec_take(c->p));
 		} else if (ev.kind == FCGIREC_EV_ABORT) {
 			if (ev.taken)
 				c->aborted = true;
@@ -269,20 +252,20 @@ fcgiloop_on_read(struct fcgiloop *l, struct fcgiloop_conn *c)
 	}
 	if (was_idle && !fcgirec_idle(c->p))
 		c->head_start = c->last_io;
-	(void)fcgiloop_flush(l, c);
+	(void)fcgiloop_flush(s, c);
 }
 
 /* A job came back: queue its answer (or just END_REQUEST if aborted). */
 void
-fcgiloop_on_done(struct fcgiloop *l, struct fcgiloop_job *job)
+fcgiloop_on_done(struct fcgiloop_shard *s, struct fcgiloop_job *job)
 {
 	struct fcgiloop_conn *c = job->conn;
 
-	l->inflight--;
+	s->inflight--;
 	c->job = NULL;
-	if (c->fd < 0) {
+	if (c->src.fd < 0) {
 		fcgiloop_job_free(job);
-		fcgiloop_conn_free(l, c);
+		fcgiloop_conn_free(s, c);
 		return;
 	}
 	if (c->aborted) {
@@ -299,7 +282,7 @@ fcgiloop_on_done(struct fcgiloop *l, struct fcgiloop_job *job)
 	if (!c->keep_conn)
 		c->close_after = true;
 	fcgiloop_job_free(job);
-	(void)fcgiloop_flush(l, c);
+	(void)fcgiloop_flush(s, c);
 }
 
 /* FCGI_WEB_SERVER_ADDRS, as libfcgi honours it: a comma-separated list
@@ -340,85 +323,119 @@ fcgiloop_peer_allowed(const struct fcgiloop *l,
 }
 
 /* Makes room for one more connection: closes the longest-idle kept
- * connection. False when none is idle. */
+ * connection of this shard. False when none is idle. */
 static bool
-fcgiloop_make_room(struct fcgiloop *l)
+fcgiloop_make_room(struct fcgiloop_shard *s)
 {
 	struct fcgiloop_conn *c, *oldest = NULL;
 
-	for (c = l->conns; c; c = c->next)
+	for (c = s->conns; c; c = c->next)
 		if (fcgiloop_conn_quiet(c) &&
 		    (oldest == NULL || c->last_io < oldest->last_io))
 			oldest = c;
 	if (oldest == NULL)
 		return false;
-	fcgiloop_conn_close(l, oldest);
+	fcgiloop_conn_close(s, oldest);
 	return true;
 }
 
 void
-fcgiloop_on_accept(struct fcgiloop *l)
+fcgiloop_listen(struct fcgiloop_shard *s, bool on)
 {
-	for (int i = 0; i < FCGILOOP_ACCEPT_BURST; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		struct fcgiloop_conn *c;
-		struct epoll_event ev;
-		int fd;
+	struct fcgiloop *l = s->l;
+	/* One of the shards waiting is woken per connection; level-
+	 * triggered, so a backlog left by one is seen by the next. */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE,
+	    .data.ptr = &s->listen_src };
 
-		if (l->nconns >= l->lim.max_conns && !fcgiloop_make_room(l)) {
-			/* Full of busy connections: new ones wait in the
-			 * backlog until one closes. */
-			epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->o.listen_fd, NULL);
-			l->listening = false;
-			return;
-		}
-		fd = accept4(l->o.listen_fd, (struct sockaddr *)&ss, &sl,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				wlog(WLOG_WARN, NULL, NULL, "accept: %s",
-				    strerror(errno));
-			return;
-		}
-		if (!fcgiloop_peer_allowed(l, &ss)) {
-			wlog(WLOG_WARN, NULL, NULL, "connection from an "
-			    "address not in FCGI_WEB_SERVER_ADDRS refused");
-			close(fd);
-			continue;
-		}
-		c = xcalloc(1, sizeof(*c));
-		c->fd = fd;
-		c->p = fcgirec_parser_new(&l->lim);
-		c->last_io = c->head_start = fcgiloop_now();
-		c->next = l->conns;
-		if (l->conns)
-			l->conns->prev = c;
-		l->conns = c;
-		l->nconns++;
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN | EPOLLONESHOT;
-		ev.data.ptr = c;
-		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-			wlog(WLOG_ERR, NULL, NULL, "epoll_ctl: %s",
-			    strerror(errno));
-			fcgiloop_conn_close(l, c);
-		}
+	if (on == s->listening)
+		return;
+	if (on && epoll_ctl(s->epfd, EPOLL_CTL_ADD, l->o.listen_fd, &ev) != 0)
+		return;
+	if (!on)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->o.listen_fd, NULL);
+	s->listening = on;
+}
+
+/* Takes one connection from the backlog into s. False when there is
+ * none, or no room. */
+static bool
+fcgiloop_accept_one(struct fcgiloop_shard *s)
+{
+	struct fcgiloop *l = s->l;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct fcgiloop_conn *c;
+	struct epoll_event ev;
+	int fd;
+
+	if (atomic_load(&l->nconns) >= l->lim.max_conns &&
+	    !fcgiloop_make_room(s)) {
+		/* Full of busy connections: new ones wait in the backlog
+		 * until one closes. */
+		fcgiloop_listen(s, false);
+		return false;
 	}
+	fd = accept4(l->o.listen_fd, (struct sockaddr *)&ss, &sl,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ECONNABORTED)
+			wlog(WLOG_WARN, NULL, NULL, "accept: %s",
+			    strerror(errno));
+		return false;
+	}
+	if (!fcgiloop_peer_allowed(l, &ss)) {
+		wlog(WLOG_WARN, NULL, NULL, "connection from an address not "
+		    "in FCGI_WEB_SERVER_ADDRS refused");
+		close(fd);
+		return true;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->src.kind = FCGILOOP_SRC_CONN;
+	c->src.fd = fd;
+	c->p = fcgirec_parser_new(&l->lim);
+	c->last_io = c->head_start = fcgiloop_now();
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	atomic_fetch_add(&l->nconns, 1);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &c->src;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		wlog(WLOG_ERR, NULL, NULL, "epoll_ctl: %s", strerror(errno));
+		fcgiloop_conn_close(s, c);
+	}
+	return true;
+}
+
+void
+fcgiloop_on_accept(struct fcgiloop_shard *s)
+{
+	/* One connection per wake-up when other shards can take the
+	 * rest, so kept connections spread over the threads; a burst when
+	 * alone. */
+	int burst = s->l->nshards > 1 ? 1 : 64;
+
+	for (int i = 0; i < burst && s->listening; i++)
+		if (!fcgiloop_accept_one(s))
+			break;
 }
 
 /* Deadlines, once a second: a slow head, a stalled body or response. */
 void
-fcgiloop_tick(struct fcgiloop *l, int64_t now)
+fcgiloop_tick(struct fcgiloop_shard *s, int64_t now)
 {
 	struct fcgiloop_conn *c, *next;
 
-	for (c = l->conns; c; c = next) {
+	for (c = s->conns; c; c = next) {
 		size_t rl;
 
 		next = c->next;
-		if (c->fd < 0 || c->job != NULL)
+		if (c->src.fd < 0 || c->job != NULL)
 			continue;
 		(void)fcgirec_reply(c->p, &rl);
 		if (fcgirec_in_head(c->p) &&
@@ -426,12 +443,12 @@ fcgiloop_tick(struct fcgiloop *l, int64_t now)
 			wlog(WLOG_WARN, NULL, NULL, "fastcgi connection "
 			    "closed: request head not complete in %d ms",
 			    FCGILOOP_HEAD_MS);
-			fcgiloop_conn_close(l, c);
+			fcgiloop_conn_close(s, c);
 		} else if ((!fcgirec_idle(c->p) || c->out_on || rl > 0) &&
 		    now - c->last_io > FCGILOOP_STALL_MS) {
 			wlog(WLOG_WARN, NULL, NULL, "fastcgi connection "
 			    "closed: no progress in %d ms", FCGILOOP_STALL_MS);
-			fcgiloop_conn_close(l, c);
+			fcgiloop_conn_close(s, c);
 		}
 	}
 }
@@ -441,19 +458,20 @@ fcgiloop_tick(struct fcgiloop *l, int64_t now)
  * first request may still be on its way (a web server that connected
  * just before the signal must not get a reset). */
 void
-fcgiloop_stop_sweep(struct fcgiloop *l, int64_t now)
+fcgiloop_stop_sweep(struct fcgiloop_shard *s, int64_t now)
 {
 	struct fcgiloop_conn *c, *next;
 	char b;
 
-	for (c = l->conns; c; c = next) {
+	for (c = s->conns; c; c = next) {
 		next = c->next;
 		if (!fcgiloop_conn_quiet(c))
 			continue;
-		if (!c->served && now - l->stop_start < FCGILOOP_STOP_GRACE_MS)
+		if (!c->served && now - atomic_load(&s->l->stop_start) <
+		    FCGILOOP_STOP_GRACE_MS)
 			continue;
-		if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+		if (recv(c->src.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
 			continue;
-		fcgiloop_conn_close(l, c);
+		fcgiloop_conn_close(s, c);
 	}
 }

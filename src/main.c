@@ -268,7 +268,7 @@ main(int argc, char **argv)
 	else if (o.probe)
 		status = probe_run(reg, stdout, o.json);
 	else if ((fd = main_socket(&o, &unix_path)) >= 0)
-		status = service_run(reg, fd, unix_path);
+		status = service_run(reg, fd);
 
 	if (unix_path != NULL)
 		unlink(unix_path);

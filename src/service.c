@@ -3,9 +3,7 @@
  * state, the FastCGI loop and its shutdown.
  *
  * Ownership: service_run owns the runtime state, the metrics handle and
- * the loop, and frees them on every path but one: a handler stuck past
- * the stop bound may still use them, so then the process leaves with
- * _exit and frees nothing.
+ * the loop, and frees them on every path.
  */
 #include "service.h"
 
@@ -52,8 +50,20 @@ service_stop_limit_ms(const struct registry *reg)
 	return limit;
 }
 
+/* fcgi.threads, or one event loop per online CPU. */
+static unsigned
+service_threads(const struct registry *reg)
+{
+	long n;
+
+	if (reg->fcgi_threads > 0)
+		return reg->fcgi_threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
 int
-service_run(const struct registry *reg, int listen_fd, const char *unix_path)
+service_run(const struct registry *reg, int listen_fd)
 {
 	struct rtstate *rts = NULL;
 	struct fcgiloop *loop = NULL;
@@ -72,7 +82,7 @@ service_run(const struct registry *reg, int listen_fd, const char *unix_path)
 	rts = rtstate_new(reg->runtime_count);
 	memset(&lo, 0, sizeof(lo));
 	lo.listen_fd = listen_fd;
-	lo.threads = reg->fcgi_threads ? reg->fcgi_threads : 1;
+	lo.threads = service_threads(reg);
 	lo.reg = reg;
 	lo.rts = rts;
 	lo.metrics = metrics;
@@ -80,17 +90,9 @@ service_run(const struct registry *reg, int listen_fd, const char *unix_path)
 	loop = fcgiloop_new(&lo);
 	if (loop == NULL)
 		goto out;
-	wlog(WLOG_INFO, NULL, NULL, "serving %zu runtime(s) on %u thread(s)",
+	wlog(WLOG_INFO, NULL, NULL, "serving %zu runtime(s) on %u event loop thread(s)",
 	    reg->runtime_count, fcgiloop_threads(loop));
 	le = fcgiloop_run(loop);
-	if (le == FCGILOOP_STUCK) {
-		/* A worker stuck past every timeout: leave without
-		 * freeing what it may still use. */
-		wlog(WLOG_WARN, NULL, NULL, "a worker did not stop");
-		if (unix_path != NULL)
-			unlink(unix_path);
-		_exit(0);
-	}
 	status = le == FCGILOOP_OK ? 0 : 1;
 out:
 	fcgiloop_free(loop);

@@ -16,10 +16,8 @@
  * other thread is started: it blocks SIGTERM, SIGINT and SIGHUP for
  * every thread (the loop takes them through a signalfd) and ignores
  * SIGPIPE. Returns the exit status: 0 after a clean stop, 1 when setup
- * or the loop failed (logged). When a handler outlives the bound it
- * unlinks unix_path (if not NULL) and calls _exit(0) without freeing
- * what that handler may still use. */
-int service_run(const struct registry *reg, int listen_fd,
-    const char *unix_path);
+ * or the loop failed (logged). Requests still waiting for a runtime at
+ * the bound are cut (logged). */
+int service_run(const struct registry *reg, int listen_fd);
 
 #endif

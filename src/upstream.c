@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ids.h"
 #include "rtreq.h"
 #include "wlog.h"
 #include "xalloc.h"
@@ -28,9 +29,16 @@
 /* Idle easy handles kept per runtime. */
 #define UPSTREAM_POOL_MAX 32
 
+/* What every call to one runtime shares: idle easy handles that already
+ * carry the runtime's options, the start of its URLs, and the headers
+ * sent on every call (built by hand, so a call allocates no list). */
 struct upstream_pool {
 	CURL *easy[UPSTREAM_POOL_MAX];
 	size_t n;
+	char *url_base;			/* scheme://authority[base_path] */
+	char *auth;			/* "Authorization: Bearer ..." (a
+					 * secret) or NULL */
+	struct curl_slist fixed[3];	/* Accept, Expect, Authorization */
 };
 
 struct upstream {
@@ -50,7 +58,9 @@ struct upstream_xfer {
 	struct upstream_batch *b;
 	struct upstream_call *call;
 	CURL *easy;
-	struct curl_slist *headers;
+	/* Its own headers, in front of the runtime's fixed ones. */
+	struct curl_slist hdr[2];
+	char id_hdr[sizeof("X-Request-Id: ") + IDS_REQUEST_ID_MAX];
 	size_t cap;
 	size_t alloc;		/* bytes allocated at call->resp */
 	bool too_large;
@@ -116,9 +126,14 @@ upstream_free(struct upstream *up)
 		return;
 	while (up->batches != NULL)
 		upstream_cancel(up, up->batches);
-	for (size_t i = 0; i < up->pool_count; i++)
-		for (size_t k = 0; k < up->pool[i].n; k++)
-			curl_easy_cleanup(up->pool[i].easy[k]);
+	for (size_t i = 0; i < up->pool_count; i++) {
+		struct upstream_pool *p = &up->pool[i];
+
+		for (size_t k = 0; k < p->n; k++)
+			curl_easy_cleanup(p->easy[k]);
+		free(p->url_base);
+		rtreq_secret_free(p->auth);
+	}
 	free(up->pool);
 	curl_multi_cleanup(up->multi);
 	free(up);
@@ -158,38 +173,52 @@ upstream_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* The URL of path on rt. Unix runtimes are addressed as http://localhost
- * over CURLOPT_UNIX_SOCKET_PATH. */
+/* The start of every URL of rt. Unix runtimes are addressed as
+ * http://localhost over CURLOPT_UNIX_SOCKET_PATH. */
 static char *
-upstream_url(const struct registry_runtime *rt, const char *path)
+upstream_url_base(const struct registry_runtime *rt)
 {
 	char *auth, *url;
 
 	if (rt->transport == REGISTRY_TRANSPORT_UNIX)
-		return xasprintf("http://localhost%s", path);
+		return xstrdup("http://localhost");
 	auth = rtreq_authority(rt->host, rt->port);
-	url = xasprintf("%s://%s%s%s",
+	url = xasprintf("%s://%s%s",
 	    rt->transport == REGISTRY_TRANSPORT_HTTPS ? "https" : "http",
-	    auth, rt->base_path ? rt->base_path : "", path);
+	    auth, rt->base_path ? rt->base_path : "");
 	free(auth);
 	return url;
 }
 
-/* Sets every option of one transfer. Options are set in full each time
- * because the easy handle is reused for other requests. */
-static void
-upstream_setup(struct upstream *up, struct upstream_xfer *x,
-    const char *request_id)
+/* The pool entry of rt, filled on first use. */
+static struct upstream_pool *
+upstream_pool_of(struct upstream *up, const struct registry_runtime *rt)
 {
-	struct upstream_call *c = x->call;
-	const struct registry_runtime *rt = c->rt;
-	const char *token = registry_token(up->reg, rt);
-	CURL *e = x->easy;
-	char *url, *hdr;
+	struct upstream_pool *p = &up->pool[rt->index];
+	const char *token;
+	size_t n = 0;
 
-	url = upstream_url(rt, c->path);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	free(url);		/* curl copies strings it is given */
+	if (p->url_base != NULL)
+		return p;
+	p->url_base = upstream_url_base(rt);
+	token = registry_token(up->reg, rt);
+	if (token != NULL)
+		p->auth = rtreq_bearer(token, RTREQ_BEARER_HEADER);
+	p->fixed[n++].data = (char *)"Accept: application/json";
+	p->fixed[n++].data = (char *)"Expect:";
+	if (p->auth != NULL)
+		p->fixed[n++].data = p->auth;
+	for (size_t i = 0; i + 1 < n; i++)
+		p->fixed[i].next = &p->fixed[i + 1];
+	return p;
+}
+
+/* The options of an easy handle that depend only on its runtime: set
+ * once, when the handle is made for the runtime's pool. */
+static void
+upstream_easy_base(struct upstream *up, CURL *e,
+    const struct registry_runtime *rt)
+{
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
@@ -204,8 +233,9 @@ upstream_setup(struct upstream *up, struct upstream_xfer *x,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, rt->request_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)up->reg->max_upstream_body_bytes);
-	curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH,
-	    rt->transport == REGISTRY_TRANSPORT_UNIX ? rt->unix_path : NULL);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, upstream_write_cb);
+	if (rt->transport == REGISTRY_TRANSPORT_UNIX)
+		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, rt->unix_path);
 	if (rt->transport == REGISTRY_TRANSPORT_HTTPS) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, rt->tls.ca_file);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER,
@@ -214,10 +244,27 @@ upstream_setup(struct upstream *up, struct upstream_xfer *x,
 		    rt->tls.verify ? 2L : 0L);
 		curl_easy_setopt(e, CURLOPT_SSLCERT, rt->tls.client_cert);
 		curl_easy_setopt(e, CURLOPT_SSLKEY, rt->tls.client_key);
-		curl_easy_setopt(e, CURLOPT_CERTINFO, c->want_cert ? 1L : 0L);
 	}
+}
+
+/* Sets the options of one call on its runtime's easy handle: the URL,
+ * the method and body, the headers, where the answer goes. */
+static void
+upstream_setup(struct upstream *up, struct upstream_xfer *x,
+    const char *request_id)
+{
+	struct upstream_call *c = x->call;
+	const struct registry_runtime *rt = c->rt;
+	struct upstream_pool *p = upstream_pool_of(up, rt);
+	CURL *e = x->easy;
+	char *url;
+
+	url = xasprintf("%s%s", p->url_base, c->path);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	free(url);		/* curl copies strings it is given */
+	if (rt->transport == REGISTRY_TRANSPORT_HTTPS)
+		curl_easy_setopt(e, CURLOPT_CERTINFO, c->want_cert ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->detail);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, upstream_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	if (c->post) {
@@ -229,24 +276,18 @@ upstream_setup(struct upstream *up, struct upstream_xfer *x,
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	}
 
-	x->headers = curl_slist_append(NULL, "Accept: application/json");
-	x->headers = curl_slist_append(x->headers, "Expect:");
-	if (c->post)
-		x->headers = curl_slist_append(x->headers,
-		    "Content-Type: application/json");
-	hdr = xasprintf("X-Request-Id: %s", request_id ? request_id : "");
-	x->headers = curl_slist_append(x->headers, hdr);
-	free(hdr);
-	if (token != NULL) {
-		hdr = rtreq_bearer(token, RTREQ_BEARER_HEADER);
-		x->headers = curl_slist_append(x->headers, hdr);
-		rtreq_secret_free(hdr);
+	/* X-Request-Id (and Content-Type for a POST), then the runtime's
+	 * fixed headers: curl only reads the list. */
+	snprintf(x->id_hdr, sizeof(x->id_hdr), "X-Request-Id: %.*s",
+	    IDS_REQUEST_ID_MAX, request_id ? request_id : "");
+	x->hdr[0].data = x->id_hdr;
+	x->hdr[0].next = &p->fixed[0];
+	if (c->post) {
+		x->hdr[0].next = &x->hdr[1];
+		x->hdr[1].data = (char *)"Content-Type: application/json";
+		x->hdr[1].next = &p->fixed[0];
 	}
-	if (x->headers == NULL) {
-		wlog(WLOG_ERR, request_id, rt->id, "curl_slist_append failed");
-		abort();
-	}
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, &x->hdr[0]);
 }
 
 /* The server certificate's notAfter, from curl's certinfo ("Expire
@@ -353,17 +394,19 @@ upstream_finish(struct upstream_xfer *x, CURLcode rc)
 /* An easy handle for a call to runtime idx: an idle one of the pool, or
  * a new one. */
 static CURL *
-upstream_easy_get(struct upstream *up, size_t idx)
+upstream_easy_get(struct upstream *up, const struct registry_runtime *rt)
 {
+	struct upstream_pool *p = &up->pool[rt->index];
 	CURL *e;
 
-	if (idx < up->pool_count && up->pool[idx].n > 0)
-		return up->pool[idx].easy[--up->pool[idx].n];
+	if (p->n > 0)
+		return p->easy[--p->n];
 	e = curl_easy_init();
 	if (e == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "curl_easy_init failed");
 		abort();
 	}
+	upstream_easy_base(up, e, rt);
 	return e;
 }
 
@@ -387,9 +430,7 @@ upstream_xfer_release(struct upstream *up, struct upstream_xfer *x)
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, NULL);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, NULL);
-	curl_slist_free_all(x->headers);
-	x->headers = NULL;
-	if (idx < up->pool_count && up->pool[idx].n < UPSTREAM_POOL_MAX)
+	if (up->pool[idx].n < UPSTREAM_POOL_MAX)
 		up->pool[idx].easy[up->pool[idx].n++] = x->easy;
 	else
 		curl_easy_cleanup(x->easy);
@@ -426,7 +467,7 @@ upstream_batch_new(struct upstream *up, struct upstream_call *calls,
 		free(c->resp);
 		c->resp = NULL;
 		c->resp_len = 0;
-		x->easy = upstream_easy_get(up, c->rt->index);
+		x->easy = upstream_easy_get(up, c->rt);
 		upstream_setup(up, x, request_id);
 	}
 	/* Added last: with hooks, adding can already call back. */

@@ -130,6 +130,48 @@ for shape in zeros objs arrs nest keys strs workers bigwork e404; do
 	done
 done
 
+# Many requests at once: wrg.fcgi holds a runtime's answer while it
+# arrives, and one thread has many requests waiting for runtimes, so
+# what bounds memory is its cap on runtime calls in flight per thread
+# (FCGILOOP_MAX_CALLS, 32): 80 requests whose answers (1 x cap each) are
+# all held by the runtime for 2 s must cost at most (32 + 16) x cap —
+# without the cap they cost 80 x cap.
+MANY=80
+LIMIT_MANY_KB=$((CAP * 48 / 1024))
+{
+	echo "{\"limits\": {\"max_upstream_body_bytes\": $CAP},"
+	echo " \"fcgi\": {\"threads\": 1}, \"runtimes\": ["
+	echo "{\"id\": \"r1\", \"base_url\":" \
+	    "\"http://127.0.0.1:$HPORT/zeros-hold/$CAP/0\"}]}"
+} >"$T_DIR/wrg.conf"
+"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
+    --log-level error 2>>"$T_DIR/fcgi.log" &
+pid=$!
+t_track "$pid"
+if t_wait_unix "$FSOCK"; then
+	curl -s -m 10 -o /dev/null "$BASE/api/runtimes"
+	h0=$(hwm "$pid")
+	start=$(date +%s)
+	pids=
+	for i in $(seq 1 $MANY); do
+		curl -s -m 60 -o /dev/null -w '%{http_code}\n' \
+		    "$BASE/api/runtimes/r1/workers" >"$T_DIR/many.$i" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	h1=$(hwm "$pid")
+	answered=$(cat "$T_DIR"/many.* | grep -cE '^(200|502)$')
+	echo "# $MANY requests at once: peak +$((h1 - h0)) KiB, $answered answered in $(( $(date +%s) - start )) s"
+	t_check "$MANY requests at once: all answered ($answered)" \
+	    [ "$answered" -eq "$MANY" ]
+	[ -n "$ASAN" ] ||
+	    t_check "$MANY requests at once: peak +$((h1 - h0)) KiB <= $LIMIT_MANY_KB KiB" \
+	    [ "$((h1 - h0))" -le "$LIMIT_MANY_KB" ]
+	t_stop_pid "$pid"
+else
+	t_check "wrg.fcgi (many at once) started" false
+fi
+
 t_check "no sanitizer reports in the wrg.fcgi log" \
     sh -c "! grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' -e 'LeakSanitizer' '$T_DIR/fcgi.log'"
 t_done

@@ -16,6 +16,9 @@ docs/fcgi.md (lib/wjson.c wjson_cost): the largest body wrg still parses,
 i.e. the worst case under the budget. GET .../v1/runtime answers a small
 valid RuntimeSummary (for warm-up requests). Shape e404 answers 404 with an
 error object plus the padding (the "unsupported or not?" path).
+SHAPE-hold (say zeros-hold) sends all of SHAPE's 200 answer but its last
+16 bytes, then the rest HOLD_S seconds later, so many answers can be
+held in wrg.fcgi at once.
 
 Usage: hostile_runtime.py READY_FILE   (writes the port there, then serves
 on 127.0.0.1 until killed).
@@ -23,6 +26,9 @@ on 127.0.0.1 until killed).
 import http.server
 import os
 import sys
+import time
+
+HOLD_S = 2.0
 
 # The cost model of lib/wjson.c, per token outside strings.
 COST_OBJECT, COST_ARRAY, COST_MEMBER = 800, 288, 64
@@ -127,9 +133,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def answer_held(self, data):
+        """All but the last bytes at once, the rest HOLD_S later: the
+        answer sits in wrg.fcgi's buffer meanwhile."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[:-16])
+        self.wfile.flush()
+        time.sleep(HOLD_S)
+        self.wfile.write(data[-16:])
+
     def do_GET(self):
         parts = self.path.split("/")
-        # ['', SHAPE, CAP, BUDGET, 'v1', ROUTE]
+        # ['', SHAPE[-hold], CAP, BUDGET, 'v1', ROUTE]
+        held = len(parts) > 1 and parts[1].endswith("-hold")
+        if held:
+            parts[1] = parts[1][:-len("-hold")]
         if len(parts) != 6 or parts[4] != "v1" or parts[1] not in SHAPES:
             self.answer(404, b"")
             return
@@ -140,6 +161,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(404, b"")
             return
         data = body(parts[1], int(parts[2]), int(parts[3]))
+        if held:
+            self.answer_held(data)
+            return
         self.answer(404 if parts[1] == "e404" else 200, data)
 
 

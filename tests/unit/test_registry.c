@@ -72,7 +72,7 @@ test_defaults(void **state)
 	assert_int_equal(reg->allowed_origin_count, 0);
 	assert_int_equal(reg->max_request_body_bytes, 1048576);
 	assert_int_equal(reg->max_upstream_body_bytes, 8388608);
-	assert_int_equal(reg->fcgi_threads, 4);
+	assert_int_equal(reg->fcgi_threads, 0);
 	assert_false(reg->fcgi_trust_request_id);
 	assert_null(reg->fcgi_metrics_path);
 	assert_string_equal(reg->fcgi_metrics_state, REGISTRY_METRICS_STATE);
@@ -271,8 +271,8 @@ test_errors(void **state)
 	    "9999999999999}}",
 	    "t.conf: limits.max_upstream_body_bytes: must be between 1024 and "
 	    "1073741824");
-	expect_error("{\"fcgi\": {\"threads\": 0}}",
-	    "t.conf: fcgi.threads: must be between 1 and 256");
+	expect_error("{\"fcgi\": {\"threads\": 65}}",
+	    "t.conf: fcgi.threads: must be between 0 and 64");
 	expect_error("{\"fcgi\": {\"workers\": 2}}",
 	    "t.conf: fcgi.workers: unknown key");
 	expect_error("{\"log_format\": \"JSON\"}",
@@ -551,7 +551,7 @@ test_load_file(void **state)
 	reg = registry_load_file(path, &err);
 	assert_null(reg);
 	assert_non_null(strstr(err, path));
-	assert_non_null(strstr(err, ": fcgi.threads: must be between 1 and 256"));
+	assert_non_null(strstr(err, ": fcgi.threads: must be between 0 and 64"));
 	free(err);
 	free(path);
 	reg = registry_load_file("/nonexistent/wrg.conf", &err);
