@@ -189,7 +189,8 @@ apierr_parse_body(const struct registry *reg, const struct upstream_call *c,
 		return APIERR_BODY_EMPTY;
 	/* Count before json-c builds anything: a 1 MiB body of "{}"s
 	 * would otherwise become a quarter of a GiB of hash tables. */
-	if (wjson_cost(c->resp, c->resp_len) > apierr_parse_budget(reg))
+	if (!wjson_cost_within(c->resp, c->resp_len,
+	    apierr_parse_budget(reg)))
 		return APIERR_BODY_TOO_COSTLY;
 	*root = wjson_parse(c->resp, c->resp_len, WJSON_MAX_DEPTH);
 	return *root != NULL ? APIERR_BODY_JSON : APIERR_BODY_NOT_JSON;

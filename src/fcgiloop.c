@@ -100,10 +100,16 @@ fcgiloop_curl_watch(void *arg, int fd, unsigned what, void **slot)
 
 	*slot = cs;
 	cs->src.fd = fd;
+	cs->parked = false;
 	if (what == 0) {
-		/* Dropped, and maybe about to be closed: a closed
-		 * descriptor leaves epoll by itself, but a number reused
-		 * later must not be taken as still registered. */
+		if (cs->conn && cs->in_epoll) {
+			cs->parked = true;
+			return;
+		}
+		/* Not a connection (the resolver's socket pair), and about
+		 * to be closed: a closed descriptor leaves epoll by itself,
+		 * but a number reused later must not be taken as still
+		 * registered. */
 		if (cs->in_epoll)
 			epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
 		cs->in_epoll = false;
@@ -125,6 +131,20 @@ fcgiloop_curl_watch(void *arg, int fd, unsigned what, void **slot)
 	}
 	cs->in_epoll = true;
 	cs->events = ev.events;
+}
+
+/* upstream_hooks.conn_socket: curl opened or is closing a runtime
+ * connection. Closing takes it out of epoll (as its last descriptor). */
+static void
+fcgiloop_curl_conn(void *arg, int fd, bool open)
+{
+	struct fcgiloop_shard *s = arg;
+	struct fcgiloop_csock *cs = fcgiloop_csock(s, fd);
+
+	cs->conn = open;
+	cs->in_epoll = false;
+	cs->parked = false;
+	cs->src.fd = open ? fd : -1;
 }
 
 /* upstream_hooks.timer */
@@ -215,6 +235,15 @@ fcgiloop_shard_event(struct fcgiloop_shard *s, const struct epoll_event *ev)
 			fcgiloop_shard_begin_stop(s);
 		return;
 	case FCGILOOP_SRC_CURL:
+		if (((struct fcgiloop_csock *)src)->parked) {
+			/* An idle runtime connection closed or spoke: curl
+			 * finds out when it next takes it. */
+			struct fcgiloop_csock *cs = (struct fcgiloop_csock *)src;
+
+			epoll_ctl(s->epfd, EPOLL_CTL_DEL, src->fd, NULL);
+			cs->in_epoll = cs->parked = false;
+			return;
+		}
 		upstream_on_socket(s->ctx.up, src->fd,
 		    (ev->events & EPOLLIN ? UPSTREAM_WATCH_IN : 0) |
 		    (ev->events & EPOLLOUT ? UPSTREAM_WATCH_OUT : 0),
@@ -296,7 +325,7 @@ fcgiloop_shard_run(void *arg)
 {
 	struct fcgiloop_shard *s = arg;
 	struct upstream_hooks hooks = { fcgiloop_curl_watch,
-	    fcgiloop_curl_timer, s };
+	    fcgiloop_curl_timer, fcgiloop_curl_conn, s };
 
 	s->ctx.up = upstream_new(s->l->o.reg);
 	upstream_attach(s->ctx.up, &hooks);

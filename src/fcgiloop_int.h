@@ -56,11 +56,17 @@ struct fcgiloop_conn;
 /* A descriptor number curl has used in a shard: kept for the shard's
  * life (so an event may name it at any time), with what is registered
  * in epoll, so a socket curl watches again for the same events (a kept
- * runtime connection, reused) costs no epoll_ctl. */
+ * runtime connection, reused) costs no epoll_ctl. A runtime connection
+ * curl keeps idle stays registered ("parked"): its next use costs
+ * nothing, and an event on it while parked (the runtime closed it)
+ * takes it out. */
 struct fcgiloop_csock {
 	struct fcgiloop_src src;	/* kind FCGILOOP_SRC_CURL */
 	bool in_epoll;
 	uint32_t events;		/* registered, when in_epoll */
+	bool conn;			/* a connection curl opened with us
+					 * told of its close: may park */
+	bool parked;			/* registered, not watched by curl */
 };
 
 /* One request, from the moment its params and body are in memory until

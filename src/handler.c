@@ -188,7 +188,8 @@ handler_body(struct handler_task *h, bool empty_ok, struct json_object **obj)
 	/* json-c can need hundreds of times a body's bytes (1 MiB of
 	 * "{}," is ~265 MiB of hash tables): cost it first, as runtime
 	 * answers are (docs/fcgi.md, "Memory per request"). */
-	if (wjson_cost(buf, len) > wjson_cost_budget(cap, WJSON_COST_FLOOR)) {
+	if (!wjson_cost_within(buf, len,
+	    wjson_cost_budget(cap, WJSON_COST_FLOOR))) {
 		e = APIERR_REQUEST_TOO_LARGE;
 		goto out;
 	}

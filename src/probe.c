@@ -78,7 +78,7 @@ probe_judge(struct probe_result *r, struct upstream_call *c, size_t cap,
 		return;
 	}
 	budget = wjson_cost_budget(cap, 0);
-	if (wjson_cost(c->resp, c->resp_len) <= budget)
+	if (wjson_cost_within(c->resp, c->resp_len, budget))
 		doc = wjson_parse(c->resp, c->resp_len, 32);
 	if (doc == NULL || !json_object_object_get_ex(doc, "runtime", &sum) ||
 	    !json_object_is_type(sum, json_type_object)) {

@@ -17,6 +17,8 @@
 
 #include <curl/curl.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -213,6 +215,32 @@ upstream_pool_of(struct upstream *up, const struct registry_runtime *rt)
 	return p;
 }
 
+/* CURLOPT_OPENSOCKETFUNCTION: the socket curl would open, and the loop
+ * told of it. */
+static curl_socket_t
+upstream_open_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct upstream *up = arg;
+	int fd;
+
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd >= 0 && up->hooks.conn_socket != NULL)
+		up->hooks.conn_socket(up->hooks.arg, fd, true);
+	return fd >= 0 ? fd : CURL_SOCKET_BAD;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION */
+static int
+upstream_close_cb(void *arg, curl_socket_t fd)
+{
+	struct upstream *up = arg;
+
+	if (up->hooks.conn_socket != NULL)
+		up->hooks.conn_socket(up->hooks.arg, (int)fd, false);
+	return close(fd);
+}
+
 /* The options of an easy handle that depend only on its runtime: set
  * once, when the handle is made for the runtime's pool. */
 static void
@@ -234,6 +262,10 @@ upstream_easy_base(struct upstream *up, CURL *e,
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)up->reg->max_upstream_body_bytes);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, upstream_write_cb);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, upstream_open_cb);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, up);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, upstream_close_cb);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, up);
 	if (rt->transport == REGISTRY_TRANSPORT_UNIX)
 		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, rt->unix_path);
 	if (rt->transport == REGISTRY_TRANSPORT_HTTPS) {

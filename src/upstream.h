@@ -87,6 +87,11 @@ struct upstream_hooks {
 	/* Call upstream_on_timer in ms milliseconds (0: soon); -1: no
 	 * timer. Replaces the previous one. */
 	void (*timer)(void *arg, long ms);
+	/* A connection socket was opened (open true) or is about to be
+	 * closed (false). A connection curl keeps idle is dropped from
+	 * watch (what 0) long before its close, and curl says nothing of
+	 * that close but through this. NULL: not told. */
+	void (*conn_socket)(void *arg, int fd, bool open);
 	void *arg;
 };
 

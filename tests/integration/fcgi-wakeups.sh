@@ -18,6 +18,7 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
 
 TOK="wakeups-$$-$RANDOM"
 t_start_runtime rt --token "$TOK" || exit 1
+RT_PID=${T_PIDS##* }
 W=$(t_create_worker "$rt_PORT" "$TOK")
 [ -n "$W" ] || { echo "no worker" >&2; exit 1; }
 printf '{"runtimes": [{"id": "rt", "base_url": "http://127.0.0.1:%s", "token": "%s"}]}\n' \
@@ -54,4 +55,28 @@ per=$(awk -v a="$s0" -v b="$s1" -v n="$N" 'BEGIN { printf "%.2f", (b - a) / n }'
 echo "voluntary context switches per request: $per ($s0 -> $s1)"
 t_check "at most 3 thread wake-ups per request ($per)" \
     awk -v p="$per" 'BEGIN { exit !(p <= 3) }'
+
+# An idle kept runtime connection stays in wrg.fcgi's epoll set between
+# calls (docs/fcgi.md, "Closing"). When the runtime closes it (here: the
+# runtime stops), wrg.fcgi must take it out rather than be woken for it
+# again and again (level-triggered: a busy loop), and the next call must
+# reconnect to the runtime back on its port.
+ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$FPID/stat"; }
+t_stop_pid "$RT_PID"
+sleep 1
+c0=$(ticks)
+sleep 2
+c1=$(ticks)
+hz=$(getconf CLK_TCK)
+echo "wrg.fcgi CPU in 2 s after its runtime closed the kept connections: $((c1 - c0)) ticks of $((2 * hz))"
+t_check "no busy loop on a runtime connection closed while idle ($((c1 - c0)) ticks)" \
+    [ $((c1 - c0)) -le $((hz / 10)) ]
+"$T_RT_BIN" --listen "127.0.0.1:$rt_PORT" --ready-file "$T_DIR/rt2.ready" \
+    --log-level warn --token "$TOK" >"$T_DIR/rt2.log" 2>&1 &
+t_track $!
+for i in $(seq 1 100); do [ -s "$T_DIR/rt2.ready" ] && break; sleep 0.1; done
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' \
+    "http://127.0.0.1:$WEB/api/runtimes/rt/workers")
+t_check "the next call reconnects to the restarted runtime ($code)" \
+    [ "$code" = 200 ]
 t_done
