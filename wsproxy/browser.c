@@ -313,8 +313,8 @@ session_fill_batch(struct session *s, unsigned char *wb, int *frames)
 		max = SESSION_WBUF_SIZE;
 	for (*frames = 0; *frames < SESSION_WRITE_BATCH; (*frames)++) {
 		buf = sendq_peek(s->q, &blen);
-		if (!buf || max - total < SFRAME_WS_HEADER_MAX + blen ||
-		    max < total)
+		/* total <= max holds: each frame is added only if it fits. */
+		if (!buf || max - total < SFRAME_WS_HEADER_MAX + blen)
 			break;
 		total += sframe_ws_header(wb + total, blen);
 		memcpy(wb + total, buf, blen);
