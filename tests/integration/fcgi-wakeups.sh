@@ -21,8 +21,28 @@ t_start_runtime rt --token "$TOK" || exit 1
 RT_PID=${T_PIDS##* }
 W=$(t_create_worker "$rt_PORT" "$TOK")
 [ -n "$W" ] || { echo "no worker" >&2; exit 1; }
-printf '{"runtimes": [{"id": "rt", "base_url": "http://127.0.0.1:%s", "token": "%s"}]}\n' \
-    "$rt_PORT" "$TOK" >"$T_DIR/wrg.conf"
+# "byname": a runtime addressed by a host name, so curl's resolver (its
+# thread and socket pair) runs inside wrg.fcgi's event loop too. Not
+# "localhost" (curl answers that itself): this machine's name, when
+# /etc/hosts maps it to a loopback address (no DNS query is made).
+HN=$(hostname)
+HADDR=$(awk -v h="$HN" '$1 ~ /^127\./ { for (i = 2; i <= NF; i++)
+	if ($i == h) { print $1; exit } }' /etc/hosts)
+BYNAME=
+if [ -n "$HADDR" ]; then
+	"$T_RT_BIN" --listen "$HADDR:0" --ready-file "$T_DIR/byname.ready" \
+	    --log-level warn --token "$TOK" >"$T_DIR/byname.log" 2>&1 &
+	t_track $!
+	for i in $(seq 1 100); do
+		[ -s "$T_DIR/byname.ready" ] && break
+		sleep 0.1
+	done
+	[ -s "$T_DIR/byname.ready" ] &&
+	    BYNAME=",
+  {\"id\": \"byname\", \"base_url\": \"http://$HN:$(cat "$T_DIR/byname.ready")\", \"token\": \"$TOK\"}"
+fi
+printf '{"runtimes": [{"id": "rt", "base_url": "http://127.0.0.1:%s", "token": "%s"}%s]}\n' \
+    "$rt_PORT" "$TOK" "$BYNAME" >"$T_DIR/wrg.conf"
 SOCK=$T_DIR/fcgi.sock
 "$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$SOCK" --socket-mode 0666 \
     2>"$T_DIR/fcgi.log" &
@@ -79,4 +99,14 @@ code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' \
     "http://127.0.0.1:$WEB/api/runtimes/rt/workers")
 t_check "the next call reconnects to the restarted runtime ($code)" \
     [ "$code" = 200 ]
+if [ -n "$BYNAME" ]; then
+	codes=$(for i in 1 2 3 4 5; do
+		curl -s -m 10 -o /dev/null -w '%{http_code}\n' \
+		    "http://127.0.0.1:$WEB/api/runtimes/byname/workers"
+	done | grep -c '^200$')
+	t_check "a runtime named by host name ($HN) answers (5 calls: $codes x 200)" \
+	    [ "$codes" -eq 5 ]
+else
+	echo "# $HN is not a loopback name in /etc/hosts: host name check skipped"
+fi
 t_done
