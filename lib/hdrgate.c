@@ -198,20 +198,21 @@ gate_pass(struct gate_conn *c, size_t end)
 	struct lws *wsi;
 	int fd = c->fd;
 
-	opaque = g->on_pass ? g->on_pass(g->pass_arg, g->peek, end) : NULL;
+	opaque = g->on_pass != NULL ?
+	    g->on_pass(g->pass_arg, g->peek, end) : NULL;
 	lws_sul_cancel(&c->sul);
 	lws_dll2_remove(&c->list);
 	free(c);
 	/* On failure lws has closed the socket itself. */
 	wsi = lws_adopt_socket_vhost(g->target, fd);
-	if (!wsi) {
+	if (wsi == NULL) {
 		wlog(WLOG_WARN, NULL, NULL, "could not hand a request to "
 		    "the HTTP server");
-		if (opaque && g->free_opaque)
+		if (opaque != NULL && g->free_opaque != NULL)
 			g->free_opaque(opaque);
 		return;
 	}
-	if (opaque)
+	if (opaque != NULL)
 		lws_set_opaque_user_data(wsi, opaque);
 }
 
@@ -316,7 +317,7 @@ gate_accept(struct hdrgate *g, struct lws *wsi, int fd)
 	struct gate_conn *c;
 	int nfd;
 
-	if (!g->target)
+	if (g->target == NULL)
 		return 1;
 	if (g->conns.count >= g->max_pending) {
 		if (!g->full_logged)
@@ -365,11 +366,12 @@ static int
 gate_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct hdrgate *g = wsi ? lws_vhost_user(lws_get_vhost(wsi)) : NULL;
+	struct hdrgate *g = wsi != NULL ?
+	    lws_vhost_user(lws_get_vhost(wsi)) : NULL;
 
 	(void)user;
 	(void)len;
-	if (!g)
+	if (g == NULL)
 		return 0;
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
@@ -397,7 +399,7 @@ hdrgate_new(void)
 		const unsigned char *s =
 		    lws_token_to_string((enum lws_token_indexes)i);
 
-		if (s && *s)
+		if (s != NULL && *s)
 			names[n++] = (const char *)s;
 	}
 	g->lx = hdrscan_lexicon_new(names, n);
@@ -439,7 +441,7 @@ hdrgate_set_target(struct hdrgate *g, struct lws_vhost *target)
 void
 hdrgate_free(struct hdrgate *g)
 {
-	if (!g)
+	if (g == NULL)
 		return;
 	/* The context is gone, and its timers with it. */
 	gate_close_all(g, false);

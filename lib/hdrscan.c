@@ -52,7 +52,7 @@ hdrscan_lexicon_new(const char *const *names, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		size_t len;
 
-		if (!names[i] || !names[i][0])
+		if (names[i] == NULL || !names[i][0])
 			continue;
 		len = strlen(names[i]);
 		lx->e[lx->n].s = xmalloc(len + 1);
@@ -67,7 +67,7 @@ hdrscan_lexicon_new(const char *const *names, size_t n)
 void
 hdrscan_lexicon_free(struct hdrscan_lexicon *lx)
 {
-	if (!lx)
+	if (lx == NULL)
 		return;
 	for (size_t i = 0; i < lx->n; i++)
 		free(lx->e[i].s);
@@ -237,7 +237,7 @@ scan(const struct hdrscan_lexicon *lx, const struct hdrscan_limits *lim,
 		size_t n, i;
 
 		w.line++;
-		if (!nl) {
+		if (nl == NULL) {
 			if (complete)
 				goto out;	/* no blank line at the end */
 			r = partial_line(lx, s, len - pos, w.line == 1);
@@ -296,7 +296,7 @@ scan(const struct hdrscan_lexicon *lx, const struct hdrscan_limits *lim,
 		}
 	}
 out:
-	if (where)
+	if (where != NULL)
 		*where = w;
 	return r;
 }

@@ -27,7 +27,7 @@ promtext_clear(struct promtext *pt)
 char *
 promtext_take(struct promtext *pt, size_t *len)
 {
-	char *s = pt->buf ? pt->buf : xstrdup("");
+	char *s = pt->buf != NULL ? pt->buf : xstrdup("");
 
 	*len = pt->len;
 	promtext_init(pt);
@@ -115,7 +115,7 @@ promtext_head(struct promtext *pt, const char *name, const char *suffix,
 
 	promtext_put(pt, name, strlen(name));
 	promtext_put(pt, suffix, strlen(suffix));
-	for (size_t i = 0; labels && labels[i]; i += 2) {
+	for (size_t i = 0; labels != NULL && labels[i] != NULL; i += 2) {
 		if (labels[i + 1] == NULL || labels[i + 1][0] == '\0')
 			continue;
 		promtext_put(pt, first ? "{" : ",", 1);
@@ -125,7 +125,7 @@ promtext_head(struct promtext *pt, const char *name, const char *suffix,
 		promtext_escaped(pt, labels[i + 1], 1);
 		promtext_put(pt, "\"", 1);
 	}
-	if (le) {
+	if (le != NULL) {
 		promtext_put(pt, first ? "{le=\"" : ",le=\"", 5);
 		promtext_put(pt, le, strlen(le));
 		promtext_put(pt, "\"", 1);

@@ -58,7 +58,7 @@ registry_check_prefix(struct registry_at *at)
 			return registry_fail(ctx, "api_prefix",
 			    "must be /segment[/segment...] without a trailing "
 			    "or doubled '/'");
-		if (c != '/' && !isalnum(c) && !strchr("._~-", c))
+		if (c != '/' && !isalnum(c) && strchr("._~-", c) == NULL)
 			return registry_fail(ctx, "api_prefix",
 			    "may only contain letters, digits, '/', '.', '_', "
 			    "'~', '-'");
@@ -160,8 +160,9 @@ registry_parse_origins(struct registry_at *at)
 			return registry_fail(ctx, key,
 			    "must be an origin like https://panel.example");
 		bad = (strcmp(u.scheme, "http") != 0 &&
-		    strcmp(u.scheme, "https") != 0) || u.user || u.query ||
-		    u.fragment || strcmp(u.path, "/") != 0 ||
+		    strcmp(u.scheme, "https") != 0) || u.user != NULL ||
+		    u.query != NULL || u.fragment != NULL ||
+		    strcmp(u.path, "/") != 0 ||
 		    (len && s[len - 1] == '/');
 		registry_url_free(&u);
 		if (bad)
@@ -196,7 +197,8 @@ registry_check_metrics(struct registry_at *at)
 		return registry_fail(ctx, "fcgi.metrics_path",
 		    "must start with '/'");
 	for (size_t i = 0; p[i]; i++)
-		if (!isalnum((unsigned char)p[i]) && !strchr("/._~-", p[i]))
+		if (!isalnum((unsigned char)p[i]) &&
+		    strchr("/._~-", p[i]) == NULL)
 			return registry_fail(ctx, "fcgi.metrics_path",
 			    "may only contain letters, digits, '/', '.', '_', "
 			    "'~', '-'");
@@ -375,11 +377,11 @@ registry_free(struct registry *reg)
 	for (size_t i = 0; i < reg->runtime_count; i++)
 		registry_runtime_free(&reg->runtimes[i]);
 	free(reg->runtimes);
-	if (reg->secrets) {
+	if (reg->secrets != NULL) {
 		for (size_t i = 0; i < reg->secrets->n; i++) {
 			struct registry_secret *s = &reg->secrets->v[i];
 
-			if (s->token)
+			if (s->token != NULL)
 				explicit_bzero(s->token, strlen(s->token));
 			free(s->token);
 			free(s->ref);

@@ -175,8 +175,9 @@ registry_fail(struct registry_ctx *ctx, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	ctx->err = key && *key ? xasprintf("%s: %s: %s", ctx->file, key, reason)
-	    : xasprintf("%s: %s", ctx->file, reason);
+	ctx->err = key != NULL && *key ?
+	    xasprintf("%s: %s: %s", ctx->file, key, reason) :
+	    xasprintf("%s: %s", ctx->file, reason);
 	return -1;
 }
 
@@ -411,7 +412,7 @@ registry_keys_value(const struct registry_keydef *k, const void *f)
 {
 	switch (k->type) {
 	case REGISTRY_T_STRING:
-		return *(char *const *)f ?
+		return *(char *const *)f != NULL ?
 		    json_object_new_string(*(char *const *)f) : NULL;
 	case REGISTRY_T_UINT:
 		return json_object_new_int64(*(const unsigned *)f);

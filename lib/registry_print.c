@@ -71,7 +71,7 @@ registry_print_auth(const struct registry *reg,
 
 	json_object_object_add(a, "kind",
 	    json_object_new_string(auth_names[sec->kind]));
-	if (sec->ref)
+	if (sec->ref != NULL)
 		json_object_object_add(a, sec->kind == REGISTRY_AUTH_TOKEN_ENV ?
 		    "variable" : "file", json_object_new_string(sec->ref));
 	json_object_object_add(out, "auth", a);

@@ -62,7 +62,7 @@ registry_parse_base_url(struct registry_ctx *ctx, const char *key,
 		registry_fail(ctx, key, "scheme must be http, https or unix");
 		goto out;
 	}
-	if (u.user || u.query || u.fragment) {
+	if (u.user != NULL || u.query != NULL || u.fragment != NULL) {
 		registry_fail(ctx, key,
 		    "must not contain credentials, a query or a fragment "
 		    "(use token_file for auth)");
@@ -204,7 +204,7 @@ registry_read_auth(struct registry_ctx *ctx, struct json_object *o,
 	}
 	rc = 0;
 out:
-	if (tok)
+	if (tok != NULL)
 		explicit_bzero(tok, strlen(tok));
 	free(tok);
 	free(file);
@@ -258,13 +258,13 @@ registry_done_tls(struct registry_at *at)
 	char *k = NULL;
 	int rc = -1;
 
-	if (rt->tls.client_key && !rt->tls.client_cert) {
+	if (rt->tls.client_key != NULL && rt->tls.client_cert == NULL) {
 		k = registry_key(tpath, "client_key");
 		registry_fail(at->ctx, k, "needs client_cert");
 		goto out;
 	}
 #define REGISTRY_TLS_FILE(field) \
-	if (rt->tls.field) { \
+	if (rt->tls.field != NULL) { \
 		free(k); \
 		k = registry_key(tpath, #field); \
 		if (registry_check_readable(at->ctx, k, rt->tls.field) < 0) \

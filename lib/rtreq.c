@@ -25,8 +25,9 @@ rtreq_worker_path(const char *base_path, const char *worker_id, size_t len,
 	seg = curl_easy_escape(NULL, worker_id, (int)len);
 	if (seg == NULL)
 		return NULL;
-	path = xasprintf("%s/v1/workers/%s%s", base_path ? base_path : "",
-	    seg, suffix ? suffix : "");
+	path = xasprintf("%s/v1/workers/%s%s",
+	    base_path != NULL ? base_path : "", seg,
+	    suffix != NULL ? suffix : "");
 	curl_free(seg);
 	return path;
 }

@@ -28,7 +28,7 @@ wjson_finite(struct json_object *obj, int depth)
 	case json_type_object: {
 		json_object_object_foreach(obj, key, val) {
 			(void)key;
-			if (val && !wjson_finite(val, depth + 1))
+			if (val != NULL && !wjson_finite(val, depth + 1))
 				return 0;
 		}
 		return 1;
@@ -39,7 +39,7 @@ wjson_finite(struct json_object *obj, int depth)
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *v = json_object_array_get_idx(obj, i);
 
-			if (v && !wjson_finite(v, depth + 1))
+			if (v != NULL && !wjson_finite(v, depth + 1))
 				return 0;
 		}
 		return 1;
@@ -67,10 +67,10 @@ wjson_parse_on(struct json_tokener *tok, const char *buf, size_t len,
 	enum json_tokener_error jerr;
 	size_t end;
 
-	if (errbuf && errlen)
+	if (errbuf != NULL && errlen)
 		errbuf[0] = '\0';
 	if (len > (size_t)INT32_MAX) {
-		if (errbuf)
+		if (errbuf != NULL)
 			snprintf(errbuf, errlen, "document too large");
 		return NULL;
 	}
@@ -86,7 +86,7 @@ wjson_parse_on(struct json_tokener *tok, const char *buf, size_t len,
 		end = json_tokener_get_parse_end(tok);
 	}
 	if (obj == NULL || jerr != json_tokener_success) {
-		if (errbuf) {
+		if (errbuf != NULL) {
 			size_t off = json_tokener_get_parse_end(tok), line = 1;
 
 			for (size_t i = 0; i < off && i < len; i++)
@@ -101,14 +101,14 @@ wjson_parse_on(struct json_tokener *tok, const char *buf, size_t len,
 		goto out;
 	}
 	if (end < len && !wjson_only_space(buf + end, len - end)) {
-		if (errbuf)
+		if (errbuf != NULL)
 			snprintf(errbuf, errlen, "trailing data after the document");
 		json_object_put(obj);
 		obj = NULL;
 		goto out;
 	}
 	if (!wjson_finite(obj, 0)) {
-		if (errbuf)
+		if (errbuf != NULL)
 			snprintf(errbuf, errlen,
 			    "NaN, Infinity or an integer beyond 64 bits");
 		json_object_put(obj);
@@ -139,7 +139,7 @@ wjson_tokener_new(int max_depth)
 {
 	struct json_tokener *tok = json_tokener_new_ex(max_depth);
 
-	if (tok)
+	if (tok != NULL)
 		json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 		    JSON_TOKENER_VALIDATE_UTF8);
 	return tok;

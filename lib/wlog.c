@@ -27,7 +27,7 @@ void
 wlog_init(const char *progname, enum wlog_level max_level)
 {
 	snprintf(wlog_progname, sizeof(wlog_progname), "%s",
-	    progname ? progname : "wrg");
+	    progname != NULL ? progname : "wrg");
 	wlog_max = max_level;
 	atomic_store(&wlog_format, WLOG_TEXT);
 }
@@ -132,18 +132,18 @@ wlog_json_line(char *line, size_t cap, enum wlog_level level,
 	    json_object_new_string(wlog_names[level]));
 	wlog_add_string(o, "program", wlog_progname);
 	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
-	if (request_id)
+	if (request_id != NULL)
 		wlog_add_string(o, "request_id", request_id);
-	if (runtime_id)
+	if (runtime_id != NULL)
 		wlog_add_string(o, "runtime_id", runtime_id);
 	wlog_add_string(o, "message", msg);
 	s = json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = s ? strlen(s) : 0;
+	len = s != NULL ? strlen(s) : 0;
 	/* Each string is cut to 4 KiB before json-c escapes it (at most
 	 * doubling it), so a line fits cap; a line that did not would be
 	 * dropped rather than written in part. */
-	if (s && len + 2 <= cap) {
+	if (s != NULL && len + 2 <= cap) {
 		memcpy(line, s, len);
 		line[len] = '\n';
 		n = (int)len + 1;
@@ -162,8 +162,10 @@ wlog_text_line(char *line, size_t cap, enum wlog_level level,
 	wlog_escape(esc, sizeof(esc), msg);
 	n = snprintf(line, cap, "%s[%ld]: %s%s%s%s%s: %s\n",
 	    wlog_progname, (long)getpid(), wlog_names[level],
-	    request_id ? " req=" : "", request_id ? request_id : "",
-	    runtime_id ? " rt=" : "", runtime_id ? runtime_id : "", esc);
+	    request_id != NULL ? " req=" : "",
+	    request_id != NULL ? request_id : "",
+	    runtime_id != NULL ? " rt=" : "",
+	    runtime_id != NULL ? runtime_id : "", esc);
 	if (n < 0)
 		return -1;
 	if ((size_t)n >= cap) {

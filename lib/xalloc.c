@@ -48,7 +48,7 @@ xrealloc(void *p, size_t n)
 char *
 xstrdup(const char *s)
 {
-	return s ? xstrndup(s, strlen(s)) : NULL;
+	return s != NULL ? xstrndup(s, strlen(s)) : NULL;
 }
 
 char *

@@ -293,15 +293,15 @@ apierr_upstream(const struct registry *reg,
 		wlog(WLOG_WARN, request_id, rt->id,
 		    "runtime failed %s: HTTP %ld %s: %s", c->path, c->status,
 		    apierr_log_text(reg, rt, code, lcode, sizeof(lcode)),
-		    message ? apierr_log_text(reg, rt, message, lmsg,
+		    message != NULL ? apierr_log_text(reg, rt, message, lmsg,
 		    sizeof(lmsg)) : body == APIERR_BODY_TOO_COSTLY ?
 		    "(body over the parse budget)" : "-");
 	} else if (c->status >= 400 && c->status < 500) {
 		out->err = APIERR_RUNTIME_ERROR;
 		wlog(WLOG_WARN, request_id, rt->id,
 		    "runtime answered %s with HTTP %ld %s", c->path,
-		    c->status, code ? apierr_log_text(reg, rt, code, lcode,
-		    sizeof(lcode)) : "(no error body)");
+		    c->status, code != NULL ? apierr_log_text(reg, rt, code,
+		    lcode, sizeof(lcode)) : "(no error body)");
 	} else {
 		out->err = APIERR_RUNTIME_BAD_RESPONSE;
 		wlog(WLOG_WARN, request_id, rt->id,

@@ -40,11 +40,11 @@ fcgiloop_src_defer(struct fcgiloop_shard *s, struct fcgiloop_src *src)
 static void
 fcgiloop_conn_free(struct fcgiloop_shard *s, struct fcgiloop_conn *c)
 {
-	if (c->prev)
+	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
 		s->conns = c->next;
-	if (c->next)
+	if (c->next != NULL)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
 	fcgiloop_src_defer(s, &c->src);
@@ -329,7 +329,7 @@ fcgiloop_make_room(struct fcgiloop_shard *s)
 {
 	struct fcgiloop_conn *c, *oldest = NULL;
 
-	for (c = s->conns; c; c = c->next)
+	for (c = s->conns; c != NULL; c = c->next)
 		if (fcgiloop_conn_quiet(c) &&
 		    (oldest == NULL || c->last_io < oldest->last_io))
 			oldest = c;
@@ -397,7 +397,7 @@ fcgiloop_accept_one(struct fcgiloop_shard *s)
 	c->p = fcgirec_parser_new(&l->lim);
 	c->last_io = c->head_start = fcgiloop_now();
 	c->next = s->conns;
-	if (s->conns)
+	if (s->conns != NULL)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
@@ -431,7 +431,7 @@ fcgiloop_tick(struct fcgiloop_shard *s, int64_t now)
 {
 	struct fcgiloop_conn *c, *next;
 
-	for (c = s->conns; c; c = next) {
+	for (c = s->conns; c != NULL; c = next) {
 		size_t rl;
 
 		next = c->next;
@@ -463,7 +463,7 @@ fcgiloop_stop_sweep(struct fcgiloop_shard *s, int64_t now)
 	struct fcgiloop_conn *c, *next;
 	char b;
 
-	for (c = s->conns; c; c = next) {
+	for (c = s->conns; c != NULL; c = next) {
 		next = c->next;
 		if (!fcgiloop_conn_quiet(c))
 			continue;

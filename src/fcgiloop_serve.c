@@ -47,7 +47,8 @@ fcgiloop_fill_req(struct fcgiloop_job *job)
 
 		if (doc != NULL) {
 			job->uri = xasprintf("%s%s%s", doc,
-			    qs && *qs ? "?" : "", qs && *qs ? qs : "");
+			    qs != NULL && *qs ? "?" : "",
+			    qs != NULL && *qs ? qs : "");
 			req->uri = job->uri;
 		}
 	}

@@ -21,9 +21,9 @@ fcgirec_out_init(struct fcgirec_out *o, uint16_t id, const char *a,
 	memset(o, 0, sizeof(*o));
 	o->id = id;
 	o->seg[0] = a;
-	o->seg_len[0] = a ? alen : 0;
+	o->seg_len[0] = a != NULL ? alen : 0;
 	o->seg[1] = b;
-	o->seg_len[1] = b ? blen : 0;
+	o->seg_len[1] = b != NULL ? blen : 0;
 	fcgirec_header(o->tail, FCGIREC_STDOUT, id, 0, 0);
 	fcgirec_end_request(o->tail + 8, id, 0, FCGIREC_REQUEST_COMPLETE);
 	/* Skip empty segments up front. */

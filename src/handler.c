@@ -66,10 +66,10 @@ handler_log_offered(const char *used, const char *offered, bool trusted)
 static void
 handler_fail(struct handler_task *h, enum apierr e, const char *message)
 {
-	wlog(WLOG_INFO, h->out->request_id, h->rt ? h->rt->id : NULL,
-	    "%s %s: %s", h->req->method ? h->req->method : "-",
+	wlog(WLOG_INFO, h->out->request_id, h->rt != NULL ? h->rt->id : NULL,
+	    "%s %s: %s", h->req->method != NULL ? h->req->method : "-",
 	    route_name(h->route.kind), apierr_code(e));
-	resp_error(h->out, e, h->rt ? h->rt->id : NULL, message);
+	resp_error(h->out, e, h->rt != NULL ? h->rt->id : NULL, message);
 }
 
 /* "/v1/workers/" + one escaped segment + suffix; owned by the caller. */
@@ -161,8 +161,8 @@ handler_body(struct handler_task *h, bool empty_ok, struct json_object **obj)
 			size = size * 2 > cap + 1 ? cap + 1 : size * 2;
 			buf = xrealloc(buf, size + 1);
 		}
-		n = req->read_body ? req->read_body(req->read_arg, buf + len,
-		    size - len) : 0;
+		n = req->read_body != NULL ? req->read_body(req->read_arg,
+		    buf + len, size - len) : 0;
 		if (n < 0) {
 			e = APIERR_INVALID_REQUEST;
 			goto out;
@@ -274,10 +274,10 @@ handler_transcript_query(const char *q)
 
 	while (q != NULL && *q != '\0') {
 		const char *end = strchr(q, '&');
-		size_t len = end ? (size_t)(end - q) : strlen(q);
+		size_t len = end != NULL ? (size_t)(end - q) : strlen(q);
 		const char *eq = memchr(q, '=', len);
-		size_t nlen = eq ? (size_t)(eq - q) : len;
-		const char *v = eq ? eq + 1 : q + len;
+		size_t nlen = eq != NULL ? (size_t)(eq - q) : len;
+		const char *v = eq != NULL ? eq + 1 : q + len;
 		size_t vlen = (size_t)(q + len - v);
 
 		if (nlen == 5 && memcmp(q, "start", 5) == 0) {
@@ -291,7 +291,7 @@ handler_transcript_query(const char *q)
 				return NULL;
 			has_limit = true;
 		}
-		q = end ? end + 1 : q + len;
+		q = end != NULL ? end + 1 : q + len;
 	}
 	if (has_start && has_limit)
 		return xasprintf("?start=%llu&limit=%llu", start, limit);
@@ -369,8 +369,8 @@ out:
 static void
 handler_log_done(const struct handler_task *h)
 {
-	wlog(WLOG_DEBUG, h->out->request_id, h->rt ? h->rt->id : NULL,
-	    "%s %s -> %d", h->req->method ? h->req->method : "-",
+	wlog(WLOG_DEBUG, h->out->request_id, h->rt != NULL ? h->rt->id : NULL,
+	    "%s %s -> %d", h->req->method != NULL ? h->req->method : "-",
 	    route_name(h->route.kind), h->out->status);
 }
 
@@ -382,13 +382,13 @@ handler_route(struct handler_task *h)
 	struct handler_ctx *ctx = h->ctx;
 	const struct handler_req *req = h->req;
 	struct resp *out = h->out;
-	const char *uri = req->uri ? req->uri : "";
+	const char *uri = req->uri != NULL ? req->uri : "";
 	const char *q = strchr(uri, '?');
-	size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+	size_t plen = q != NULL ? (size_t)(q - uri) : strlen(uri);
 	enum route_err rerr;
 	char *query;
 
-	h->query = q ? q + 1 : NULL;
+	h->query = q != NULL ? q + 1 : NULL;
 	if (!handler_request_id(ctx->reg->fcgi_trust_request_id,
 	    req->request_id, out->request_id) && req->request_id != NULL)
 		handler_log_offered(out->request_id, req->request_id,
@@ -414,7 +414,7 @@ handler_route(struct handler_task *h)
 	}
 	if (h->route.runtime_id[0] != '\0') {
 		h->rt = registry_find(ctx->reg, h->route.runtime_id);
-		out->rt_ref = h->rt ? h->rt->index + 1 : 0;
+		out->rt_ref = h->rt != NULL ? h->rt->index + 1 : 0;
 		if (h->rt == NULL) {
 			wlog(WLOG_INFO, out->request_id, NULL,
 			    "unknown runtime id in %s",

@@ -74,7 +74,7 @@ handler_runtime_view(struct handler_ctx *ctx, const struct
 	else
 		scrubbed = apierr_scrub(ctx->reg, dname);
 	json_object_object_add(view, "display_name",
-	    scrubbed ? json_object_new_string(scrubbed) : NULL);
+	    scrubbed != NULL ? json_object_new_string(scrubbed) : NULL);
 	free(scrubbed);
 	json_object_object_add(src, "kind", json_object_new_string(
 	    rt->transport == REGISTRY_TRANSPORT_UNIX ? "local" : "remote"));

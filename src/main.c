@@ -251,7 +251,8 @@ main(int argc, char **argv)
 
 	reg = registry_load_file(registry_config_path(o.cfg), &errmsg);
 	if (reg == NULL) {
-		fprintf(stderr, "%s\n", errmsg ? errmsg : "config: error");
+		fprintf(stderr, "%s\n",
+		    errmsg != NULL ? errmsg : "config: error");
 		free(errmsg);
 		return 1;
 	}

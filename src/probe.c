@@ -147,12 +147,12 @@ probe_print_text(const struct probe_result *rs, size_t n, FILE *out)
 			    probe_text(r, "worker_count", c, sizeof(c)));
 			fprintf(out, " runtime_id=%s",
 			    probe_text(r, "runtime_id", d, sizeof(d)));
-			if (lim && json_object_object_get_ex(lim,
+			if (lim != NULL && json_object_object_get_ex(lim,
 			    "max_event_batch_items", &v) &&
 			    json_object_is_type(v, json_type_int))
 				fprintf(out, " max_event_batch=%" PRId64,
 				    json_object_get_int64(v));
-			if (lim && json_object_object_get_ex(lim,
+			if (lim != NULL && json_object_object_get_ex(lim,
 			    "max_transcript_projection_items", &v) &&
 			    json_object_is_type(v, json_type_int))
 				fprintf(out, " max_transcript=%" PRId64,
@@ -208,7 +208,7 @@ probe_print_json(const struct probe_result *rs, size_t n, FILE *out)
 		probe_copy(o, r, "worker_count", json_type_int);
 		probe_copy(o, r, "active_worker_count", json_type_int);
 		lim = probe_member(r, "limits");
-		if (lim && json_object_is_type(lim, json_type_object))
+		if (lim != NULL && json_object_is_type(lim, json_type_object))
 			json_object_object_add(o, "limits", json_object_get(lim));
 		json_object_object_add(o, "tls_days_left", r->has_tls_days ?
 		    json_object_new_int64(r->tls_days) : NULL);

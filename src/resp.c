@@ -114,7 +114,8 @@ resp_upstream_error(struct resp *r, const struct apierr_upstream *u,
 	if (u->err == APIERR_RUNTIME_REJECTED) {
 		/* The runtime's own 400 or 409, its scrubbed code. */
 		resp_json(r, u->status, apierr_object(u->err, u->message,
-		    runtime_id, u->runtime_code ? u->runtime_code : "unknown",
+		    runtime_id,
+		    u->runtime_code != NULL ? u->runtime_code : "unknown",
 		    r->request_id));
 		return;
 	}
@@ -133,8 +134,9 @@ resp_headers(const struct resp *r)
 	    "%s%s%s"
 	    "\r\n",
 	    r->status, resp_reason(r->status), r->body_len, r->request_id,
-	    r->allow ? "Allow: " : "", r->allow ? r->allow : "",
-	    r->allow ? "\r\n" : "");
+	    r->allow != NULL ? "Allow: " : "",
+	    r->allow != NULL ? r->allow : "",
+	    r->allow != NULL ? "\r\n" : "");
 }
 
 void

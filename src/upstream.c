@@ -187,7 +187,7 @@ upstream_url_base(const struct registry_runtime *rt)
 	auth = rtreq_authority(rt->host, rt->port);
 	url = xasprintf("%s://%s%s",
 	    rt->transport == REGISTRY_TRANSPORT_HTTPS ? "https" : "http",
-	    auth, rt->base_path ? rt->base_path : "");
+	    auth, rt->base_path != NULL ? rt->base_path : "");
 	free(auth);
 	return url;
 }
@@ -303,7 +303,7 @@ upstream_setup(struct upstream *up, struct upstream_xfer *x,
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)c->body_len);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS,
-		    c->body ? c->body : "");
+		    c->body != NULL ? c->body : "");
 	} else {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	}
@@ -311,7 +311,7 @@ upstream_setup(struct upstream *up, struct upstream_xfer *x,
 	/* X-Request-Id (and Content-Type for a POST), then the runtime's
 	 * fixed headers: curl only reads the list. */
 	snprintf(x->id_hdr, sizeof(x->id_hdr), "X-Request-Id: %.*s",
-	    IDS_REQUEST_ID_MAX, request_id ? request_id : "");
+	    IDS_REQUEST_ID_MAX, request_id != NULL ? request_id : "");
 	x->hdr[0].data = x->id_hdr;
 	x->hdr[0].next = &p->fixed[0];
 	if (c->post) {
@@ -334,7 +334,7 @@ upstream_cert_expires(CURL *e)
 	if (curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
 	    ci == NULL || ci->num_of_certs < 1)
 		return 0;
-	for (struct curl_slist *l = ci->certinfo[0]; l; l = l->next) {
+	for (struct curl_slist *l = ci->certinfo[0]; l != NULL; l = l->next) {
 		if (strncmp(l->data, key, strlen(key)) != 0)
 			continue;
 		t = curl_getdate(l->data + strlen(key), NULL);
@@ -408,7 +408,7 @@ upstream_finish(struct upstream_xfer *x, CURLcode rc)
 		 * after sending its request (TLS 1.2: CURLE_SSL_CONNECT_ERROR
 		 * above). Still a TLS failure, not an unreachable runtime. */
 		c->err = c->rt->transport == REGISTRY_TRANSPORT_HTTPS &&
-		    strstr(c->detail, " alert ") ? UPSTREAM_ERR_TLS :
+		    strstr(c->detail, " alert ") != NULL ? UPSTREAM_ERR_TLS :
 		    UPSTREAM_ERR_UNREACHABLE;
 		break;
 	default:
@@ -480,7 +480,7 @@ upstream_batch_new(struct upstream *up, struct upstream_call *calls,
 	b->xs = xcalloc(n, sizeof(*b->xs));
 	b->n = b->left = n;
 	b->next = up->batches;
-	if (up->batches)
+	if (up->batches != NULL)
 		up->batches->prev = b;
 	up->batches = b;
 	up->running++;
@@ -513,11 +513,11 @@ upstream_batch_new(struct upstream *up, struct upstream_call *calls,
 static void
 upstream_batch_end(struct upstream *up, struct upstream_batch *b)
 {
-	if (b->prev)
+	if (b->prev != NULL)
 		b->prev->next = b->next;
 	else if (up->batches == b)
 		up->batches = b->next;
-	if (b->next)
+	if (b->next != NULL)
 		b->next->prev = b->prev;
 	b->prev = b->next = NULL;
 	up->running--;
@@ -645,7 +645,7 @@ upstream_cancel(struct upstream *up, struct upstream_batch *b)
 {
 	struct upstream_batch **pp;
 
-	for (pp = &up->finished; *pp; pp = &(*pp)->next)
+	for (pp = &up->finished; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == b) {
 			*pp = b->next;
 			upstream_batch_free(b);

@@ -94,7 +94,7 @@ session_check(struct proxy *p, struct lws *wsi, struct route *rt)
 	char *host = session_hdr(wsi, WSI_TOKEN_HOST);
 	enum upgrade_result r = UPGRADE_NOT_FOUND;
 
-	if (req)
+	if (req != NULL)
 		r = upgrade_check(p->cfg->reg, req->target, req->path_len,
 		    origin, host, req->proto, rt);
 	if (r == UPGRADE_FORBIDDEN)
@@ -115,7 +115,7 @@ session_cursor_arg(struct lws *wsi, char *out, size_t cap)
 	char *v;
 	int vlen, rc = -1;
 
-	if (!req || req->target[req->path_len] != '?')
+	if (req == NULL || req->target[req->path_len] != '?')
 		return 0;
 	for (q = req->target + req->path_len + 1; *q; q = end + !!*end) {
 		end = q + strcspn(q, "&;");
@@ -124,8 +124,8 @@ session_cursor_arg(struct lws *wsi, char *out, size_t cap)
 		if (end - q == 7)
 			return 0;
 		v = curl_easy_unescape(NULL, q + 7, (int)(end - q - 7), &vlen);
-		if (v && (size_t)vlen == strlen(v) && (size_t)vlen < cap &&
-		    frame_cursor_valid(v)) {
+		if (v != NULL && (size_t)vlen == strlen(v) &&
+		    (size_t)vlen < cap && frame_cursor_valid(v)) {
 			snprintf(out, cap, "%s", v);
 			rc = 1;
 		}
@@ -161,7 +161,7 @@ session_new(struct proxy *p, struct lws *wsi)
 	memcpy(s->worker_id, rt.worker_id, rt.worker_id_len);
 	s->worker_id[rt.worker_id_len] = '\0';
 	s->worker_id_len = rt.worker_id_len;
-	if (!registry_find(reg, s->runtime_id)) {
+	if (registry_find(reg, s->runtime_id) == NULL) {
 		wlog(WLOG_INFO, s->id, s->runtime_id,
 		    "stream refused: runtime not configured");
 		wsm_refused(p->metrics, WSM_REFUSED_RUNTIME_NOT_FOUND);
@@ -195,7 +195,7 @@ session_confirm_upgrade(struct proxy *p, struct lws *wsi, const char *up)
 	struct route rt;
 
 	/* RFC 6455: the Upgrade token is case-insensitive. */
-	if (!up || strcasecmp(up, "websocket") != 0) {
+	if (up == NULL || strcasecmp(up, "websocket") != 0) {
 		wsm_refused(p->metrics, WSM_REFUSED_NOT_WEBSOCKET);
 		session_refuse(wsi, APIERR_NOT_FOUND);
 		return false;
@@ -314,7 +314,7 @@ session_fill_batch(struct session *s, unsigned char *wb, int *frames)
 	for (*frames = 0; *frames < SESSION_WRITE_BATCH; (*frames)++) {
 		buf = sendq_peek(s->q, &blen);
 		/* total <= max holds: each frame is added only if it fits. */
-		if (!buf || max - total < SFRAME_WS_HEADER_MAX + blen)
+		if (buf == NULL || max - total < SFRAME_WS_HEADER_MAX + blen)
 			break;
 		total += sframe_ws_header(wb + total, blen);
 		memcpy(wb + total, buf, blen);
@@ -343,7 +343,7 @@ session_write(struct session *s, struct lws *wsi)
 	int n = 0;
 
 	if (sendq_count(s->q) > 1) {
-		if (!s->p->wbuf)
+		if (s->p->wbuf == NULL)
 			s->p->wbuf = xmalloc(LWS_PRE + SESSION_WBUF_SIZE);
 		blen = session_fill_batch(s, s->p->wbuf + LWS_PRE, &n);
 		if (blen && lws_write(wsi, s->p->wbuf + LWS_PRE, blen,
@@ -360,7 +360,7 @@ session_write(struct session *s, struct lws *wsi)
 	if (sendq_bytes(s->q) <= cap / 4) {
 		if (s->behind)
 			session_catch_up(s);
-		else if (s->leg)
+		else if (s->leg != NULL)
 			leg_pause(s->leg, false);
 	}
 	/* Closing, and the browser read: it has another grace period. */
@@ -392,12 +392,12 @@ session_flush(struct proxy *p)
 	struct session *s;
 	struct lws *wsi;
 
-	while (lws_dll2_get_head(&p->flush)) {
+	while (lws_dll2_get_head(&p->flush) != NULL) {
 		s = lws_container_of(lws_dll2_get_head(&p->flush),
 		    struct session, flush_node);
 		lws_dll2_remove(&s->flush_node);
 		wsi = s->browser;
-		if (!wsi || s->write_asked)
+		if (wsi == NULL || s->write_asked)
 			continue;
 		if (session_write(s, wsi) < 0)
 			lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
@@ -411,7 +411,7 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 {
 	struct proxy *p = lws_context_user(lws_get_context(wsi));
 	struct browser_pss *pss = user;
-	struct session *s = pss ? pss->s : NULL;
+	struct session *s = pss != NULL ? pss->s : NULL;
 
 	(void)len;
 	switch (reason) {
@@ -431,16 +431,16 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		front_req_release(wsi);
 		break;
 	case LWS_CALLBACK_TIMER:
-		if (s && s->closing && !sendq_count(s->q))
+		if (s != NULL && s->closing && !sendq_count(s->q))
 			session_close_when_read(s, wsi);
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		if (!s)
+		if (s == NULL)
 			return 0;
 		s->write_asked = false;
 		return session_write(s, wsi);
 	case LWS_CALLBACK_RECEIVE:
-		if (!s)
+		if (s == NULL)
 			break;
 		if (!s->closing)
 			wlog(WLOG_INFO, s->id, s->runtime_id,
@@ -457,7 +457,7 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		front_req_release(wsi);
 		break;
 	case LWS_CALLBACK_CLOSED:
-		if (!s)
+		if (s == NULL)
 			break;
 		wlog(WLOG_INFO, s->id, s->runtime_id, "stream closed");
 		pss->s = NULL;

@@ -73,7 +73,7 @@ clientvh_set_new(struct lws_context *ctx,
 static void
 clientvh_content_free(struct clientvh_content *ct)
 {
-	if (ct->buf) {
+	if (ct->buf != NULL) {
 		/* A client key may be among the bytes. */
 		explicit_bzero(ct->buf, ct->len);
 		free(ct->buf);
@@ -91,14 +91,14 @@ clientvh_content_add(struct clientvh_content *ct, const char *path)
 	long sz;
 	int rc = -1;
 
-	if (!path) {
+	if (path == NULL) {
 		ct->buf = xrealloc(ct->buf, ct->len + sizeof(n));
 		memcpy(ct->buf + ct->len, &n, sizeof(n));
 		ct->len += sizeof(n);
 		return 0;
 	}
 	f = fopen(path, "rb");
-	if (!f || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 ||
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 ||
 	    sz > CLIENTVH_FILE_MAX || fseek(f, 0, SEEK_SET) != 0)
 		goto out;
 	n = (uint64_t)sz;
@@ -110,7 +110,7 @@ clientvh_content_add(struct clientvh_content *ct, const char *path)
 	ct->len += sizeof(n) + (size_t)sz;
 	rc = 0;
 out:
-	if (f)
+	if (f != NULL)
 		fclose(f);
 	return rc;
 }
@@ -148,7 +148,7 @@ clientvh_spell(const char *path, unsigned gen)
 	char *s, *w;
 	unsigned i;
 
-	if (!path)
+	if (path == NULL)
 		return NULL;
 	n = strlen(path);
 	abs = path[0] == '/';
@@ -167,7 +167,7 @@ clientvh_spell(const char *path, unsigned gen)
 static void
 clientvh_free(struct clientvh *c)
 {
-	if (!c)
+	if (c == NULL)
 		return;
 	free(c->ca);
 	free(c->cert);
@@ -185,7 +185,7 @@ clientvh_unlink(struct clientvh *c)
 {
 	struct clientvh **pc;
 
-	for (pc = &c->set->list; *pc; pc = &(*pc)->next)
+	for (pc = &c->set->list; *pc != NULL; pc = &(*pc)->next)
 		if (*pc == c) {
 			*pc = c->next;
 			break;
@@ -223,9 +223,10 @@ clientvh_spell_all(struct clientvh *c, unsigned gen)
 	/* No client_key: the key is in client_cert (as curl assumes). lws
 	 * loads no key unless given a path, and OpenSSL then sends no
 	 * certificate at all. */
-	c->skey = clientvh_spell(c->key ? c->key : c->cert, gen);
-	c->hashin = xasprintf("%s%s%s", c->sca ? c->sca : "",
-	    c->scert ? c->scert : "", c->skey ? c->skey : "");
+	c->skey = clientvh_spell(c->key != NULL ? c->key : c->cert, gen);
+	c->hashin = xasprintf("%s%s%s", c->sca != NULL ? c->sca : "",
+	    c->scert != NULL ? c->scert : "",
+	    c->skey != NULL ? c->skey : "");
 }
 
 /* The smallest generation whose spelling no live vhost with other
@@ -239,18 +240,19 @@ clientvh_pick_gen(struct clientvh_set *set, struct clientvh *c)
 
 	for (gen = 0; gen < CLIENTVH_GEN_MAX; gen++) {
 		clientvh_spell_all(c, gen);
-		for (o = set->list; o; o = o->next)
-			if (o->vh && strcmp(o->hashin, c->hashin) == 0 &&
+		for (o = set->list; o != NULL; o = o->next)
+			if (o->vh != NULL &&
+			    strcmp(o->hashin, c->hashin) == 0 &&
 			    !clientvh_content_same(&o->content, &c->content))
 				break;
-		if (!o)
+		if (o == NULL)
 			return (int)gen;
 	}
 	return -1;
 }
 
 #define CLIENTVH_SAME(a, b) (((a) == NULL && (b) == NULL) || \
-	((a) && (b) && strcmp((a), (b)) == 0))
+	((a) != NULL && (b) != NULL && strcmp((a), (b)) == 0))
 
 struct clientvh *
 clientvh_get(struct clientvh_set *set, const struct registry_tls *t,
@@ -259,8 +261,8 @@ clientvh_get(struct clientvh_set *set, const struct registry_tls *t,
 	struct lws_context_creation_info info;
 	struct clientvh *c;
 
-	for (c = set->list; c; c = c->next)
-		if (c->vh && !c->stale && !c->destroying &&
+	for (c = set->list; c != NULL; c = c->next)
+		if (c->vh != NULL && !c->stale && !c->destroying &&
 		    CLIENTVH_SAME(c->ca, t->ca_file) &&
 		    CLIENTVH_SAME(c->cert, t->client_cert) &&
 		    CLIENTVH_SAME(c->key, t->client_key))
@@ -297,7 +299,7 @@ clientvh_get(struct clientvh_set *set, const struct registry_tls *t,
 	c->creating = true;
 	c->vh = lws_create_vhost(set->ctx, &info);
 	c->creating = false;
-	if (!c->vh) {
+	if (c->vh == NULL) {
 		wlog(WLOG_ERR, NULL, runtime_id,
 		    "cannot set up the client TLS settings (ca_file, "
 		    "client_cert)");
@@ -328,7 +330,7 @@ clientvh_sweep_cb(lws_sorted_usec_list_t *sul)
 
 	while ((c = *pc) != NULL) {
 		if (!c->stale || c->legs || c->wsis || c->destroying ||
-		    !c->vh) {
+		    c->vh == NULL) {
 			pc = &c->next;
 			continue;
 		}
@@ -364,7 +366,7 @@ clientvh_leg_add(struct clientvh *c)
 void
 clientvh_leg_done(struct clientvh *c)
 {
-	if (c && c->legs)
+	if (c != NULL && c->legs)
 		c->legs--;
 }
 
@@ -381,7 +383,7 @@ clientvh_connect_end(struct clientvh *c, const struct lws *wsi)
 {
 	/* NULL without a WSI_DESTROY inside the call: no wsi (or one lws
 	 * freed silently) is left bound. */
-	if (!wsi && !c->gone && c->wsis)
+	if (wsi == NULL && !c->gone && c->wsis)
 		c->wsis--;
 }
 
@@ -390,10 +392,10 @@ clientvh_wsi_gone(struct clientvh_set *set, const struct lws_vhost *vh)
 {
 	struct clientvh *c;
 
-	for (c = set->list; c; c = c->next)
+	for (c = set->list; c != NULL; c = c->next)
 		if (c->vh == vh)
 			break;
-	if (!c)
+	if (c == NULL)
 		return;
 	c->gone++;
 	if (c->wsis && --c->wsis == 0 && c->stale && !c->legs)
@@ -407,8 +409,8 @@ clientvh_reload(struct clientvh_set *set)
 	struct clientvh *c;
 	unsigned n = 0;
 
-	for (c = set->list; c; c = c->next) {
-		if (c->stale || c->destroying || !c->vh)
+	for (c = set->list; c != NULL; c = c->next) {
+		if (c->stale || c->destroying || c->vh == NULL)
 			continue;
 		if (clientvh_content_read(&now, c->ca, c->cert, c->key) < 0) {
 			/* Mid-rotation, or gone: what was read before
@@ -416,7 +418,7 @@ clientvh_reload(struct clientvh_set *set)
 			wlog(WLOG_WARN, NULL, NULL, "reload: cannot read the "
 			    "TLS files of client vhost %s (ca_file %s): "
 			    "keeping the ones read before", c->name,
-			    c->ca ? c->ca : "-");
+			    c->ca != NULL ? c->ca : "-");
 			continue;
 		}
 		if (!clientvh_content_same(&now, &c->content)) {
@@ -425,7 +427,7 @@ clientvh_reload(struct clientvh_set *set)
 			wlog(WLOG_INFO, NULL, NULL, "reload: TLS files of "
 			    "client vhost %s changed (ca_file %s): new "
 			    "upstream connections read them again", c->name,
-			    c->ca ? c->ca : "-");
+			    c->ca != NULL ? c->ca : "-");
 		}
 		clientvh_content_free(&now);
 	}
@@ -437,7 +439,7 @@ clientvh_reload(struct clientvh_set *set)
 void
 clientvh_set_stop(struct clientvh_set *set)
 {
-	if (!set)
+	if (set == NULL)
 		return;
 	set->stopped = true;
 	lws_sul_cancel(&set->sul_sweep);
@@ -448,9 +450,9 @@ clientvh_set_free(struct clientvh_set *set)
 {
 	struct clientvh *c, *cn;
 
-	if (!set)
+	if (set == NULL)
 		return;
-	for (c = set->list; c; c = cn) {
+	for (c = set->list; c != NULL; c = cn) {
 		cn = c->next;
 		clientvh_free(c);
 	}

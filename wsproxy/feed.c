@@ -334,7 +334,7 @@ feed_new(struct feed_set *fs, uint32_t h, const char *runtime_id,
 	f->worker_id_len = wlen;
 	f->base = seq;
 	f->ring_max = p->cfg->reg->wsproxy.feed_replay_bytes;
-	if (legp && *legp) {
+	if (legp != NULL && *legp != NULL) {
 		/* A browser's own leg, at this very position: it becomes
 		 * the shared one. */
 		f->leg = *legp;
@@ -357,7 +357,7 @@ feed_new(struct feed_set *fs, uint32_t h, const char *runtime_id,
 	lp.ops = &feed_leg_ops;
 	lp.owner = f;
 	f->leg = leg_new(&lp);
-	if (!f->leg) {
+	if (f->leg == NULL) {
 		free(f);
 		return NULL;
 	}
@@ -383,7 +383,7 @@ feed_get(struct feed_set *fs, const char *runtime_id, const char *worker_id,
 	struct feed *f = feed_find(fs, h, runtime_id, worker_id,
 	    worker_id_len);
 
-	if (!f)
+	if (f == NULL)
 		return may_create ? feed_new(fs, h, runtime_id, worker_id,
 		    worker_id_len, cursor, seq, legp) : NULL;
 	return feed_covers(f, seq) ? f : NULL;
@@ -415,9 +415,9 @@ feed_join(struct feed *f, struct session *s, uint64_t seq)
 void
 feed_leave(struct feed *f, struct session *s)
 {
-	if (s)
+	if (s != NULL)
 		lws_dll2_remove(session_feed_node(s));
-	if (f->subs.count || f->sul_linger.list.owner)
+	if (f->subs.count || f->sul_linger.list.owner != NULL)
 		return;
 	lws_sul_schedule(f->fs->p->ctx, 0, &f->sul_linger, feed_linger_cb,
 	    (lws_usec_t)f->fs->p->cfg->reg->wsproxy.feed_linger_ms *
@@ -436,7 +436,7 @@ feed_set_retire(struct feed_set *fs)
 void
 feed_set_abandon(struct feed_set *fs)
 {
-	if (!fs)
+	if (fs == NULL)
 		return;
 	lws_start_foreach_dll(struct lws_dll2 *, d,
 	    lws_dll2_get_head(&fs->all)) {
@@ -450,14 +450,14 @@ feed_set_abandon(struct feed_set *fs)
 void
 feed_set_free(struct feed_set *fs)
 {
-	if (!fs)
+	if (fs == NULL)
 		return;
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
 	    lws_dll2_get_head(&fs->all)) {
 		struct feed *f = lws_container_of(d, struct feed, all);
 
 		lws_dll2_remove(d);
-		while (f->subs.head)
+		while (f->subs.head != NULL)
 			lws_dll2_remove(f->subs.head);
 		feed_unfind(f);
 		leg_free(f->leg);

@@ -142,7 +142,8 @@ frame_map_runtime_diag(const char *code, enum frame_diag *diag)
 
 	for (i = 0; i < sizeof(frame_runtime_map) /
 	    sizeof(frame_runtime_map[0]); i++) {
-		if (code && strcmp(code, frame_runtime_map[i].code) == 0) {
+		if (code != NULL &&
+		    strcmp(code, frame_runtime_map[i].code) == 0) {
 			*diag = frame_runtime_map[i].diag;
 			return frame_runtime_map[i].action;
 		}
@@ -156,7 +157,7 @@ frame_cursor_valid(const char *s)
 {
 	size_t n = 0;
 
-	if (!s)
+	if (s == NULL)
 		return false;
 	for (; s[n]; n++) {
 		char c = s[n];
@@ -177,7 +178,7 @@ frame_cursor_seq(const char *s, uint64_t *seq)
 	uint64_t v = 0;
 	size_t i;
 
-	if (!s || strncmp(s, "wo_", 3) != 0 || strlen(s) != 19)
+	if (s == NULL || strncmp(s, "wo_", 3) != 0 || strlen(s) != 19)
 		return false;
 	for (i = 3; i < 19; i++) {
 		char c = s[i];
@@ -199,7 +200,7 @@ frame_short_string(struct json_object *obj, const char *key)
 {
 	const char *s = wjson_get_string(obj, key);
 
-	if (!s || !*s || strlen(s) > FRAME_CURSOR_MAX)
+	if (s == NULL || !*s || strlen(s) > FRAME_CURSOR_MAX)
 		return NULL;
 	return s;
 }
@@ -242,8 +243,8 @@ frame_parse_event(struct json_object *root, const char *runtime_id,
 	worker_id = wjson_get_string(env, "worker_id");
 	/* A cursor the browser could not send back (?cursor= accepts only
 	 * frame_cursor_valid ones) would break resume: not an event. */
-	if (!cursor || !frame_cursor_valid(cursor) || !event_id ||
-	    !worker_id || !*worker_id ||
+	if (cursor == NULL || !frame_cursor_valid(cursor) ||
+	    event_id == NULL || worker_id == NULL || !*worker_id ||
 	    (wlen = strlen(worker_id)) >= sizeof(in->worker_id))
 		return FRAME_ERR_SHAPE;
 	if (!json_object_object_get_ex(env, "payload", &payload))
@@ -255,7 +256,7 @@ frame_parse_event(struct json_object *root, const char *runtime_id,
 	ev = json_object_is_type(payload, json_type_object) ?
 	    wjson_get_string(payload, "event") : NULL;
 	in->snapshot = strncmp(event_id, "snapshot:", 9) == 0 ||
-	    (ev && strcmp(ev, "snapshot") == 0);
+	    (ev != NULL && strcmp(ev, "snapshot") == 0);
 
 	frame_keep_only(env, env_keys, sizeof(env_keys) / sizeof(*env_keys));
 	json_object_object_add(env, "runtime_id",
@@ -278,7 +279,7 @@ frame_parse_diag(struct json_object *root, struct frame_in *in)
 	    !json_object_is_type(d, json_type_object))
 		return FRAME_ERR_SHAPE;
 	code = wjson_get_string(d, "code");
-	if (!code)
+	if (code == NULL)
 		return FRAME_ERR_SHAPE;
 	in->kind = FRAME_DIAGNOSTIC;
 	in->action = frame_map_runtime_diag(code, &in->diag);
@@ -309,16 +310,16 @@ frame_parse_with(struct json_tokener *tok, const char *buf, size_t len,
 	enum frame_err err;
 
 	memset(in, 0, sizeof(*in));
-	root = tok ? wjson_parse_with(tok, buf, len) :
+	root = tok != NULL ? wjson_parse_with(tok, buf, len) :
 	    wjson_parse(buf, len, WJSON_MAX_DEPTH);
-	if (!root || !json_object_is_type(root, json_type_object)) {
+	if (root == NULL || !json_object_is_type(root, json_type_object)) {
 		err = FRAME_ERR_JSON;
 		goto out;
 	}
 	kind = wjson_get_string(root, "kind");
-	if (kind && strcmp(kind, "event") == 0)
+	if (kind != NULL && strcmp(kind, "event") == 0)
 		err = frame_parse_event(root, runtime_id, in);
-	else if (kind && strcmp(kind, "diagnostic") == 0)
+	else if (kind != NULL && strcmp(kind, "diagnostic") == 0)
 		err = frame_parse_diag(root, in);
 	else
 		err = FRAME_ERR_SHAPE;

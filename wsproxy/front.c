@@ -32,7 +32,7 @@ front_req_free(void *req)
 {
 	struct front_req *r = req;
 
-	if (!r)
+	if (r == NULL)
 		return;
 	free(r->target);
 	free(r);

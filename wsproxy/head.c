@@ -68,7 +68,7 @@ head_forwarded(struct head *out, const char *v, const char *end)
 	const char *elem_end = memchr(v, ',', (size_t)(end - v));
 	const char *p = v, *e;
 
-	if (elem_end)
+	if (elem_end != NULL)
 		end = elem_end;
 	while (p < end) {
 		p = head_ows(p, end);
@@ -83,7 +83,7 @@ head_forwarded(struct head *out, const char *v, const char *end)
 			return;
 		}
 		e = memchr(p, ';', (size_t)(end - p));
-		if (!e)
+		if (e == NULL)
 			return;
 		p = e + 1;
 	}
@@ -108,7 +108,7 @@ head_request_line(const char *buf, const char *eol, struct head *out)
 	out->target_len = (size_t)(p - t);
 	out->path_len = out->target_len;
 	t = memchr(out->target, '?', out->target_len);
-	if (t)
+	if (t != NULL)
 		out->path_len = (size_t)(t - out->target);
 	p++;
 	if (eol - p != 8 || (memcmp(p, "HTTP/1.1", 8) != 0 &&
@@ -156,7 +156,7 @@ head_parse(const char *buf, size_t len, struct head *out)
 		/* A line ends in CRLF or, as lws and RFC 9112 allow, LF. */
 		const char *eol = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
 
-		if (memchr(p, '\r', (size_t)(eol - p)))
+		if (memchr(p, '\r', (size_t)(eol - p)) != NULL)
 			return HEAD_MALFORMED;	/* bare CR */
 		if (first) {
 			e = head_request_line(p, eol, out);

@@ -38,7 +38,7 @@ static void
 leg_destroy(struct leg *l)
 {
 	proxy_cfg_unref(l->cfg);
-	if (l->tok)
+	if (l->tok != NULL)
 		json_tokener_free(l->tok);
 	free(l->rx);
 	free(l);
@@ -74,7 +74,7 @@ leg_drop(struct leg *l)
 
 	lws_sul_cancel(&l->sul_connect_to);
 	lws_sul_cancel(&l->sul_healthy);
-	if (!u)
+	if (u == NULL)
 		return;
 	leg_detach(l);
 	lws_set_opaque_user_data(u, NULL);
@@ -96,7 +96,7 @@ leg_new(const struct leg_params *lp)
 	struct leg *l;
 
 	rt = registry_find(lp->p->cfg->reg, lp->runtime_id);
-	if (!rt)
+	if (rt == NULL)
 		return NULL;
 	l = xcalloc(1, sizeof(*l));
 	l->p = lp->p;
@@ -111,7 +111,8 @@ leg_new(const struct leg_params *lp)
 	l->owner = lp->owner;
 	resume_init(&l->res, lp->cursor);
 	l->res.have_state = lp->have_state;
-	l->have_seq = lp->cursor && frame_cursor_seq(lp->cursor, &l->seq);
+	l->have_seq = lp->cursor != NULL &&
+	    frame_cursor_seq(lp->cursor, &l->seq);
 	l->quiet = lp->quiet;
 	return l;
 }
@@ -119,7 +120,7 @@ leg_new(const struct leg_params *lp)
 void
 leg_free(struct leg *l)
 {
-	if (!l)
+	if (l == NULL)
 		return;
 	leg_quiet(l);
 	l->final = true;
@@ -133,12 +134,12 @@ leg_free(struct leg *l)
 void
 leg_abandon(struct leg *l)
 {
-	if (!l)
+	if (l == NULL)
 		return;
 	lws_sul_cancel(&l->sul_reconnect);
 	lws_sul_cancel(&l->sul_connect_to);
 	lws_sul_cancel(&l->sul_healthy);
-	if (l->wsi) {
+	if (l->wsi != NULL) {
 		lws_set_opaque_user_data(l->wsi, NULL);
 		l->wsi = NULL;
 		l->cvh = NULL;
@@ -158,7 +159,7 @@ leg_set_owner(struct leg *l, const struct leg_ops *ops, void *owner,
 	l->quiet = quiet;
 	/* Its connect was logged at debug, for the browser: say it now
 	 * for the new owner. */
-	if (was_quiet && !quiet && l->wsi)
+	if (was_quiet && !quiet && l->wsi != NULL)
 		leg_log_connected(l, WLOG_INFO);
 }
 
@@ -174,7 +175,7 @@ leg_pause(struct leg *l, bool pause)
 	if (l->paused == pause)
 		return;
 	l->paused = pause;
-	if (l->wsi)
+	if (l->wsi != NULL)
 		lws_rx_flow_control(l->wsi, pause ? 0 : 1);
 }
 
@@ -300,7 +301,7 @@ leg_take_config(struct leg *l)
 	if (p->cfg == l->cfg)
 		return true;
 	rt = registry_find(p->cfg->reg, l->runtime_id);
-	if (!rt) {
+	if (rt == NULL) {
 		wlog(WLOG_INFO, l->log_id, l->runtime_id, "runtime no longer "
 		    "configured: stream ended");
 		leg_finish(l, FRAME_DIAG_RUNTIME_NOT_FOUND,
@@ -363,7 +364,7 @@ leg_connect(struct leg *l)
 	char *path = NULL, *address = NULL, *host = NULL;
 	struct lws *wsi;
 
-	if (l->final || l->wsi || l->doomed)
+	if (l->final || l->wsi != NULL || l->doomed)
 		return;
 	if (!leg_take_config(l))
 		return;
@@ -374,7 +375,7 @@ leg_connect(struct leg *l)
 	l->had_cursor = resume_connect_cursor(&l->res) != NULL;
 	path = upgrade_upstream_path(rt->base_path, l->worker_id,
 	    l->worker_id_len, resume_connect_cursor(&l->res));
-	if (!path) {
+	if (path == NULL) {
 		leg_finish(l, FRAME_DIAG_RUNTIME_UNAVAILABLE,
 		    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
 		goto out;
@@ -394,7 +395,7 @@ leg_connect(struct leg *l)
 			    LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
 	}
 	cvh = clientvh_get(p->cvhs, &rt->tls, rt->id);
-	if (!cvh) {
+	if (cvh == NULL) {
 		wsm_upstream_connect(p->metrics, l->runtime_id,
 		    WSM_CONNECT_LOCAL);
 		leg_finish(l, FRAME_DIAG_RUNTIME_UNAVAILABLE,
@@ -422,7 +423,7 @@ leg_connect(struct leg *l)
 		/* CONNECTION_ERROR already ran inside the call (and planned
 		 * the retry, or finished): whatever was returned is gone. */
 		l->wsi = NULL;
-	} else if (!wsi) {
+	} else if (wsi == NULL) {
 		wlog(WLOG_WARN, l->log_id, l->runtime_id,
 		    "cannot start a connection to %s", rt->base_url);
 		wsm_upstream_connect(p->metrics, l->runtime_id,

@@ -105,7 +105,7 @@ leg_message(struct leg *l)
 		    "%zu bytes is over the parse budget", l->rx_len);
 		goto fail;
 	}
-	if (!l->tok)
+	if (l->tok == NULL)
 		l->tok = wjson_tokener_new(WJSON_MAX_DEPTH);
 	e = l->rx_len ? frame_parse_with(l->tok, l->rx, l->rx_len,
 	    l->runtime_id, &in) : FRAME_ERR_JSON;
@@ -129,7 +129,7 @@ leg_message(struct leg *l)
 	}
 	leg_event(l, &in);
 	frame_in_clear(&in);
-	return l->final || l->doomed || !l->wsi ? -1 : 0;
+	return l->final || l->doomed || l->wsi == NULL ? -1 : 0;
 fail:
 	leg_finish(l, FRAME_DIAG_RUNTIME_UNAVAILABLE,
 	    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
@@ -199,7 +199,7 @@ leg_append_token(struct leg *l, struct lws *wsi, void *in, size_t len)
 	char *val;
 	int r;
 
-	if (!tok)
+	if (tok == NULL)
 		return 0;
 	val = rtreq_bearer(tok, RTREQ_BEARER_VALUE);
 	r = lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
@@ -246,7 +246,7 @@ leg_connection_error(struct leg *l, struct lws *wsi, const char *why)
 
 	wlog(leg_log_level(l, WLOG_WARN), l->log_id, l->runtime_id,
 	    "upstream connect to %s failed: %s (HTTP %u)", l->rt->base_url,
-	    why ? why : "-", status);
+	    why != NULL ? why : "-", status);
 	wsm_upstream_connect(l->p->metrics, l->runtime_id,
 	    wsm_connect_status(status));
 	lws_set_opaque_user_data(wsi, NULL);
@@ -341,7 +341,7 @@ leg_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 
 		clientvh_wsi_gone(p->cvhs, lws_get_vhost(wsi));
 	}
-	if (!l) {
+	if (l == NULL) {
 		switch (reason) {
 		case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
 		case LWS_CALLBACK_CLIENT_ESTABLISHED:

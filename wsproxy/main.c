@@ -64,8 +64,8 @@ main(int argc, char **argv)
 	wlog_init("wrg-wsproxy", (enum wlog_level)level);
 	path = registry_config_path(cli_path);
 	reg = registry_load_file(path, &err);
-	if (!reg) {
-		fprintf(stderr, "wrg-wsproxy: %s\n", err ? err : path);
+	if (reg == NULL) {
+		fprintf(stderr, "wrg-wsproxy: %s\n", err != NULL ? err : path);
 		free(err);
 		return 1;
 	}

@@ -323,7 +323,7 @@ wsm_render(struct wsm *m, size_t *len)
 	struct promtext pt;
 
 	memset(&s, 0, sizeof(s));
-	if (m->sample)
+	if (m->sample != NULL)
 		m->sample(m->sample_arg, &s);
 	promtext_init(&pt);
 	wsm_gauge(&pt, "wrg_wsproxy_streams_open", "Browser event streams "
@@ -391,8 +391,8 @@ wsm_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP:
 		free(pss->body);
 		pss->off = 0;
-		if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 && in &&
-		    strcmp((const char *)in, "/metrics") == 0) {
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 &&
+		    in != NULL && strcmp((const char *)in, "/metrics") == 0) {
 			pss->body = wsm_render(m, &pss->len);
 			return wsm_http_head(wsi, 200, pss->len);
 		}

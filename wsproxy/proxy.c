@@ -86,7 +86,7 @@ proxy_cfg_ref(struct proxy_cfg *c)
 void
 proxy_cfg_unref(struct proxy_cfg *c)
 {
-	if (!c || --c->refs)
+	if (c == NULL || --c->refs)
 		return;
 	registry_free(c->reg);
 	free(c->addrs);
@@ -146,7 +146,7 @@ proxy_reload_take(struct proxy *p)
 {
 	struct reload_result *res = reload_take(p->reloader);
 
-	if (res && !p->shutting_down)
+	if (res != NULL && !p->shutting_down)
 		proxy_reload(p, res);
 	else
 		reload_result_free(res);
@@ -223,7 +223,7 @@ proxy_reload(struct proxy *p, struct reload_result *res)
 	const struct registry_wsproxy *o = &p->cfg->reg->wsproxy, *n;
 	struct registry *reg = res->reg;
 
-	if (!reg) {
+	if (reg == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "reload failed, keeping the old "
 		    "config: %s", res->err);
 		reload_result_free(res);
@@ -232,8 +232,8 @@ proxy_reload(struct proxy *p, struct reload_result *res)
 	n = &reg->wsproxy;
 	if (strcmp(o->listen, n->listen) != 0 ||
 	    o->ping_interval_s != n->ping_interval_s ||
-	    !o->metrics_listen != !n->metrics_listen ||
-	    (o->metrics_listen && strcmp(o->metrics_listen,
+	    (o->metrics_listen == NULL) != (n->metrics_listen == NULL) ||
+	    (o->metrics_listen != NULL && strcmp(o->metrics_listen,
 	    n->metrics_listen) != 0))
 		wlog(WLOG_WARN, NULL, NULL, "reload: wsproxy.listen, "
 		    "wsproxy.metrics_listen and wsproxy.ping_interval_s take "
@@ -269,7 +269,7 @@ proxy_listen(struct proxy *p)
 	info.retry_and_idle_policy = p->policy;
 	info.timeout_secs_ah_idle = HDRGATE_AH_IDLE_S;
 	p->server = lws_create_vhost(p->ctx, &info);
-	if (!p->server) {
+	if (p->server == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot create the browser vhost");
 		return -1;
 	}
@@ -283,7 +283,7 @@ proxy_listen(struct proxy *p)
 	hdrgate_listen_info(p->gate, &info);
 	vh = vhlisten_create(p->ctx, &info, w->listen_host, w->listen_port,
 	    w->listen_unix);
-	if (!vh) {
+	if (vh == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot listen on %s", w->listen);
 		return -1;
 	}
@@ -396,19 +396,19 @@ proxy_run(struct registry *reg, const char *config_path)
 	info.pt_serv_buf_size = PROXY_SERV_BUF_SIZE;
 	info.max_http_header_data = HDRGATE_HEADER_DATA;
 	p.ctx = lws_create_context(&info);
-	if (!p.ctx) {
+	if (p.ctx == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "cannot create the lws context (on "
 		    "libuv: is libwebsockets-evlib-uv installed?)");
 		goto out;
 	}
 	p.cvhs = clientvh_set_new(p.ctx, leg_protocols, p.policy);
 	p.feeds = feed_set_new(&p);
-	if (reg->wsproxy.metrics_listen) {
+	if (reg->wsproxy.metrics_listen != NULL) {
 		p.metrics = wsm_new();
 		wsm_set_sampler(p.metrics, proxy_metrics_sample, &p);
 	}
-	if (proxy_listen(&p) || (p.metrics && wsm_listen(p.metrics, p.ctx,
-	    &reg->wsproxy))) {
+	if (proxy_listen(&p) || (p.metrics != NULL &&
+	    wsm_listen(p.metrics, p.ctx, &reg->wsproxy))) {
 		p.done = true;
 		goto stop;
 	}

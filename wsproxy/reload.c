@@ -38,7 +38,7 @@ reload_new(const char *config_path, void (*wake)(void *), void *wake_arg)
 void
 reload_result_free(struct reload_result *res)
 {
-	if (!res)
+	if (res == NULL)
 		return;
 	registry_free(res->reg);
 	free(res->addrs);
@@ -62,9 +62,9 @@ reload_load(const char *path)
 	struct reload_result *res = xcalloc(1, sizeof(*res));
 
 	res->reg = registry_load_file(path, &res->err);
-	if (res->reg)
+	if (res->reg != NULL)
 		res->addrs = resolve_registry(res->reg);
-	else if (!res->err)
+	else if (res->err == NULL)
 		res->err = xstrdup("unknown error");
 	return res;
 }
@@ -93,7 +93,7 @@ reload_main(void *arg)
 			res = NULL;
 			/* Under the lock: reload_abandon cannot return (and
 			 * the owner free what wake uses) meanwhile. */
-			if (r->wake)
+			if (r->wake != NULL)
 				r->wake(r->wake_arg);
 		}
 		r->running = false;
@@ -173,7 +173,7 @@ reload_abandon(struct reload *r)
 {
 	bool running;
 
-	if (!r)
+	if (r == NULL)
 		return;
 	pthread_mutex_lock(&r->lock);
 	running = r->running;

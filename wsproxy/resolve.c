@@ -29,7 +29,7 @@ resolve_try(const char *host, int flags, struct resolve_addrs *out)
 		out->gai = r;
 		return RESOLVE_ERR_LOOKUP;
 	}
-	for (ai = res; ai && out->n < RESOLVE_MAX; ai = ai->ai_next) {
+	for (ai = res; ai != NULL && out->n < RESOLVE_MAX; ai = ai->ai_next) {
 		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
 		    getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf),
 		    NULL, 0, NI_NUMERICHOST) != 0)
@@ -49,7 +49,7 @@ enum resolve_err
 resolve_host(const char *host, struct resolve_addrs *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (!host || !*host)
+	if (host == NULL || !*host)
 		return RESOLVE_ERR_NONE;
 	if (resolve_try(host, AI_NUMERICHOST, out) == RESOLVE_OK)
 		return RESOLVE_OK;
@@ -64,7 +64,7 @@ resolve_strerror(enum resolve_err e, const struct resolve_addrs *out)
 	case RESOLVE_OK:
 		return "ok";
 	case RESOLVE_ERR_LOOKUP:
-		return out ? gai_strerror(out->gai) : "lookup failed";
+		return out != NULL ? gai_strerror(out->gai) : "lookup failed";
 	case RESOLVE_ERR_NONE:
 		break;
 	}

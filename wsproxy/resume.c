@@ -11,7 +11,7 @@ void
 resume_init(struct resume *r, const char *browser_cursor)
 {
 	memset(r, 0, sizeof(*r));
-	if (browser_cursor)
+	if (browser_cursor != NULL)
 		snprintf(r->cursor, sizeof(r->cursor), "%s", browser_cursor);
 }
 
@@ -32,11 +32,11 @@ resume_on_event(struct resume *r, const char *cursor, bool snapshot)
 		/* A snapshot is taken at its cursor: resuming from there
 		 * misses nothing when we had no position of our own. With
 		 * a position, the backlog after it is still to come. */
-		if (!r->cursor[0] && cursor)
+		if (!r->cursor[0] && cursor != NULL)
 			snprintf(r->cursor, sizeof(r->cursor), "%s", cursor);
 		return RESUME_FORWARD;
 	}
-	if (cursor)
+	if (cursor != NULL)
 		snprintf(r->cursor, sizeof(r->cursor), "%s", cursor);
 	return RESUME_FORWARD;
 }

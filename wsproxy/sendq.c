@@ -30,7 +30,7 @@ sendq_new(size_t cap, size_t headroom)
 void
 sendq_clear(struct sendq *q)
 {
-	if (!q)
+	if (q == NULL)
 		return;
 	while (q->count)
 		sendq_pop(q);
@@ -40,7 +40,7 @@ sendq_clear(struct sendq *q)
 void
 sendq_free(struct sendq *q)
 {
-	if (!q)
+	if (q == NULL)
 		return;
 	sendq_clear(q);
 	free(q->ring);

@@ -50,7 +50,8 @@ session_of_list_node(lws_dll2_t *d)
 void
 session_set_position(struct session *s, const char *cursor)
 {
-	snprintf(s->cursor, sizeof(s->cursor), "%s", cursor ? cursor : "");
+	snprintf(s->cursor, sizeof(s->cursor), "%s",
+	    cursor != NULL ? cursor : "");
 	s->have_seq = frame_cursor_seq(s->cursor, &s->seq);
 }
 
@@ -65,7 +66,8 @@ session_set_position(struct session *s, const char *cursor)
 void
 session_writable(struct session *s)
 {
-	if (!s->browser || s->write_asked || s->flush_node.owner)
+	if (s->browser == NULL || s->write_asked ||
+	    s->flush_node.owner != NULL)
 		return;
 	lws_dll2_add_tail(&s->flush_node, &s->p->flush);
 }
@@ -76,7 +78,7 @@ session_writable(struct session *s)
 void
 session_want_pollout(struct session *s)
 {
-	if (s->browser && !s->write_asked) {
+	if (s->browser != NULL && !s->write_asked) {
 		s->write_asked = true;
 		lws_callback_on_writable(s->browser);
 	}
@@ -85,7 +87,7 @@ session_want_pollout(struct session *s)
 static void
 session_leave_feed(struct session *s)
 {
-	if (s->feed)
+	if (s->feed != NULL)
 		feed_leave(s->feed, s);
 	s->feed = NULL;
 }
@@ -109,7 +111,7 @@ session_finish(struct session *s, enum frame_diag d, int code, bool clear)
 	sendq_push(s->q, json, len, 1);
 	free(json);
 	s->closing = code;
-	if (s->browser) {
+	if (s->browser != NULL) {
 		lws_set_timeout(s->browser, PENDING_TIMEOUT_USER_OK,
 		    SESSION_CLOSE_GRACE_S);
 		session_writable(s);
@@ -140,7 +142,7 @@ session_try_join(struct session *s)
 	struct leg *mine;
 	struct feed *f;
 
-	if (s->closing || s->feed || s->behind || s->no_share ||
+	if (s->closing || s->feed != NULL || s->behind || s->no_share ||
 	    !s->have_state || !s->cursor[0])
 		return;
 	if (!s->have_seq) {
@@ -158,9 +160,9 @@ session_try_join(struct session *s)
 	f = feed_get(s->p->feeds, s->runtime_id, s->worker_id,
 	    s->worker_id_len, s->cursor, s->seq, &mine,
 	    !s->fell_behind || mine != NULL);
-	if (!f)
+	if (f == NULL)
 		return;
-	if (s->leg && !mine) {
+	if (s->leg != NULL && mine == NULL) {
 		/* The new feed took over our leg: its slot is free. */
 		s->leg = NULL;
 		session_release_slot(s->p);
@@ -184,7 +186,8 @@ session_release_slot(struct proxy *p)
 
 	if (p->own_legs)
 		p->own_legs--;
-	while (p->own_legs < SESSION_OWN_LEGS_MAX && p->leg_wait.head) {
+	while (p->own_legs < SESSION_OWN_LEGS_MAX &&
+	    p->leg_wait.head != NULL) {
 		next = lws_container_of(p->leg_wait.head, struct session,
 		    wait_node);
 		lws_dll2_remove(&next->wait_node);
@@ -197,9 +200,9 @@ session_release_slot(struct proxy *p)
 static void
 session_drop_leg(struct session *s)
 {
-	if (s->wait_node.owner)
+	if (s->wait_node.owner != NULL)
 		lws_dll2_remove(&s->wait_node);
-	if (!s->leg)
+	if (s->leg == NULL)
 		return;
 	leg_free(s->leg);
 	s->leg = NULL;
@@ -212,7 +215,7 @@ session_start_leg(struct session *s)
 {
 	struct leg_params lp;
 
-	if (s->closing || s->leg || s->wait_node.owner)
+	if (s->closing || s->leg != NULL || s->wait_node.owner != NULL)
 		return;
 	if (s->p->own_legs >= SESSION_OWN_LEGS_MAX) {
 		lws_dll2_add_tail(&s->wait_node, &s->p->leg_wait);
@@ -231,9 +234,9 @@ session_start_leg(struct session *s)
 	lp.ops = &session_leg_ops;
 	lp.owner = s;
 	s->leg = leg_new(&lp);
-	if (s->leg)
+	if (s->leg != NULL)
 		s->p->own_legs++;
-	if (!s->leg) {
+	if (s->leg == NULL) {
 		wlog(WLOG_INFO, s->id, s->runtime_id, "runtime no longer "
 		    "configured: stream ended");
 		session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
@@ -253,8 +256,8 @@ session_catch_up(struct session *s)
 	/* Joining may have filled the queue again (the ring's frames): then
 	 * it is behind once more, and an own leg would have nowhere to put
 	 * its events. Behind never has a leg. */
-	if (!s->behind && !s->feed && !s->leg && !s->wait_node.owner &&
-	    !s->closing) {
+	if (!s->behind && s->feed == NULL && s->leg == NULL &&
+	    s->wait_node.owner == NULL && !s->closing) {
 		wlog(WLOG_DEBUG, s->id, s->runtime_id, "catching up from the "
 		    "runtime");
 		session_start_leg(s);
@@ -375,7 +378,7 @@ session_on_leg_event(void *owner, struct sframe *fr, bool snapshot)
 	}
 	sframe_unref(fr);
 	session_writable(s);
-	if (sendq_bytes(s->q) > cap / 2 && s->leg) {
+	if (sendq_bytes(s->q) > cap / 2 && s->leg != NULL) {
 		wlog(WLOG_DEBUG, s->id, s->runtime_id, "pausing the own leg at "
 		    "%zu queued bytes", sendq_bytes(s->q));
 		leg_pause(s->leg, true);
@@ -428,7 +431,7 @@ session_queued_bytes(const struct session *s)
 void
 session_free(struct session *s)
 {
-	if (!s)
+	if (s == NULL)
 		return;
 	session_leave_feed(s);
 	session_drop_leg(s);
@@ -442,7 +445,7 @@ void
 session_abandon(struct session *s)
 {
 	/* No slot hand-over now: nothing may connect during teardown. */
-	if (s->wait_node.owner)
+	if (s->wait_node.owner != NULL)
 		lws_dll2_remove(&s->wait_node);
 	leg_abandon(s->leg);
 	leg_free(s->leg);

@@ -34,7 +34,7 @@ sframe_ref(struct sframe *f)
 void
 sframe_unref(struct sframe *f)
 {
-	if (f && --f->refs == 0)
+	if (f != NULL && --f->refs == 0)
 		free(f);
 }
 

@@ -26,7 +26,7 @@ upgrade_split_authority(const char *auth, size_t n, unsigned dflt,
 
 	if (n && auth[0] == '[') {
 		q = memchr(auth, ']', n);
-		if (!q)
+		if (q == NULL)
 			return false;
 		if (q + 1 < end) {
 			if (q[1] != ':')
@@ -35,14 +35,15 @@ upgrade_split_authority(const char *auth, size_t n, unsigned dflt,
 		}
 	} else {
 		colon = memchr(auth, ':', n);
-		if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1)))
+		if (colon != NULL &&
+		    memchr(colon + 1, ':', (size_t)(end - colon - 1)) != NULL)
 			return false;
 	}
 	*host = auth;
-	*hlen = colon ? (size_t)(colon - auth) : n;
+	*hlen = colon != NULL ? (size_t)(colon - auth) : n;
 	if (*hlen == 0)
 		return false;
-	if (!colon) {
+	if (colon == NULL) {
 		*port = dflt;
 		return dflt != 0;
 	}
@@ -67,7 +68,7 @@ upgrade_origin_allowed(const struct registry *reg, const char *origin,
 	size_t i, ol, hl;
 	unsigned dflt = 0, op, hp;
 
-	if (!origin)
+	if (origin == NULL)
 		return true;
 	if (reg->allowed_origin_count > 0) {
 		for (i = 0; i < reg->allowed_origin_count; i++)
@@ -82,9 +83,9 @@ upgrade_origin_allowed(const struct registry *reg, const char *origin,
 	 * a Host header without a port stands for that default port; a Host
 	 * with a port must match exactly (https://h does not match Host
 	 * h:80). */
-	if (!host || !*host || !(sep = strstr(origin, "://")))
+	if (host == NULL || !*host || (sep = strstr(origin, "://")) == NULL)
 		return false;
-	if (!proto || !*proto)
+	if (proto == NULL || !*proto)
 		proto = "http";
 	if ((size_t)(sep - origin) != strlen(proto) ||
 	    strncasecmp(origin, proto, strlen(proto)) != 0)
@@ -95,9 +96,9 @@ upgrade_origin_allowed(const struct registry *reg, const char *origin,
 	    strncasecmp(origin, "https", 5) == 0)
 		dflt = 443;
 	auth = sep + 3;
-	if (strchr(auth, '/') || !upgrade_split_authority(auth, strlen(auth),
-	    dflt, &oh, &ol, &op) || !upgrade_split_authority(host,
-	    strlen(host), dflt, &hh, &hl, &hp))
+	if (strchr(auth, '/') != NULL || !upgrade_split_authority(auth,
+	    strlen(auth), dflt, &oh, &ol, &op) ||
+	    !upgrade_split_authority(host, strlen(host), dflt, &hh, &hl, &hp))
 		return false;
 	return ol == hl && strncasecmp(oh, hh, ol) == 0 && op == hp;
 }
@@ -134,12 +135,13 @@ upgrade_upstream_path(const char *base_path, const char *worker_id,
 {
 	char *c = NULL, *suffix = NULL, *path = NULL;
 
-	if (cursor) {
+	if (cursor != NULL) {
 		c = curl_easy_escape(NULL, cursor, 0);
-		if (!c)
+		if (c == NULL)
 			goto out;
 	}
-	suffix = xasprintf("/events/ws%s%s", c ? "?cursor=" : "", c ? c : "");
+	suffix = xasprintf("/events/ws%s%s", c != NULL ? "?cursor=" : "",
+	    c != NULL ? c : "");
 	path = rtreq_worker_path(base_path, worker_id, worker_id_len, suffix);
 out:
 	curl_free(c);
