@@ -391,6 +391,26 @@ api_valid_list(struct json_object *a, const char *k1, bool k2_required,
 	return true;
 }
 
+/*
+ * The optional list field key of req: absent or null is fine; otherwise
+ * it must be a list of {"name", k2} objects (api_valid_list), copied into
+ * spec when non-empty. False when present and invalid.
+ */
+static bool
+api_copy_list(struct json_object *req, struct json_object *spec,
+    const char *key, bool k2_required, const char *k2)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(req, key, &v) || v == NULL)
+		return true;
+	if (!api_valid_list(v, "name", k2_required, k2))
+		return false;
+	if (json_object_array_length(v) > 0)
+		json_object_object_add(spec, key, json_object_get(v));
+	return true;
+}
+
 /* Returns a new spec object (owned by the caller) or NULL. */
 static struct json_object *
 api_create_spec(struct json_object *req)
@@ -415,29 +435,11 @@ api_create_spec(struct json_object *req)
 		json_object_object_add(spec, "config_bundle",
 		    json_object_get(v));
 	}
-	if (json_object_object_get_ex(req, "requested_capabilities", &v) &&
-	    v != NULL) {
-		if (!api_valid_list(v, "name", false, "reason"))
-			goto bad;
-		if (json_object_array_length(v) > 0)
-			json_object_object_add(spec, "requested_capabilities",
-			    json_object_get(v));
-	}
-	if (json_object_object_get_ex(req, "workspace_refs", &v) &&
-	    v != NULL) {
-		if (!api_valid_list(v, "name", true, "reference"))
-			goto bad;
-		if (json_object_array_length(v) > 0)
-			json_object_object_add(spec, "workspace_refs",
-			    json_object_get(v));
-	}
-	if (json_object_object_get_ex(req, "mount_refs", &v) && v != NULL) {
-		if (!api_valid_list(v, "name", true, "reference"))
-			goto bad;
-		if (json_object_array_length(v) > 0)
-			json_object_object_add(spec, "mount_refs",
-			    json_object_get(v));
-	}
+	if (!api_copy_list(req, spec, "requested_capabilities", false,
+	    "reason") ||
+	    !api_copy_list(req, spec, "workspace_refs", true, "reference") ||
+	    !api_copy_list(req, spec, "mount_refs", true, "reference"))
+		goto bad;
 	return spec;
 bad:
 	json_object_put(spec);
@@ -513,6 +515,28 @@ api_find_or_404(struct api_ctx *ctx, const char *id, struct api_response *resp)
 	return w;
 }
 
+/*
+ * A 200 {"ack": ...} for worker w: worker_ref, status, event_id, and
+ * transcript_sequence when tseq is not NULL (input acks carry it,
+ * lifecycle acks do not).
+ */
+static void
+api_set_ack(struct api_ctx *ctx, struct store_worker *w,
+    const uint64_t *tseq, uint64_t eid, struct api_response *resp)
+{
+	struct json_object *ack = json_object_new_object();
+
+	json_object_object_add(ack, "worker_ref", api_worker_ref(ctx, w));
+	json_object_object_add(ack, "status",
+	    json_object_new_string(store_strstatus(w->status)));
+	if (tseq != NULL)
+		json_object_object_add(ack, "transcript_sequence",
+		    json_object_new_int64((int64_t)*tseq));
+	json_object_object_add(ack, "event_id",
+	    json_object_new_int64((int64_t)eid));
+	api_set_json(resp, 200, api_wrap("ack", ack));
+}
+
 static void
 api_do_input(struct api_ctx *ctx, const struct api_request *req,
     const char *id,
@@ -521,7 +545,6 @@ api_do_input(struct api_ctx *ctx, const struct api_request *req,
 	struct json_object *body = api_body_object(req), *content = NULL;
 	const char *kind = body ? wjson_get_string(body, "kind") : NULL;
 	struct store_worker *w;
-	struct json_object *ack;
 	uint64_t tseq = 0, eid = 0;
 
 	if (kind == NULL || (strcmp(kind, "user") != 0 &&
@@ -544,15 +567,7 @@ api_do_input(struct api_ctx *ctx, const struct api_request *req,
 		api_store_failed(ctx, resp);
 		goto out;
 	}
-	ack = json_object_new_object();
-	json_object_object_add(ack, "worker_ref", api_worker_ref(ctx, w));
-	json_object_object_add(ack, "status",
-	    json_object_new_string(store_strstatus(w->status)));
-	json_object_object_add(ack, "transcript_sequence",
-	    json_object_new_int64((int64_t)tseq));
-	json_object_object_add(ack, "event_id",
-	    json_object_new_int64((int64_t)eid));
-	api_set_json(resp, 200, api_wrap("ack", ack));
+	api_set_ack(ctx, w, &tseq, eid, resp);
 out:
 	json_object_put(body);
 }
@@ -561,7 +576,7 @@ static void
 api_do_lifecycle(struct api_ctx *ctx, const struct api_request *req,
     const char *id, enum store_status to, struct api_response *resp)
 {
-	struct json_object *body = NULL, *ack;
+	struct json_object *body = NULL;
 	struct store_worker *w;
 	uint64_t eid;
 
@@ -582,13 +597,7 @@ api_do_lifecycle(struct api_ctx *ctx, const struct api_request *req,
 		api_store_failed(ctx, resp);
 		goto out;
 	}
-	ack = json_object_new_object();
-	json_object_object_add(ack, "worker_ref", api_worker_ref(ctx, w));
-	json_object_object_add(ack, "status",
-	    json_object_new_string(store_strstatus(w->status)));
-	json_object_object_add(ack, "event_id",
-	    json_object_new_int64((int64_t)eid));
-	api_set_json(resp, 200, api_wrap("ack", ack));
+	api_set_ack(ctx, w, NULL, eid, resp);
 out:
 	json_object_put(body);
 }

@@ -147,6 +147,25 @@ assert_error(struct result *res, int status, const char *code)
 	    res->r.request_id);
 }
 
+/* One request whose answer must be the error status/code; res is done. */
+static void
+run_error(struct result *res, const char *method, const char *uri,
+    int status, const char *code)
+{
+	run(res, method, uri);
+	assert_error(res, status, code);
+	done(res);
+}
+
+static void
+post_error(struct result *res, const char *uri, const char *body,
+    int status, const char *code)
+{
+	post(res, uri, body);
+	assert_error(res, status, code);
+	done(res);
+}
+
 static void
 assert_no_secrets(const struct result *res)
 {
@@ -241,9 +260,7 @@ test_not_found(void **state)
 	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
 		struct result res;
 
-		run(&res, "GET", uris[i]);
-		assert_error(&res, 404, "not_found");
-		done(&res);
+		run_error(&res, "GET", uris[i], 404, "not_found");
 	}
 	assert_int_equal(fake_ncalls, 0);
 }
@@ -264,16 +281,14 @@ test_method_not_allowed(void **state)
 		free(head);
 	}
 	done(&res);
-	run(&res, "POST", "/api/runtimes/tcp-a/workers/w1");
-	assert_error(&res, 405, "method_not_allowed");
-	done(&res);
+	run_error(&res, "POST", "/api/runtimes/tcp-a/workers/w1",
+	    405, "method_not_allowed");
 	run(&res, "GET", "/api/runtimes/tcp-a/workers/w1/input");
 	assert_error(&res, 405, "method_not_allowed");
 	assert_string_equal(res.r.allow, "POST");
 	done(&res);
-	run(&res, "PUT", "/api/runtimes/tcp-a/workers");
-	assert_error(&res, 405, "method_not_allowed");
-	done(&res);
+	run_error(&res, "PUT", "/api/runtimes/tcp-a/workers",
+	    405, "method_not_allowed");
 	assert_int_equal(fake_ncalls, 0);
 }
 
@@ -287,9 +302,7 @@ test_runtime_not_found(void **state)
 	assert_error(&res, 404, "runtime_not_found");
 	assert_string_equal(jstr(res.json, "error.runtime_id"), "nope");
 	done(&res);
-	run(&res, "GET", "/api/runtimes/nope");
-	assert_error(&res, 404, "runtime_not_found");
-	done(&res);
+	run_error(&res, "GET", "/api/runtimes/nope", 404, "runtime_not_found");
 	assert_int_equal(fake_ncalls, 0);
 }
 
@@ -321,9 +334,7 @@ test_bad_ids(void **state)
 	}
 	/* 257 bytes after decoding is one too many; 256 is fine. */
 	snprintf(uri, sizeof(uri), "/api/runtimes/tcp-a/workers/%0257d", 0);
-	run(&res, "GET", uri);
-	assert_error(&res, 400, "invalid_request");
-	done(&res);
+	run_error(&res, "GET", uri, 400, "invalid_request");
 	assert_int_equal(fake_ncalls, 0);
 	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
 	snprintf(uri, sizeof(uri), "/api/runtimes/tcp-a/workers/%0256d", 0);
@@ -520,9 +531,8 @@ test_invalid_fields(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		post(&res, bad[i].uri, bad[i].body);
-		assert_error(&res, 400, "invalid_request");
-		done(&res);
+		post_error(&res, bad[i].uri, bad[i].body,
+		    400, "invalid_request");
 	}
 	assert_int_equal(fake_ncalls, 0);
 }
@@ -627,9 +637,7 @@ test_transcript_query(void **state)
 
 		snprintf(uri, sizeof(uri),
 		    "/api/runtimes/sock-b/workers/w/transcript%s", bad[i]);
-		run(&res, "GET", uri);
-		assert_error(&res, 400, "invalid_request");
-		done(&res);
+		run_error(&res, "GET", uri, 400, "invalid_request");
 	}
 	assert_int_equal(fake_ncalls, 2);
 }
@@ -812,9 +820,8 @@ test_workers_fanout(void **state)
 	assert_int_equal(res.r.status, 200);
 	assert_string_equal(jstr(res.json, "items.1.worker_id"), "w2");
 	done(&res);
-	run(&res, "GET", "/api/runtimes/sock-b/workers");
-	assert_error(&res, 502, "runtime_bad_response");
-	done(&res);
+	run_error(&res, "GET", "/api/runtimes/sock-b/workers",
+	    502, "runtime_bad_response");
 
 	/* Lists of several runtimes are joined in registry order, byte for
 	 * byte what one JSON object would serialize to. */
@@ -886,9 +893,8 @@ test_parse_budget(void **state)
 	assert_true(strlen(body) < 1024);
 	assert_true(wjson_cost(body, strlen(body)) > 8 * 1024);
 	fake_set("tcp-a", UPSTREAM_OK, 200, body);
-	run(&res, "GET", "/api/runtimes/tcp-a/workers");
-	assert_error(&res, 502, "runtime_bad_response");
-	done(&res);
+	run_error(&res, "GET", "/api/runtimes/tcp-a/workers",
+	    502, "runtime_bad_response");
 	fake_set("sock-b", UPSTREAM_OK, 200, "{\"workers\":[]}");
 	run(&res, "GET", "/api/workers");
 	assert_int_equal(res.r.status, 200);
@@ -903,17 +909,14 @@ test_parse_budget(void **state)
 	    "\"pad\":[{},{},{},{},{},{},{},{},{},{},{}]}");
 	assert_true(wjson_cost(err404, strlen(err404)) > 8 * 1024);
 	fake_set("tcp-a", UPSTREAM_OK, 404, err404);
-	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
-	assert_error(&res, 502, "runtime_bad_response");
-	done(&res);
+	post_error(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}",
+	    502, "runtime_bad_response");
 	fake_set("tcp-a", UPSTREAM_OK, 400, err404);
-	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
-	assert_error(&res, 502, "runtime_bad_response");
-	done(&res);
+	post_error(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}",
+	    502, "runtime_bad_response");
 	fake_set("tcp-a", UPSTREAM_OK, 500, err404);
-	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
-	assert_error(&res, 502, "runtime_error");
-	done(&res);
+	post_error(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}",
+	    502, "runtime_error");
 	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
 	run(&res, "GET", "/api/runtimes/tcp-a");
 	assert_string_equal(jstr(res.json,
@@ -980,9 +983,8 @@ test_runtimes_view(void **state)
 
 	/* An operation answered as unsupported reads false afterwards. */
 	fake_set("sock-b", UPSTREAM_OK, 404, "");
-	post(&res, "/api/runtimes/sock-b/workers/w/cancel", "{}");
-	assert_error(&res, 501, "runtime_unsupported");
-	done(&res);
+	post_error(&res, "/api/runtimes/sock-b/workers/w/cancel", "{}",
+	    501, "runtime_unsupported");
 	fake_set("sock-b", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
 	run(&res, "GET", "/api/runtimes/sock-b");
 	assert_int_equal(res.r.status, 200);
@@ -1121,9 +1123,8 @@ test_events_route(void **state)
 	struct result res;
 
 	(void)state;
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/w/events/ws");
-	assert_error(&res, 400, "invalid_request");
-	done(&res);
+	run_error(&res, "GET", "/api/runtimes/tcp-a/workers/w/events/ws",
+	    400, "invalid_request");
 	assert_int_equal(fake_ncalls, 0);
 }
 
