@@ -128,24 +128,49 @@ api_ws_authorized(const struct api_ctx *ctx, const char *auth)
 	return api_token_ok(ctx->token, auth) && !ctx->faults.refuse_token;
 }
 
+struct api_route_name {
+	const char *name;
+	enum api_route route;
+};
+
+/* The route named exactly s in tab, or API_R_NONE. */
+static enum api_route
+api_route_lookup(const struct api_route_name *tab, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, tab[i].name) == 0)
+			return tab[i].route;
+	return API_R_NONE;
+}
+
 /* Splits /v1/workers/{id}[/sub] and /_control/x. *id points into a copy
  * owned by the caller (*idbuf). */
 static enum api_route
 api_route_parse(const char *path, char **idbuf)
 {
+	static const struct api_route_name fixed[] = {
+		{ "/v1/runtime", API_R_RUNTIME },
+		{ "/v1/workers", API_R_WORKERS },
+		{ "/_control/fault", API_R_CTL_FAULT },
+		{ "/_control/drop-ws", API_R_CTL_DROP_WS },
+		{ "/_control/emit", API_R_CTL_EMIT },
+	};
+	static const struct api_route_name sub[] = {
+		{ "input", API_R_INPUT },
+		{ "stop", API_R_STOP },
+		{ "cancel", API_R_CANCEL },
+		{ "transcript", API_R_TRANSCRIPT },
+		{ "events/ws", API_R_EVENTS_WS },
+	};
 	const char *rest, *slash;
+	enum api_route r;
 
 	*idbuf = NULL;
-	if (strcmp(path, "/v1/runtime") == 0)
-		return API_R_RUNTIME;
-	if (strcmp(path, "/v1/workers") == 0)
-		return API_R_WORKERS;
-	if (strcmp(path, "/_control/fault") == 0)
-		return API_R_CTL_FAULT;
-	if (strcmp(path, "/_control/drop-ws") == 0)
-		return API_R_CTL_DROP_WS;
-	if (strcmp(path, "/_control/emit") == 0)
-		return API_R_CTL_EMIT;
+	r = api_route_lookup(fixed, sizeof(fixed) / sizeof(fixed[0]), path);
+	if (r != API_R_NONE)
+		return r;
 	if (strncmp(path, "/v1/workers/", 12) != 0)
 		return API_R_NONE;
 	rest = path + 12;
@@ -159,20 +184,12 @@ api_route_parse(const char *path, char **idbuf)
 	if (slash == rest)
 		return API_R_BAD_WORKER_ID;
 	*idbuf = xstrndup(rest, (size_t)(slash - rest));
-	slash++;
-	if (strcmp(slash, "input") == 0)
-		return API_R_INPUT;
-	if (strcmp(slash, "stop") == 0)
-		return API_R_STOP;
-	if (strcmp(slash, "cancel") == 0)
-		return API_R_CANCEL;
-	if (strcmp(slash, "transcript") == 0)
-		return API_R_TRANSCRIPT;
-	if (strcmp(slash, "events/ws") == 0)
-		return API_R_EVENTS_WS;
-	free(*idbuf);
-	*idbuf = NULL;
-	return API_R_NONE;
+	r = api_route_lookup(sub, sizeof(sub) / sizeof(sub[0]), slash + 1);
+	if (r == API_R_NONE) {
+		free(*idbuf);
+		*idbuf = NULL;
+	}
+	return r;
 }
 
 static bool
@@ -240,6 +257,25 @@ api_worker_common(const struct api_ctx *ctx, const struct store_worker *w)
 	json_object_object_add(o, "last_event_id",
 	    json_object_new_int64((int64_t)w->last_event_id));
 	return o;
+}
+
+struct json_object *
+api_transcript_entry(const struct api_ctx *ctx, const struct store_worker *w,
+    size_t i, bool with_ref)
+{
+	struct json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "sequence",
+	    json_object_new_int64((int64_t)i + 1));
+	if (with_ref)
+		json_object_object_add(e, "worker_ref", api_worker_ref(ctx, w));
+	json_object_object_add(e, "role",
+	    json_object_new_string(w->entries[i].role));
+	json_object_object_add(e, "content",
+	    json_object_get(w->entries[i].content));
+	json_object_object_add(e, "event_id",
+	    json_object_new_int64((int64_t)w->entries[i].event_id));
+	return e;
 }
 
 static struct json_object *
@@ -339,35 +375,53 @@ api_str_field(struct json_object *o, const char *key, bool required)
 	return json_object_is_type(v, json_type_string);
 }
 
+/* One accepted "kind" of a tagged object and its string fields. */
+struct api_kind {
+	const char *kind;
+	const char *required;	/* NULL: none */
+	const char *optional;	/* NULL: none */
+};
+
+/* o is an object whose "kind" is one of tab's, with that kind's fields. */
 static bool
-api_valid_intent(struct json_object *o)
+api_valid_kind(struct json_object *o, const struct api_kind *tab, size_t n)
 {
 	const char *kind = wjson_get_string(o, "kind");
+	size_t i;
 
 	if (!json_object_is_type(o, json_type_object) || kind == NULL)
 		return false;
-	if (strcmp(kind, "assistant") == 0)
-		return api_str_field(o, "purpose", false);
-	if (strcmp(kind, "task") == 0)
-		return api_str_field(o, "objective", true);
-	if (strcmp(kind, "role") == 0)
-		return api_str_field(o, "role", true) &&
-		    api_str_field(o, "purpose", false);
+	for (i = 0; i < n; i++)
+		if (strcmp(kind, tab[i].kind) == 0)
+			return (tab[i].required == NULL ||
+			    api_str_field(o, tab[i].required, true)) &&
+			    (tab[i].optional == NULL ||
+			    api_str_field(o, tab[i].optional, false));
 	return false;
+}
+
+static bool
+api_valid_intent(struct json_object *o)
+{
+	static const struct api_kind kinds[] = {
+		{ "assistant", NULL, "purpose" },
+		{ "task", "objective", NULL },
+		{ "role", "role", "purpose" },
+	};
+
+	return api_valid_kind(o, kinds, sizeof(kinds) / sizeof(kinds[0]));
 }
 
 static bool
 api_valid_profile(struct json_object *o)
 {
-	const char *kind = wjson_get_string(o, "kind");
+	static const struct api_kind kinds[] = {
+		{ "runtime_default", NULL, NULL },
+		{ "builtin", "value", NULL },
+		{ "named", "value", NULL },
+	};
 
-	if (!json_object_is_type(o, json_type_object) || kind == NULL)
-		return false;
-	if (strcmp(kind, "runtime_default") == 0)
-		return true;
-	if (strcmp(kind, "builtin") == 0 || strcmp(kind, "named") == 0)
-		return api_str_field(o, "value", true);
-	return false;
+	return api_valid_kind(o, kinds, sizeof(kinds) / sizeof(kinds[0]));
 }
 
 /* An array of objects whose listed keys are strings (first required). */
@@ -669,21 +723,9 @@ api_do_transcript(struct api_ctx *ctx, const struct api_request *req,
 	end = start + limit;
 	if (end > w->n_entries)
 		end = w->n_entries;
-	for (i = start; i < end; i++) {
-		struct json_object *it = json_object_new_object();
-
-		json_object_object_add(it, "sequence",
-		    json_object_new_int64((int64_t)i + 1));
-		json_object_object_add(it, "worker_ref", api_worker_ref(ctx,
-		    w));
-		json_object_object_add(it, "role",
-		    json_object_new_string(w->entries[i].role));
-		json_object_object_add(it, "content",
-		    json_object_get(w->entries[i].content));
-		json_object_object_add(it, "event_id",
-		    json_object_new_int64((int64_t)w->entries[i].event_id));
-		json_object_array_add(items, it);
-	}
+	for (i = start; i < end; i++)
+		json_object_array_add(items, api_transcript_entry(ctx, w,
+		    (size_t)i, true));
 	json_object_object_add(o, "worker_ref", api_worker_ref(ctx, w));
 	json_object_object_add(o, "start",
 	    json_object_new_int64((int64_t)start));
