@@ -71,6 +71,22 @@ assert_wsproxy_limits(const struct registry *reg, long max_connections,
 	assert_int_equal(reg->wsproxy.reconnect_max_ms, reconnect_max_ms);
 }
 
+/* A runtime reached over TCP: its address, base path (no Unix socket)
+ * and timeouts. */
+static void
+assert_rt_tcp(const struct registry_runtime *rt,
+    enum registry_transport transport, const char *host, long port,
+    const char *base_path, long connect_ms, long request_ms)
+{
+	assert_int_equal(rt->transport, transport);
+	assert_string_equal(rt->host, host);
+	assert_int_equal(rt->port, port);
+	assert_string_equal(rt->base_path, base_path);
+	assert_null(rt->unix_path);
+	assert_int_equal(rt->connect_timeout_ms, connect_ms);
+	assert_int_equal(rt->request_timeout_ms, request_ms);
+}
+
 static void
 test_defaults(void **state)
 {
@@ -98,20 +114,14 @@ test_defaults(void **state)
 	assert_string_equal(reg->wsproxy.listen_host, "127.0.0.1");
 	assert_int_equal(reg->wsproxy.listen_port, 8792);
 	assert_null(reg->wsproxy.listen_unix);
-	assert_wsproxy_limits(reg, 10000, 1048576, 30, 250,
-	    10000);
+	assert_wsproxy_limits(reg, 10000, 1048576, 30, 250, 10000);
 	assert_int_equal(reg->runtime_count, 1);
 	rt = registry_find(reg, "a");
 	assert_non_null(rt);
 	assert_null(registry_find(reg, "b"));
 	assert_null(rt->display_name);
-	assert_int_equal(rt->transport, REGISTRY_TRANSPORT_HTTP);
-	assert_string_equal(rt->host, "127.0.0.1");
-	assert_int_equal(rt->port, 8791);
-	assert_string_equal(rt->base_path, "");
-	assert_null(rt->unix_path);
-	assert_int_equal(rt->connect_timeout_ms, 2000);
-	assert_int_equal(rt->request_timeout_ms, 10000);
+	assert_rt_tcp(rt, REGISTRY_TRANSPORT_HTTP, "127.0.0.1", 8791, "", 2000,
+	    10000);
 	assert_true(rt->tls.verify);
 	assert_null(rt->tls.ca_file);
 	assert_null(registry_token(reg, rt));
@@ -184,20 +194,15 @@ test_every_key(void **state)
 	assert_true(reg->log_json);
 	assert_string_equal(reg->wsproxy.listen_unix, "/run/wrg/ws.sock");
 	assert_null(reg->wsproxy.listen_host);
-	assert_wsproxy_limits(reg, 5, 8192, 0, 100,
-	    100);
+	assert_wsproxy_limits(reg, 5, 8192, 0, 100, 100);
 	assert_int_equal(reg->runtime_count, 3);
 
 	rt = registry_find(reg, "build-farm");
 	assert_non_null(rt);
 	assert_int_equal(rt->index, 0);
 	assert_string_equal(rt->display_name, "Build farm");
-	assert_int_equal(rt->transport, REGISTRY_TRANSPORT_HTTPS);
-	assert_string_equal(rt->host, "::1");
-	assert_int_equal(rt->port, 8443);
-	assert_string_equal(rt->base_path, "/rt");
-	assert_int_equal(rt->connect_timeout_ms, 100);
-	assert_int_equal(rt->request_timeout_ms, 200);
+	assert_rt_tcp(rt, REGISTRY_TRANSPORT_HTTPS, "::1", 8443, "/rt", 100,
+	    200);
 	assert_false(rt->tls.verify);
 	assert_string_equal(rt->tls.ca_file, ca);
 	assert_string_equal(rt->tls.client_cert, ca);
