@@ -86,17 +86,10 @@ FPID=$!
 t_track "$FPID"
 t_wait_unix "$FSOCK" || { cat "$T_DIR/fcgi.log" >&2; exit 1; }
 
-mkdir -p "$T_DIR/panel"
-echo '<!doctype html><title>wrg panel</title><h1>panel-ok</h1>' \
-    >"$T_DIR/panel/index.html"
 WPORT=$(t_free_port)
 WSPORT=$(t_free_port)	# nothing listens: the WS leg is not tested here
-t_webserver_start "$SERVER" "$WPORT" "$FSOCK" "127.0.0.1:$WSPORT" \
-    "$T_DIR/panel"
-rc=$?
-[ "$rc" -eq 77 ] && t_skip "$SERVER not installed"
-[ "$rc" -eq 0 ] || { echo "$SERVER did not start" >&2; exit 1; }
-BASE="http://127.0.0.1:$WPORT"
+t_webserver_front "$SERVER" "$WPORT" "$FSOCK" "127.0.0.1:$WSPORT" \
+    '<!doctype html><title>wrg panel</title><h1>panel-ok</h1>'
 
 # api METHOD PATH [curl args...] — one browser request. Sets STATUS and
 # TIME; the body is in $T_DIR/body, headers in $T_DIR/hdrs; both are
@@ -130,7 +123,6 @@ hdr() {	# hdr NAME — a response header's value
 }
 not() { ! "$@"; }
 matches() { [[ $1 =~ $2 ]] || { echo "  '$1' !~ '$2'" >&2; return 1; }; }
-is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
 err_is() {	# err_is STATUS CODE — a typed wrg error
 	is "$STATUS" "$1" && is "$(j 'd["error"]["code"]')" "$2" &&
 	    is "$(j 'd["error"]["request_id"]')" "$(hdr X-Request-Id)"

@@ -57,8 +57,7 @@ cp "$TLS/c1.key" "$TLS/client.key"
 
 # ---- runtime, relays, proxy -----------------------------------------------
 
-t_start_runtime rt --token "$TOKEN" --tick-ms 50 ||
-    { t_check "runtime starts" false; t_done; exit 1; }
+t_start_runtime rt --token "$TOKEN" --tick-ms 50 || t_abort "runtime starts"
 RT_PORT=$rt_PORT
 W=$(t_create_worker "$RT_PORT" "$TOKEN")
 t_check "worker created" test -n "$W"
@@ -77,8 +76,7 @@ t_track $!
     "$TLS/cca2.pem" >>"$T_DIR/relay-mtls.log" 2>&1 &
 t_track $!
 t_wait_port "$ONE_PORT" && t_wait_port "$TWO_PORT" &&
-    t_wait_port "$MTLS_PORT" ||
-    { t_check "relays start" false; t_done; exit 1; }
+    t_wait_port "$MTLS_PORT" || t_abort "relays start"
 
 PX_PORT=$(t_free_port)
 cat >"$T_DIR/wrg.conf" <<EOF
@@ -104,7 +102,7 @@ EOF
 "$PX_BIN" -c "$T_DIR/wrg.conf" --log-level debug >>"$T_DIR/px.log" 2>&1 &
 PX_PID=$!
 t_track "$PX_PID"
-t_wait_port "$PX_PORT" || { t_check "proxy starts" false; t_done; exit 1; }
+t_wait_port "$PX_PORT" || t_abort "proxy starts"
 url() { echo "ws://127.0.0.1:$PX_PORT/api/runtimes/$1/workers/$W/events/ws"; }
 # wait_for FILE PATTERN [TENTHS]: bounded wait for PATTERN in FILE.
 wait_for() {
