@@ -59,12 +59,8 @@ part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 . "$here/lib-stack.sh"
 build=$(stack_find_build bench "$srcdir" "${1:-}") || exit 2
 
-FCGI=$build/src/wrg.fcgi
-WSP=$build/wsproxy/wrg-wsproxy
-RT=$build/tests/sample-runtime/wrg-sample-runtime
-PY=${PYTHON3_SYS:-/usr/bin/python3}
+stack_bins bench "$build" || exit 2
 WRKLUA=$srcdir/tests/bench/wrk-report.lua
-stack_need_built bench "$build" "$FCGI" "$WSP" "$RT" || exit 2
 part rest && { command -v wrk >/dev/null || { echo "bench: wrk not installed (apt-get install wrk)" >&2; exit 2; }; }
 command -v curl >/dev/null || { echo "bench: curl not installed" >&2; exit 2; }
 

@@ -36,6 +36,17 @@ stack_need_built() {
 	done
 }
 
+# stack_bins NAME BUILD — sets FCGI, WSP and RT to the three programs of
+# BUILD (stack_need_built: 1 unless all are built) and PY to Debian's
+# python3.
+stack_bins() {
+	FCGI=$2/src/wrg.fcgi
+	WSP=$2/wsproxy/wrg-wsproxy
+	RT=$2/tests/sample-runtime/wrg-sample-runtime
+	PY=${PYTHON3_SYS:-/usr/bin/python3}
+	stack_need_built "$1" "$2" "$FCGI" "$WSP" "$RT"
+}
+
 # stack_use_tests BUILD — the test helpers for the rest of the run, with
 # $srcdir the source tree: top_srcdir/top_builddir exported, tests/lib.sh
 # (scratch dir, ports, pid tracking, t_check) and tests/webserver.sh

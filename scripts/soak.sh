@@ -67,12 +67,8 @@ case $DURATION in ''|*[!0-9]*) echo "soak: --duration takes seconds" >&2; exit 2
 . "$here/lib-stack.sh"
 build=$(stack_find_build soak "$srcdir" "$build") || exit 2
 
-FCGI=$build/src/wrg.fcgi
-WSP=$build/wsproxy/wrg-wsproxy
-RT=$build/tests/sample-runtime/wrg-sample-runtime
-PY=${PYTHON3_SYS:-/usr/bin/python3}
+stack_bins soak "$build" || exit 2
 CLIENT=$srcdir/tests/soak/soak_client.py
-stack_need_built soak "$build" "$FCGI" "$WSP" "$RT" || exit 2
 command -v curl >/dev/null || { echo "soak: curl not installed" >&2; exit 2; }
 "$PY" -c 'import websockets' 2>/dev/null ||
 	{ echo "soak: $PY lacks websockets (apt-get install python3-websockets)" >&2; exit 2; }

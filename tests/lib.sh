@@ -184,6 +184,18 @@ t_wait_file() {
 	return 1
 }
 
+# t_wait_grep TENTHS PATTERN FILE — wait (at most TENTHS/10 s) until
+# grep finds PATTERN in FILE (a FILE not there yet is no match); returns
+# 1 if it never does.
+t_wait_grep() {
+	local i
+	for i in $(seq 1 "$1"); do
+		grep -q -- "$2" "$3" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Wait (at most ~10 s) until a Unix socket file exists.
 t_wait_unix() {
 	local path=$1 i

@@ -79,10 +79,7 @@ t_check "a stream through wrg-wsproxy" \
     "ws://127.0.0.1:$WPORT/api/runtimes/dead/workers/$W/events/ws" \
     --timeout 2 --out "$T_DIR/ws-dead.out" >/dev/null 2>&1 || true
 kill -HUP "$PX_PID"
-for i in $(seq 1 50); do
-	grep -q reloaded "$T_DIR/wsproxy.log" && break
-	sleep 0.1
-done
+t_wait_grep 50 reloaded "$T_DIR/wsproxy.log"
 
 # check_log FILE PROGRAM — every line one JSON object with the
 # documented fields and nothing else.
@@ -145,11 +142,8 @@ t_check "wrg-wsproxy: the reload" \
 # A reload switches the format: back to text lines.
 sed -i 's/"log_format": "json"/"log_format": "text"/' "$T_DIR/wrg.conf"
 kill -HUP "$PX_PID"
-for i in $(seq 1 50); do
-	grep -q '^wrg-wsproxy\[[0-9]*\]: info: config reloaded' "$T_DIR/wsproxy.log" &&
-	    break
-	sleep 0.1
-done
+t_wait_grep 50 '^wrg-wsproxy\[[0-9]*\]: info: config reloaded' \
+    "$T_DIR/wsproxy.log"
 t_check "wrg-wsproxy: a reload to \"text\" writes text lines" \
     grep -q '^wrg-wsproxy\[[0-9]*\]: info: config reloaded' "$T_DIR/wsproxy.log"
 t_check "no token in wrg.fcgi's log" t_leak_scan "$T_DIR/fcgi.log" "$TOKEN"

@@ -587,10 +587,7 @@ t_check "bad reload: logged and kept the old config" \
 WITH_RT_B=
 write_conf "$T_DIR/wrg.conf" 16384
 kill -HUP "$PX_PID"
-for i in $(seq 1 30); do
-	grep -q 'config reloaded' "$T_DIR/px.log" && break
-	sleep 0.1
-done
+t_wait_grep 30 'config reloaded' "$T_DIR/px.log"
 t_check "good reload: applied" grep -q 'config reloaded' "$T_DIR/px.log"
 t_check "proxy alive after reloads" kill -0 "$PX_PID"
 # rt-b is gone: its next reconnect ends the stream (not the old URL and
@@ -693,15 +690,9 @@ F=$T_DIR/frozen.txt
     --unix "$PX2_SOCK" --out "$F" --timeout 30 &
 FROZEN=$!
 t_track "$FROZEN"
-for i in $(seq 1 50); do
-	grep -q '"event":"tick"' "$F" 2>/dev/null && break
-	sleep 0.1
-done
+t_wait_grep 50 '"event":"tick"' "$F"
 kill -STOP "$FROZEN"
-for i in $(seq 1 80); do
-	grep -q 'stream closed' "$T_DIR/px2.log" && break
-	sleep 0.1
-done
+t_wait_grep 80 'stream closed' "$T_DIR/px2.log"
 t_check "unix listener: stream served" grep -q '"event":"tick"' "$F"
 t_check "dead peer: frozen client dropped after missed pings" \
     grep -q 'stream closed' "$T_DIR/px2.log"
