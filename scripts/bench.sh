@@ -55,23 +55,12 @@ case ${1:-} in
 esac
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
-build=${1:-}
-if [ -z "$build" ]; then
-	for d in ./build-test ./build "$srcdir/build-test" "$srcdir/build" "$srcdir"; do
-		if [ -x "$d/src/wrg.fcgi" ]; then build=$d; break; fi
-	done
-fi
-[ -n "$build" ] || { echo "bench: no build dir (give one; run make first)" >&2; exit 2; }
-build=$(cd "$build" 2>/dev/null && pwd) || { echo "bench: no build dir: $1" >&2; exit 2; }
+# shellcheck source=lib-stack.sh
+. "$here/lib-stack.sh"
+build=$(stack_find_build bench "$srcdir" "${1:-}") || exit 2
 
-FCGI=$build/src/wrg.fcgi
-WSP=$build/wsproxy/wrg-wsproxy
-RT=$build/tests/sample-runtime/wrg-sample-runtime
-PY=${PYTHON3_SYS:-/usr/bin/python3}
+stack_bins bench "$build" || exit 2
 WRKLUA=$srcdir/tests/bench/wrk-report.lua
-for b in "$FCGI" "$WSP" "$RT"; do
-	[ -x "$b" ] || { echo "bench: missing $b (run make in $build)" >&2; exit 2; }
-done
 part rest && { command -v wrk >/dev/null || { echo "bench: wrk not installed (apt-get install wrk)" >&2; exit 2; }; }
 command -v curl >/dev/null || { echo "bench: curl not installed" >&2; exit 2; }
 
@@ -83,14 +72,8 @@ MAXT=${BENCH_MAX:-$(( $(part rest && echo $(( 125 + 130 * ${BENCH_REPEAT:-1} )) 
     $(part ws && echo $(( 600 * ${BENCH_REPEAT:-1} )) || echo 0) ))}
 
 # The test helpers (scratch dir, ports, pid tracking, t_check), reused.
-export top_srcdir=$srcdir top_builddir=$build
-unset WRG_SKIP_INTEGRATION
-# shellcheck source=../tests/lib.sh
-. "$srcdir/tests/lib.sh"
-# shellcheck source=../tests/webserver.sh
-. "$srcdir/tests/webserver.sh"
+stack_use_tests "$build"
 T_NAME=bench
-START=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # 1000 browser sockets + 1000 upstream sockets in wrg-wsproxy.
@@ -101,26 +84,12 @@ bench_cleanup() {
 	local pid rc=$?
 	[ -n "$WD_PID" ] && kill -TERM "$WD_PID" 2>/dev/null
 	for pid in $T_PIDS; do t_stop_pid "$pid"; done
-	if [ "$T_FAILS" -ne 0 ] || [ "$rc" -ne 0 ]; then
-		for f in "$T_DIR"/*.log "$T_DIR"/lighttpd/error.log; do
-			[ -s "$f" ] || continue
-			echo "--- tail of $(basename "$f")" >&2
-			tail -n 15 "$f" >&2
-		done
-	fi
-	if [ -n "${BENCH_KEEP:-}" ]; then
-		echo "scratch dir kept: $T_DIR"
-	else
-		rm -rf "$T_DIR"
-		rmdir "$build/tests/tmp" 2>/dev/null
-	fi
+	stack_end_scratch "$rc" "${BENCH_KEEP:+always}"
 }
 trap bench_cleanup EXIT
 trap 'echo "bench: interrupted (time limit ${MAXT}s?)" >&2; exit 124' TERM INT
 # Watchdog: the whole run is bounded.
-( trap 'kill "$sp" 2>/dev/null; exit 0' TERM
-  sleep "$MAXT" & sp=$!; wait "$sp"; kill -TERM $$ ) 2>/dev/null &
-WD_PID=$!
+stack_watchdog "$MAXT"
 
 die() { echo "bench: $*" >&2; T_FAILS=$((T_FAILS + 1)); t_done; exit 1; }
 
@@ -154,17 +123,13 @@ TOK_G="bench-g-$$-$RANDOM"
 
 # start_runtime NAME ARGS... — sets PORT_NAME (0 = unix) and PID_NAME
 start_runtime() {
-	local name=$1 i pid
+	local name=$1 pid
 	shift
 	"$RT" --ready-file "$T_DIR/$name.ready" --log-level warn "$@" \
 	    >"$T_DIR/rt-$name.log" 2>&1 &
 	pid=$!
 	t_track "$pid"
-	for i in $(seq 1 100); do
-		[ -s "$T_DIR/$name.ready" ] && break
-		sleep 0.05
-	done
-	[ -s "$T_DIR/$name.ready" ] || die "runtime $name did not start"
+	t_wait_file "$T_DIR/$name.ready" || die "runtime $name did not start"
 	eval "PORT_$name=\$(cat \"\$T_DIR/\$name.ready\")"
 	eval "PID_$name=$pid"
 }
@@ -189,11 +154,8 @@ cat >"$T_DIR/wrg.conf" <<EOF
 EOF
 
 FSOCK=$T_DIR/fcgi.sock
-"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
-    2>"$T_DIR/fcgi.log" &
-FPID=$!
-t_track "$FPID"
-t_wait_unix "$FSOCK" || die "wrg.fcgi did not start"
+t_start_fcgi "$T_DIR/wrg.conf" "$FSOCK" || die "wrg.fcgi did not start"
+FPID=$T_FCGI_PID
 
 "$WSP" -c "$T_DIR/wrg.conf" --log-level warn >"$T_DIR/wsproxy.log" 2>&1 &
 WSPID=$!

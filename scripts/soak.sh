@@ -67,12 +67,8 @@ case $DURATION in ''|*[!0-9]*) echo "soak: --duration takes seconds" >&2; exit 2
 . "$here/lib-stack.sh"
 build=$(stack_find_build soak "$srcdir" "$build") || exit 2
 
-FCGI=$build/src/wrg.fcgi
-WSP=$build/wsproxy/wrg-wsproxy
-RT=$build/tests/sample-runtime/wrg-sample-runtime
-PY=${PYTHON3_SYS:-/usr/bin/python3}
+stack_bins soak "$build" || exit 2
 CLIENT=$srcdir/tests/soak/soak_client.py
-stack_need_built soak "$build" "$FCGI" "$WSP" "$RT" || exit 2
 command -v curl >/dev/null || { echo "soak: curl not installed" >&2; exit 2; }
 "$PY" -c 'import websockets' 2>/dev/null ||
 	{ echo "soak: $PY lacks websockets (apt-get install python3-websockets)" >&2; exit 2; }
@@ -83,14 +79,8 @@ THREADS=4
 # The whole run is bounded: load + warm-up + calm + settle + start/stop.
 MAXT=$(( DURATION + WARMUP + SETTLE + 150 ))
 
-export top_srcdir=$srcdir top_builddir=$build
-unset WRG_SKIP_INTEGRATION
-# shellcheck source=../tests/lib.sh
-. "$srcdir/tests/lib.sh"
-# shellcheck source=../tests/webserver.sh
-. "$srcdir/tests/webserver.sh"
+stack_use_tests "$build"
 T_NAME=soak
-START=$(date +%s)
 RANDOM=$SEED
 
 WD_PID=
@@ -109,25 +99,11 @@ soak_cleanup() {
 		[ -s "$f" ] && t_stop_pid "$(cat "$f")"
 	done
 	for pid in $T_PIDS; do t_stop_pid "$pid"; done
-	if [ "$T_FAILS" -ne 0 ] || [ "$rc" -ne 0 ]; then
-		for f in "$T_DIR"/*.log "$T_DIR"/lighttpd/error.log; do
-			[ -s "$f" ] || continue
-			echo "--- tail of $(basename "$f")" >&2
-			tail -n 15 "$f" >&2
-		done
-	fi
-	if [ -n "$KEEP" ] || [ "$T_FAILS" -ne 0 ] || [ "$rc" -ne 0 ]; then
-		echo "scratch dir kept: $T_DIR"
-	else
-		rm -rf "$T_DIR"
-		rmdir "$build/tests/tmp" 2>/dev/null
-	fi
+	stack_end_scratch "$rc" "$([ -n "$KEEP" ] && echo always || echo failed)"
 }
 trap soak_cleanup EXIT
 trap 'echo "soak: interrupted (time limit ${MAXT}s?)" >&2; exit 124' TERM INT
-( trap 'kill "$sp" 2>/dev/null; exit 0' TERM
-  sleep "$MAXT" & sp=$!; wait "$sp"; kill -TERM $$ ) 2>/dev/null &
-WD_PID=$!
+stack_watchdog "$MAXT"
 
 die() { echo "soak: $*" >&2; T_FAILS=$((T_FAILS + 1)); t_done; exit 1; }
 
@@ -157,7 +133,7 @@ rt_start() {
 	echo "$pid" >"$T_DIR/rt-$name.pid"
 	for i in $(seq 1 100); do
 		[ -s "$T_DIR/$name.ready" ] && return 0
-		case "$(ps -o stat= -p "$pid" 2>/dev/null)" in ""|Z*) break ;; esac
+		t_gone "$pid" && break
 		sleep 0.05
 	done
 	echo "soak: runtime $name did not start" >&2
@@ -276,9 +252,7 @@ chaos() {
 	done
 	for rt in alpha beta; do
 		pid=$(cat "$T_DIR/rt-$rt.pid")
-		case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
-		""|Z*) rt_start "$rt" ;;
-		esac
+		t_gone "$pid" && rt_start "$rt"
 	done
 	touch "$T_DIR/calm.ok"
 }
@@ -344,12 +318,9 @@ t_check "wrg.fcgi logged each SIGHUP ($hups of $(grep -c 'SIGHUP wrg.fcgi' "$T_D
 # Both daemons end on SIGTERM with status 0 (under --enable-sanitizers
 # that is also where LeakSanitizer reports).
 stop_daemon() {	# stop_daemon NAME PID LOG
-	local i rc=
+	local rc=
 	kill -TERM "$2" 2>/dev/null
-	for i in $(seq 1 100); do
-		case "$(ps -o stat= -p "$2" 2>/dev/null)" in ""|Z*) break ;; esac
-		sleep 0.1
-	done
+	t_wait_gone "$2" 100
 	wait "$2"
 	rc=$?
 	t_check "$1 exits 0 on SIGTERM (rc $rc)" [ "$rc" -eq 0 ]

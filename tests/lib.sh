@@ -41,17 +41,30 @@ T_PASSES=0
 # Remember a pid to stop at exit.
 t_track() { T_PIDS="$T_PIDS $1"; }
 
-t_stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 50); do
-		# PID 1 may not reap: a zombie counts as stopped.
-		case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
-		""|Z*) return 0 ;;
-		esac
+# t_gone PID — true when process PID no longer runs (PID 1 may not reap:
+# a zombie counts as gone).
+t_gone() {
+	case "$(ps -o stat= -p "$1" 2>/dev/null)" in
+	""|Z*) return 0 ;;
+	esac
+	return 1
+}
+
+# t_wait_gone PID [TENTHS] — wait (at most TENTHS/10 s, default 50) until
+# t_gone PID; returns 1 if it still runs.
+t_wait_gone() {
+	local i
+	for i in $(seq 1 "${2:-50}"); do
+		t_gone "$1" && return 0
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null || true
+	return 1
+}
+
+t_stop_pid() {
+	local pid=$1
+	kill -TERM "$pid" 2>/dev/null || return 0
+	t_wait_gone "$pid" 50 || kill -KILL "$pid" 2>/dev/null || true
 }
 
 t_cleanup() {
@@ -91,16 +104,12 @@ t_need_py_ws() {
 # $T_DIR/NAME.log; waits (~10 s at most) for it and sets ${NAME}_PORT.
 # NAME must be a shell name. Returns 1 if it did not come up.
 t_start_runtime() {
-	local name=$1 i
+	local name=$1
 	shift
 	"$T_RT_BIN" --listen 127.0.0.1:0 --ready-file "$T_DIR/$name.ready" \
 	    --log-level warn "$@" >"$T_DIR/$name.log" 2>&1 &
 	t_track $!
-	for i in $(seq 1 100); do
-		[ -s "$T_DIR/$name.ready" ] && break
-		sleep 0.1
-	done
-	[ -s "$T_DIR/$name.ready" ] ||
+	t_wait_file "$T_DIR/$name.ready" ||
 	    { echo "runtime $name did not start" >&2; cat "$T_DIR/$name.log" >&2; return 1; }
 	printf -v "${name}_PORT" '%s' "$(cat "$T_DIR/$name.ready")"
 }
@@ -164,6 +173,29 @@ t_wait_port() {
 	return 1
 }
 
+# t_wait_file FILE — wait (at most ~10 s) until FILE exists and is not
+# empty (a --ready-file); returns 1 if it never does.
+t_wait_file() {
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# t_wait_grep TENTHS PATTERN FILE — wait (at most TENTHS/10 s) until
+# grep finds PATTERN in FILE (a FILE not there yet is no match); returns
+# 1 if it never does.
+t_wait_grep() {
+	local i
+	for i in $(seq 1 "$1"); do
+		grep -q -- "$2" "$3" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Wait (at most ~10 s) until a Unix socket file exists.
 t_wait_unix() {
 	local path=$1 i
@@ -175,6 +207,26 @@ t_wait_unix() {
 	return 1
 }
 
+# t_make_client_certs DIR — for mutual TLS: a client CA (DIR/cca.pem,
+# DIR/cca.key) and a client certificate it issued for clientAuth
+# (DIR/client.pem, its key apart in DIR/client.key, and both in one PEM,
+# DIR/client-both.pem); EC P-256, valid 2 days. openssl's output goes to
+# stdout/stderr; non-zero when openssl fails.
+T_EC_KEY="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+t_make_client_certs() {
+	local d=$1
+	# shellcheck disable=SC2086 # T_EC_KEY is several words
+	openssl req -x509 $T_EC_KEY -days 2 -subj /CN=wrg-test-client-ca \
+	    -keyout "$d/cca.key" -out "$d/cca.pem" &&
+	openssl req -new $T_EC_KEY -subj /CN=wrg-test-client \
+	    -keyout "$d/client.key" -out "$d/client.csr" &&
+	printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext" &&
+	openssl x509 -req -days 2 -in "$d/client.csr" -CA "$d/cca.pem" \
+	    -CAkey "$d/cca.key" -CAcreateserial -extfile "$d/client.ext" \
+	    -out "$d/client.pem" &&
+	cat "$d/client.pem" "$d/client.key" >"$d/client-both.pem"
+}
+
 # Record one check: t_check "name" command...
 t_check() {
 	local name=$1; shift
@@ -184,6 +236,29 @@ t_check() {
 		T_FAILS=$((T_FAILS + 1)); echo "not ok - $name"
 	fi
 }
+
+# Checks for t_check: "is GOT WANT" (equal strings), "ge GOT MIN"
+# (integer at least MIN); on failure they say what was got.
+is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
+ge() { [ "$1" -ge "$2" ] || { echo "  got '$1', want >= '$2'" >&2; return 1; }; }
+
+# t_check_metrics_page NAME URL — a Prometheus page: GET URL answers 200
+# in text format 0.0.4 and parses (tests/integration/prom.py, with $PY);
+# three t_checks named "NAME: ...". The page is left in $T_DIR/m0.txt.
+t_check_metrics_page() {
+	local name=$1 url=$2 code
+	code=$(curl -s -m 10 -o "$T_DIR/m0.txt" -D "$T_DIR/m0.head" \
+	    -w '%{http_code}' "$url")
+	t_check "$name: 200" is "$code" 200
+	t_check "$name: text format 0.0.4" \
+	    grep -qi '^content-type: text/plain; version=0.0.4' "$T_DIR/m0.head"
+	t_check "$name: parses" "$PY" "$top_srcdir/tests/integration/prom.py" \
+	    - --check <"$T_DIR/m0.txt"
+}
+
+# t_abort NAME — a step the rest of the test cannot do without failed:
+# records the failed check NAME, prints the final line and exits 1.
+t_abort() { t_check "$1" false; t_done; exit 1; }
 
 # Final line in the plain "N passed, N failed" form; exit status follows.
 t_done() {

@@ -13,25 +13,13 @@ t_lighttpd_bin() {
 	echo "$bin"
 }
 
-# Fills placeholders from NAME=VALUE arguments; fails on any left over.
-t_lighttpd_subst() {
-	local in=$1 out=$2 kv
-	shift 2
-	cp "$in" "$out.tmp"
-	for kv in "$@"; do
-		sed -i "s|@${kv%%=*}@|${kv#*=}|g" "$out.tmp"
-	done
-	if grep -n '@[A-Za-z_]*@' "$out.tmp" >&2; then
-		echo "unfilled placeholder in $in" >&2
-		return 1
-	fi
-	mv "$out.tmp" "$out"
-}
+# t_webserver_subst (placeholders) lives in tests/webserver.sh.
+declare -F t_webserver_subst >/dev/null || . "$top_srcdir/tests/webserver.sh"
 
 # The events WebSocket part: the shipped conf/lighttpd/wrg-wsproxy.conf.
 t_lighttpd_ws_conf() {
 	local ws=$1 out=$2
-	t_lighttpd_subst "$top_srcdir/conf/lighttpd/wrg-wsproxy.conf" "$out" \
+	t_webserver_subst "$top_srcdir/conf/lighttpd/wrg-wsproxy.conf" "$out" \
 	    "WRG_WSPROXY_HOST=${ws%:*}" "WRG_WSPROXY_PORT=${ws##*:}" \
 	    "WRG_API_PREFIX=/api"
 }
@@ -69,7 +57,7 @@ t_webserver_start_lighttpd() {
 	local port=$1 fcgi=$2 ws=$3 panel=$4 bin d="$T_DIR/lighttpd"
 	bin=$(t_lighttpd_bin) || return $?
 	mkdir -p "$d"
-	t_lighttpd_subst "$top_srcdir/conf/lighttpd/wrg-fcgi.conf" \
+	t_webserver_subst "$top_srcdir/conf/lighttpd/wrg-fcgi.conf" \
 	    "$d/wrg-api.conf" "WRG_FCGI_SOCKET=$fcgi" || return 1
 	t_lighttpd_ws_conf "$ws" "$d/wrg-wsproxy.conf" || return 1
 	t_lighttpd_run "$bin" "$d" "$port" "$panel"
@@ -82,7 +70,7 @@ t_webserver_start_lighttpd_binpath() {
 	local port=$1 cfg=$2 ws=$3 panel=$4 bin d="$T_DIR/lighttpd"
 	bin=$(t_lighttpd_bin) || return $?
 	mkdir -p "$d"
-	t_lighttpd_subst "$top_srcdir/conf/lighttpd/wrg-fcgi-binpath.conf" \
+	t_webserver_subst "$top_srcdir/conf/lighttpd/wrg-fcgi-binpath.conf" \
 	    "$d/wrg-api.conf" "sbindir=$top_builddir/src" \
 	    "WRG_CONFIG=$cfg" "WRG_SOCKET_DIR=$d" || return 1
 	t_lighttpd_ws_conf "$ws" "$d/wrg-wsproxy.conf" || return 1

@@ -43,16 +43,12 @@ ws_raise_nofile() {
 }
 
 ws_start_runtime() {
-	local d=$T_DIR/ws i
+	local d=$T_DIR/ws
 	"$RT" --listen 127.0.0.1:0 --token "$WS_TOK" --retention 60000 \
 	    --ready-file "$d/rt.ready" --log-level warn >"$d/rt.log" 2>&1 &
 	WS_RTPID=$!
 	t_track "$WS_RTPID"
-	for i in $(seq 1 100); do
-		[ -s "$d/rt.ready" ] && break
-		sleep 0.05
-	done
-	[ -s "$d/rt.ready" ] || die "ws: runtime did not start"
+	t_wait_file "$d/rt.ready" || die "ws: runtime did not start"
 	WS_RTPORT=$(cat "$d/rt.ready")
 }
 
@@ -143,11 +139,7 @@ ws_start_nginx() {
 	WS_NGXN=$(tr ',' '\n' <<<"$WS_NGXW" | grep -c .)
 }
 
-ws_alive() {
-	case "$(ps -o stat= -p "$1" 2>/dev/null)" in
-	""|Z*) return 1 ;;
-	esac
-}
+ws_alive() { ! t_gone "$1"; }
 
 ws_nofile() { awk '/^Max open files/ { print $4 }' "/proc/$1/limits" 2>/dev/null; }
 

@@ -5,6 +5,21 @@
 
 #include <string.h>
 
+#include "registry.h"
+#include "wlog.h"
+
+struct registry *
+fuzz_registry(const char *prog, const char *conf)
+{
+	struct registry *reg;
+	char *e = NULL;
+
+	wlog_init(prog, WLOG_ERR);
+	reg = registry_load_buffer("fuzz.conf", conf, strlen(conf), &e);
+	FUZZ_CHECK(reg != NULL, "config: %s", e ? e : "-");
+	return reg;
+}
+
 char *
 fuzz_take_field(const uint8_t **p, size_t *left)
 {

@@ -26,6 +26,13 @@
 	}								\
 } while (0)
 
+struct registry;
+
+/* Logging at error level under the name prog, and the registry config
+ * conf (owned by the caller, kept for the whole run); a config that does
+ * not load fails the run. */
+struct registry *fuzz_registry(const char *prog, const char *conf);
+
 /* Splits off the bytes up to the next NUL (or the end) of *p as a new
  * string owned by the caller, and advances past the NUL. */
 char *fuzz_take_field(const uint8_t **p, size_t *left);

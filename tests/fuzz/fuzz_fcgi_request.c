@@ -242,6 +242,19 @@ check_runtime_view(struct json_object *v, const char *rt_id)
 }
 
 /* The 2xx body for route kind r (rt_id: the route's runtime). */
+/* The "items" member of a list answer must be an array; each item is
+ * checked with check (runtime id rt_id, NULL: any). */
+static void
+check_items(struct json_object *root,
+    void (*check)(struct json_object *, const char *), const char *rt_id)
+{
+	struct json_object *m = fuzz_member(root, "items");
+
+	FUZZ_CHECK(json_object_is_type(m, json_type_array), "items");
+	for (size_t i = 0; i < json_object_array_length(m); i++)
+		check(json_object_array_get_idx(m, i), rt_id);
+}
+
 static void
 check_success(struct json_object *root, const struct route *r,
     const char *method, const char *rt_id)
@@ -254,11 +267,7 @@ check_success(struct json_object *root, const struct route *r,
 		FUZZ_CHECK(fuzz_member_str(root, "status") != NULL, "health");
 		break;
 	case ROUTE_RUNTIMES:
-		m = fuzz_member(root, "items");
-		FUZZ_CHECK(json_object_is_type(m, json_type_array), "items");
-		for (size_t i = 0; i < json_object_array_length(m); i++)
-			check_runtime_view(json_object_array_get_idx(m, i),
-			    NULL);
+		check_items(root, check_runtime_view, NULL);
 		check_diagnostics(fuzz_member(root, "diagnostics"));
 		break;
 	case ROUTE_RUNTIME:
@@ -270,11 +279,8 @@ check_success(struct json_object *root, const struct route *r,
 			check_worker(fuzz_member(root, "worker"), rt_id);
 			break;
 		}
-		m = fuzz_member(root, "items");
-		FUZZ_CHECK(json_object_is_type(m, json_type_array), "items");
-		for (size_t i = 0; i < json_object_array_length(m); i++)
-			check_worker(json_object_array_get_idx(m, i),
-			    r->kind == ROUTE_WORKERS_ALL ? NULL : rt_id);
+		check_items(root, check_worker,
+		    r->kind == ROUTE_WORKERS_ALL ? NULL : rt_id);
 		if (r->kind == ROUTE_WORKERS_ALL)
 			check_diagnostics(fuzz_member(root, "diagnostics"));
 		break;
@@ -443,12 +449,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 5)
 		return 0;
 	if (reg == NULL) {
-		char *e = NULL;
-
-		wlog_init("fuzz_fcgi_request", WLOG_ERR);
-		reg = registry_load_buffer("fuzz.conf", conf, strlen(conf),
-		    &e);
-		FUZZ_CHECK(reg != NULL, "config: %s", e ? e : "-");
+		reg = fuzz_registry("fuzz_fcgi_request", conf);
 		up = upstream_new(reg);
 	}
 	left = size - 5;

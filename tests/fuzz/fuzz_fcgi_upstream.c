@@ -278,20 +278,18 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_object *root, *out = NULL, *rt;
+	/* kinds 0-3: the rewrites of a whole answer body */
+	static struct json_object *(*const rewrites[])(struct json_object *,
+	    const char *) = { rewrite_worker_list, rewrite_worker_detail,
+	    rewrite_ack, rewrite_transcript };
 	unsigned kind;
 	long max_items = -2;
 	const char *dname = "unset";
 
 	if (size < 2)
 		return 0;
-	if (reg == NULL) {
-		char *e = NULL;
-
-		wlog_init("fuzz_fcgi_upstream", WLOG_ERR);
-		reg = registry_load_buffer("fuzz.conf", conf, strlen(conf),
-		    &e);
-		FUZZ_CHECK(reg != NULL, "config: %s", e ? e : "-");
-	}
+	if (reg == NULL)
+		reg = fuzz_registry("fuzz_fcgi_upstream", conf);
 	kind = data[0] & 7;
 	if (kind >= 6) {
 		fuzz_apierr(data, size);
@@ -302,17 +300,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (root == NULL)
 		return 0;
 	switch (kind) {
-	case 0:
-		out = rewrite_worker_list(root, REG_ID);
-		break;
-	case 1:
-		out = rewrite_worker_detail(root, REG_ID);
-		break;
-	case 2:
-		out = rewrite_ack(root, REG_ID);
-		break;
-	case 3:
-		out = rewrite_transcript(root, REG_ID);
+	case 0: case 1: case 2: case 3:
+		out = rewrites[kind](root, REG_ID);
 		break;
 	case 4:
 		rt = fuzz_member(root, "runtime");

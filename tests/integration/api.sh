@@ -86,17 +86,10 @@ FPID=$!
 t_track "$FPID"
 t_wait_unix "$FSOCK" || { cat "$T_DIR/fcgi.log" >&2; exit 1; }
 
-mkdir -p "$T_DIR/panel"
-echo '<!doctype html><title>wrg panel</title><h1>panel-ok</h1>' \
-    >"$T_DIR/panel/index.html"
 WPORT=$(t_free_port)
 WSPORT=$(t_free_port)	# nothing listens: the WS leg is not tested here
-t_webserver_start "$SERVER" "$WPORT" "$FSOCK" "127.0.0.1:$WSPORT" \
-    "$T_DIR/panel"
-rc=$?
-[ "$rc" -eq 77 ] && t_skip "$SERVER not installed"
-[ "$rc" -eq 0 ] || { echo "$SERVER did not start" >&2; exit 1; }
-BASE="http://127.0.0.1:$WPORT"
+t_webserver_front "$SERVER" "$WPORT" "$FSOCK" "127.0.0.1:$WSPORT" \
+    '<!doctype html><title>wrg panel</title><h1>panel-ok</h1>'
 
 # api METHOD PATH [curl args...] — one browser request. Sets STATUS and
 # TIME; the body is in $T_DIR/body, headers in $T_DIR/hdrs; both are
@@ -130,7 +123,6 @@ hdr() {	# hdr NAME — a response header's value
 }
 not() { ! "$@"; }
 matches() { [[ $1 =~ $2 ]] || { echo "  '$1' !~ '$2'" >&2; return 1; }; }
-is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
 err_is() {	# err_is STATUS CODE — a typed wrg error
 	is "$STATUS" "$1" && is "$(j 'd["error"]["code"]')" "$2" &&
 	    is "$(j 'd["error"]["request_id"]')" "$(hdr X-Request-Id)"
@@ -154,6 +146,9 @@ control() {
 	fi
 }
 fault() { is "$(control "$1" /_control/fault "$2")" 200; }
+# gamma_get FAULTS — gamma's fault switches set to FAULTS (JSON), then
+# GET its workers through the gateway.
+gamma_get() { fault gamma "$1"; api GET /api/runtimes/gamma/workers; }
 
 # ---- static panel and health -------------------------------------------
 api GET /
@@ -331,43 +326,34 @@ api GET /api/runtimes/badtok/workers
 t_check "wrong token" err_is 502 runtime_auth_failed
 api GET /api/runtimes/tlsbad/workers
 t_check "TLS failure" err_is 502 runtime_tls_failed
-fault gamma '{"refuse_token": true}'
-api GET /api/runtimes/gamma/workers
+gamma_get '{"refuse_token": true}'
 t_check "runtime refusing the token" err_is 502 runtime_auth_failed
-fault gamma '{"refuse_token": false, "delay_ms": 2500}'
-api GET /api/runtimes/gamma/workers
+gamma_get '{"refuse_token": false, "delay_ms": 2500}'
 t_check "delay past the timeout" err_is 504 runtime_timeout
 t_check "timeout after about 1 s" "$PY" -c "import sys; sys.exit(not 0.8 < $TIME < 2.4)"
-fault gamma '{"delay_ms": 0, "fail_500": true}'
-api GET /api/runtimes/gamma/workers
+gamma_get '{"delay_ms": 0, "fail_500": true}'
 t_check "runtime 500" err_is 502 runtime_error
 t_check "500 message only in the log" grep -q 'store_io' "$T_DIR/fcgi.log"
 t_check "500 message not sent" not grep -q store_io "$T_DIR/body"
-fault gamma '{"fail_500": false, "invalid_json": true}'
-api GET /api/runtimes/gamma/workers
+gamma_get '{"fail_500": false, "invalid_json": true}'
 t_check "invalid JSON from runtime" err_is 502 runtime_bad_response
-fault gamma '{"invalid_json": false, "oversize_bytes": 200000}'
-api GET /api/runtimes/gamma/workers
+gamma_get '{"invalid_json": false, "oversize_bytes": 200000}'
 t_check "oversized upstream body" err_is 502 runtime_bad_response
 api GET /api/workers
 t_check "one bad runtime never fails the list" is "$STATUS" 200
 t_check "bad runtime as diagnostic" is "$(j '[x["code"] for x in d["diagnostics"] if x["runtime_id"] == "gamma"]')" '["runtime_bad_response"]'
-fault gamma '{"oversize_bytes": 0}'
-api GET /api/runtimes/gamma/workers
+gamma_get '{"oversize_bytes": 0}'
 t_check "gamma recovered" is "$STATUS" 200
 # A rejection's code is runtime text too: one naming the runtime's address
 # or port is not passed on.
-fault gamma '{"reject_code": "127.0.0.1", "reject_message": "see 127.0.0.1"}'
-api GET /api/runtimes/gamma/workers
+gamma_get '{"reject_code": "127.0.0.1", "reject_message": "see 127.0.0.1"}'
 t_check "rejection with an address as code" err_is 400 runtime_rejected
 t_check "address code replaced" is "$(j 'd["error"]["runtime_code"]')" unknown
 t_check "address not sent" not grep -q '127\.0\.0\.1' "$T_DIR/body"
-fault gamma "{\"reject_code\": \"port_$PORT_gamma\", \"reject_message\": \"m\"}"
-api GET /api/runtimes/gamma/workers
+gamma_get "{\"reject_code\": \"port_$PORT_gamma\", \"reject_message\": \"m\"}"
 t_check "port code replaced" is "$(j 'd["error"]["runtime_code"]')" unknown
 t_check "port not sent" not grep -q "port_$PORT_gamma" "$T_DIR/body"
-fault gamma '{"reject_code": "limit_too_large", "reject_message": "m"}'
-api GET /api/runtimes/gamma/workers
+gamma_get '{"reject_code": "limit_too_large", "reject_message": "m"}'
 t_check "plain code passed on" is "$(j 'd["error"]["runtime_code"]')" limit_too_large
 fault gamma '{"reject_code": ""}'
 

@@ -41,7 +41,6 @@ req() {	# req METHOD PATH [curl args] -> STATUS, body in $T_DIR/body
 	cat "$T_DIR/body" >>"$CAPTURE"
 }
 jget() { jq -r "$1" "$T_DIR/body"; }
-is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
 
 req GET /api/health
 t_check "health via bin-path" is "$STATUS" 200
@@ -65,12 +64,7 @@ t_check "leak scan" t_leak_scan "$CAPTURE" "$T_DIR" "rt.sock" "own-id"
 t_stop_pid "$LPID"
 gone=no
 if [ -n "$CHILD" ]; then
-	for i in $(seq 1 50); do
-		case "$(ps -o stat= -p "$CHILD" 2>/dev/null)" in
-		""|Z*) gone=yes; break ;;
-		esac
-		sleep 0.1
-	done
+	t_wait_gone "$CHILD" 50 && gone=yes
 	[ "$gone" = yes ] || kill "$CHILD" 2>/dev/null
 fi
 t_check "wrg.fcgi stops with lighttpd" is "$gone" yes

@@ -17,7 +17,6 @@ printf '%s\n' '// comments are allowed in the config' \
 printf '%s\n' \
     '{"runtimes": [{"id": "rt1", "base_url": "http://127.0.0.1:9", "tokn": "x"}]}' \
     >"$T_DIR/bad.conf"
-is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
 not() { ! "$@"; }
 
 out=$("$FCGI" -c "$T_DIR/good.conf" --check-config 2>&1); rc=$?
@@ -58,12 +57,7 @@ t_wait_unix "$S"
 t_check "unix socket mode 0660" is "$(stat -c %a "$S")" 660
 kill -TERM "$P"
 stopped=no
-for i in $(seq 1 30); do
-	case "$(ps -o stat= -p "$P" 2>/dev/null)" in
-	""|Z*) stopped=yes; break ;;
-	esac
-	sleep 0.1
-done
+t_wait_gone "$P" 30 && stopped=yes
 t_check "idle SIGTERM stops within 3 s" is "$stopped" yes
 wait "$P"; rc=$?
 t_check "SIGTERM exit status 0" is "$rc" 0

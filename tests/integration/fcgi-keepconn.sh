@@ -35,18 +35,13 @@ cat >"$T_DIR/wrg.conf" <<EOF
  "runtimes": [{"id": "rt", "base_url": "http://127.0.0.1:$RT_PORT"}]}
 EOF
 SOCK=$T_DIR/fcgi.sock
-"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$SOCK" --socket-mode 0666 \
-    2>"$T_DIR/fcgi.log" &
-FPID=$!
-t_track "$FPID"
-t_wait_unix "$SOCK"
+t_start_fcgi "$T_DIR/wrg.conf" "$SOCK" || exit 1
+FPID=$T_FCGI_PID
 
 . "$top_srcdir/tests/webserver.sh"
-mkdir -p "$T_DIR/www"
-echo '<!doctype html><title>wrg</title>' >"$T_DIR/www/index.html"
 WEB=$(t_free_port)
-t_webserver_start nginx "$WEB" "$SOCK" 127.0.0.1:9 "$T_DIR/www" ||
-	{ echo "nginx did not start" >&2; exit 1; }
+t_webserver_front nginx "$WEB" "$SOCK" 127.0.0.1:9 \
+    '<!doctype html><title>wrg</title>'
 t_check "the shipped site keeps FastCGI connections" \
     grep -q 'fastcgi_keep_conn on;' "$T_DIR/nginx/wrg-site.conf"
 

@@ -30,23 +30,13 @@ command -v curl >/dev/null || t_skip "curl not installed"
 "$PY" "$top_srcdir/tests/integration/hostile_runtime.py" "$T_DIR/hostile.ready" \
     2>"$T_DIR/hostile.log" &
 t_track $!
-for i in $(seq 1 100); do
-	[ -s "$T_DIR/hostile.ready" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/hostile.ready" ] || { echo "hostile runtime did not start" >&2; exit 1; }
+t_wait_file "$T_DIR/hostile.ready" ||
+    { echo "hostile runtime did not start" >&2; exit 1; }
 HPORT=$(cat "$T_DIR/hostile.ready")
 
 FSOCK="$T_DIR/fcgi.sock"
-mkdir -p "$T_DIR/panel"
-echo ok >"$T_DIR/panel/index.html"
 WPORT=$(t_free_port)
-t_webserver_start lighttpd "$WPORT" "$FSOCK" "127.0.0.1:$(t_free_port)" \
-    "$T_DIR/panel"
-rc=$?
-[ "$rc" -eq 77 ] && t_skip "lighttpd not installed"
-[ "$rc" -eq 0 ] || { echo "lighttpd did not start" >&2; exit 1; }
-BASE="http://127.0.0.1:$WPORT"
+t_webserver_front lighttpd "$WPORT" "$FSOCK" "127.0.0.1:$(t_free_port)" ok
 
 matches() { [[ $1 =~ $2 ]]; }
 # Under ASan the allocator's quarantine and shadow memory are what RSS

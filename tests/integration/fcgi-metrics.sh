@@ -61,14 +61,9 @@ kill9() {
 start_fcgi 1 || exit 1
 start_fcgi 2 || exit 1
 
-mkdir -p "$T_DIR/www"
 WEB_PORT=$(t_free_port)
-rc=0
-t_webserver_start "$WRG_TEST_SERVER" "$WEB_PORT" "$S1" \
-    "127.0.0.1:$(t_free_port)" "$T_DIR/www" || rc=$?
-[ "$rc" = 77 ] && t_skip "$WRG_TEST_SERVER not installed"
-[ "$rc" = 0 ] || exit 1
-BASE="http://127.0.0.1:$WEB_PORT"
+t_webserver_front "$WRG_TEST_SERVER" "$WEB_PORT" "$S1" \
+    "127.0.0.1:$(t_free_port)"
 MURL="$BASE/wrg-metrics"
 
 m() { "$PY" "$PROM" "$MURL" "$@"; }
@@ -76,19 +71,12 @@ api() { curl -s -m 10 -o /dev/null -w '%{http_code}' "$BASE$1"; }
 direct() {	# direct N URI: N requests straight to P2's socket
 	"$PY" "$FCLI" "unix:$S2" keepconn "$2" "$1" >/dev/null
 }
-is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
-ge() { [ "$1" -ge "$2" ] || { echo "  got '$1', want >= '$2'" >&2; return 1; }; }
 
 HEALTH=(wrg_fcgi_requests_total route=health status=200)
 RTA=(wrg_fcgi_requests_total route=runtime status=200 runtime=rt-a)
 
 # ---- the page, its format -------------------------------------------------
-code=$(curl -s -m 10 -o "$T_DIR/m0.txt" -D "$T_DIR/m0.head" \
-    -w '%{http_code}' "$MURL")
-t_check "metrics: 200" is "$code" 200
-t_check "metrics: text format 0.0.4" \
-    grep -qi '^content-type: text/plain; version=0.0.4' "$T_DIR/m0.head"
-t_check "metrics: parses" "$PY" "$PROM" - --check <"$T_DIR/m0.txt"
+t_check_metrics_page metrics "$MURL"
 t_check "both processes on the state file" is "$(m wrg_fcgi_processes)" 2
 t_check "nothing in flight" is "$(m wrg_fcgi_requests_in_flight)" 0
 t_check "POST to the metrics: 405" \

@@ -89,7 +89,6 @@ cat >"$T_DIR/up.conf" <<CONF_END
 ]}
 CONF_END
 
-is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
 START=$(date +%s%N)
 "$FCGI" --probe --json -c "$T_DIR/all.conf" >"$T_DIR/all.json" \
     2>"$T_DIR/all.err"

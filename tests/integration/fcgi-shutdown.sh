@@ -96,10 +96,7 @@ t_check "slow upload across SIGTERM: 201" \
     grep -q '^Status: 201' "$T_DIR/slow.out"
 t_check "slow upload across SIGTERM: the worker exists" \
     test "$(workers)" = 1
-for i in $(seq 1 50); do
-	case "$(ps -o stat= -p "$FPID" 2>/dev/null)" in ""|Z*) break ;; esac
-	sleep 0.1
-done
+t_wait_gone "$FPID" 50
 t_check "wrg.fcgi exited after the request" \
     eval '! ps -o stat= -p "$FPID" | grep -qv Z'
 

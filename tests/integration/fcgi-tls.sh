@@ -31,17 +31,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	t_skip "openssl cannot make a test certificate"
 # Mutual TLS: a client CA, a client certificate it issued (key apart and
 # in one PEM with the certificate), and a self-signed impostor.
-EC="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-{ openssl req -x509 $EC -days 2 -subj /CN=wrg-test-client-ca \
-    -keyout "$T_DIR/cca.key" -out "$T_DIR/cca.pem" &&
-  openssl req -new $EC -subj /CN=wrg-test-client \
-    -keyout "$T_DIR/client.key" -out "$T_DIR/client.csr" &&
-  printf 'extendedKeyUsage=clientAuth\n' >"$T_DIR/client.ext" &&
-  openssl x509 -req -days 2 -in "$T_DIR/client.csr" -CA "$T_DIR/cca.pem" \
-    -CAkey "$T_DIR/cca.key" -CAcreateserial -extfile "$T_DIR/client.ext" \
-    -out "$T_DIR/client.pem" &&
-  cat "$T_DIR/client.pem" "$T_DIR/client.key" >"$T_DIR/client-both.pem" &&
-  openssl req -x509 $EC -days 2 -subj /CN=wrg-test-impostor \
+{ t_make_client_certs "$T_DIR" &&
+  openssl req -x509 $T_EC_KEY -days 2 -subj /CN=wrg-test-impostor \
     -keyout "$T_DIR/rogue.key" -out "$T_DIR/rogue.pem"
 } >>"$T_DIR/openssl.log" 2>&1 || t_skip "openssl cannot make client certificates"
 
@@ -87,13 +78,9 @@ EOF
     2>"$T_DIR/fcgi.log" &
 t_track $!
 t_wait_unix "$T_DIR/fcgi.sock" || exit 1
-mkdir -p "$T_DIR/panel"
 WPORT=$(t_free_port)
-t_webserver_start lighttpd "$WPORT" "$T_DIR/fcgi.sock" \
-    "127.0.0.1:$(t_free_port)" "$T_DIR/panel"
-rc=$?
-[ "$rc" -eq 77 ] && t_skip "lighttpd not installed"
-[ "$rc" -eq 0 ] || exit 1
+t_webserver_front lighttpd "$WPORT" "$T_DIR/fcgi.sock" \
+    "127.0.0.1:$(t_free_port)"
 
 req() {	# req METHOD PATH [curl args] -> STATUS, body in $T_DIR/body
 	local m=$1 p=$2
@@ -103,7 +90,6 @@ req() {	# req METHOD PATH [curl args] -> STATUS, body in $T_DIR/body
 	cat "$T_DIR/hdrs" "$T_DIR/body" >>"$CAPTURE"
 }
 jget() { jq -r "$1" "$T_DIR/body"; }
-is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
 
 req GET /api/runtimes/tls-ok/workers
 t_check "https with ca_file works" is "$STATUS" 200

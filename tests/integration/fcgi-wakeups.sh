@@ -44,17 +44,12 @@ fi
 printf '{"runtimes": [{"id": "rt", "base_url": "http://127.0.0.1:%s", "token": "%s"}%s]}\n' \
     "$rt_PORT" "$TOK" "$BYNAME" >"$T_DIR/wrg.conf"
 SOCK=$T_DIR/fcgi.sock
-"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$SOCK" --socket-mode 0666 \
-    2>"$T_DIR/fcgi.log" &
-FPID=$!
-t_track "$FPID"
-t_wait_unix "$SOCK"
+t_start_fcgi "$T_DIR/wrg.conf" "$SOCK" || exit 1
+FPID=$T_FCGI_PID
 
 . "$top_srcdir/tests/webserver.sh"
-mkdir -p "$T_DIR/www"
 WEB=$(t_free_port)
-t_webserver_start nginx "$WEB" "$SOCK" 127.0.0.1:9 "$T_DIR/www" ||
-	{ echo "nginx did not start" >&2; exit 1; }
+t_webserver_front nginx "$WEB" "$SOCK" 127.0.0.1:9
 
 switches() {
 	cat "/proc/$FPID/task/"*/status 2>/dev/null |

@@ -15,16 +15,11 @@
 #    a 20 KiB header gets a clean 431 from both.
 . "${top_srcdir:?}/tests/lib.sh"
 
-PY=${PYTHON3_SYS:-/usr/bin/python3}
-[ -x "$PY" ] || PY=/usr/bin/python3
-"$PY" -c 'import websockets' 2>/dev/null ||
-	t_skip "python3-websockets not installed"
-RT_BIN=$top_builddir/tests/sample-runtime/wrg-sample-runtime
-PX_BIN=$top_builddir/wsproxy/wrg-wsproxy
+t_need_py_ws
+RT_BIN=$T_RT_BIN
+PX_BIN=$T_PX_BIN
 NAMES_BIN=$top_builddir/tests/integration/lws_names
-for b in "$RT_BIN" "$PX_BIN" "$NAMES_BIN"; do
-	[ -x "$b" ] || t_skip "$b not built"
-done
+t_need_built "$RT_BIN" "$PX_BIN" "$NAMES_BIN"
 probe() { "$PY" "$top_srcdir/tests/integration/hdrgate_probe.py" "$@"; }
 "$NAMES_BIN" >"$T_DIR/names.txt"
 
@@ -42,16 +37,11 @@ rt_start() {
 	    --log-level info \
 	    --ready-file "$T_DIR/$1.ready" >"$T_DIR/$1.log" 2>&1 &
 	t_track $!
-	local i
-	for i in $(seq 1 100); do
-		[ -s "$T_DIR/$1.ready" ] && break
-		sleep 0.05
-	done
-	[ -s "$T_DIR/$1.ready" ] || return 1
+	t_wait_file "$T_DIR/$1.ready" || return 1
 	printf -v "${1}_PORT" '%s' "$(cat "$T_DIR/$1.ready")"
 }
-rt_start big "$T_DIR/big.token" || { t_check "runtime starts" false; t_done; exit 1; }
-rt_start short "$T_DIR/short.token" || { t_check "runtime starts" false; t_done; exit 1; }
+rt_start big "$T_DIR/big.token" || t_abort "runtime starts"
+rt_start short "$T_DIR/short.token" || t_abort "runtime starts"
 W=$(curl -s -m 5 -X POST -H "Authorization: Bearer $(cat "$T_DIR/short.token")" \
     -H 'Content-Type: application/json' \
     -d '{"intent":{"kind":"task","objective":"t"},"profile":{"kind":"runtime_default"}}' \
@@ -73,7 +63,7 @@ cat >"$T_DIR/wrg.conf" <<EOF
 EOF
 "$PX_BIN" -c "$T_DIR/wrg.conf" --log-level info >"$T_DIR/px.log" 2>&1 &
 t_track $!
-t_wait_port "$PX_PORT" || { t_check "proxy starts" false; t_done; exit 1; }
+t_wait_port "$PX_PORT" || t_abort "proxy starts"
 
 # ---- header names lws 4.1's lexer misreads ------------------------------
 

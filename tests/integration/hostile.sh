@@ -196,14 +196,8 @@ px_start() {
 : >"$T_DIR/fcgi.log"
 fcgi_start || { cat "$T_DIR/fcgi.log" >&2; exit 1; }
 px_start || { cat "$T_DIR/px.log" >&2; exit 1; }
-mkdir -p "$T_DIR/panel"
-echo '<!doctype html><title>wrg</title>' >"$T_DIR/panel/index.html"
-t_webserver_start "$SERVER" "$WPORT" "$FSOCK" "127.0.0.1:$PX_PORT" \
-    "$T_DIR/panel"
-rc=$?
-[ "$rc" -eq 77 ] && t_skip "$SERVER not installed"
-[ "$rc" -eq 0 ] || { echo "$SERVER did not start" >&2; exit 1; }
-BASE="http://127.0.0.1:$WPORT"
+t_webserver_front "$SERVER" "$WPORT" "$FSOCK" "127.0.0.1:$PX_PORT" \
+    '<!doctype html><title>wrg</title>'
 
 # Everything a browser could see (REST headers and bodies, WS frames)
 # goes into the capture; per case it is scanned on its own as well.
@@ -263,7 +257,6 @@ api() {
 	[[ $BODY =~ \"message\":\"(([^\"\\]|\\.)*)\" ]] && E_MSG=${BASH_REMATCH[1]}
 	cat "$T_DIR/hdrs" "$T_DIR/body" >>"$CAP"
 }
-is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
 # err_in STATUS CODES — a typed wrg error: STATUS, one of CODES (a|b),
 # error.request_id = X-Request-Id.
 err_in() {
@@ -579,24 +572,22 @@ SNAP='len(events) == 1 and events[0]["event_id"].startswith("snapshot:")'
 RECONN='diags[:1] == ["backend.upstream_reconnecting"] and set(diags) == {"backend.upstream_reconnecting"} and status == "#timeout"'
 EITHER='(diags == ["backend.runtime_unavailable"] and status.startswith("#close")) or '$RECONN
 REG_IDS='all(e.get("runtime_id") == "w-" + mode for e in events)'
-ws_expr() {
+# ws_spec EXPECT — sets WS_EXPR (the expression judged on a stream) and
+# WS_EXPECT (its words in the check name) for a named expectation, or
+# EXPECT itself as the expression.
+ws_spec() {
 	case $1 in
-	unavail) echo "$UNAVAIL" ;;
-	snap-unavail) echo "$SNAP and $UNAVAIL" ;;
-	reconn) echo "$RECONN" ;;
-	snap-reconn) echo "$SNAP and $RECONN" ;;
-	snap-either) echo "$SNAP and ($EITHER)" ;;
-	*) echo "$1" ;;
-	esac
-}
-ws_expect() {
-	case $1 in
-	unavail) echo "backend.runtime_unavailable, then closed" ;;
-	snap-unavail) echo "snapshot, backend.runtime_unavailable, closed" ;;
-	reconn) echo "backend.upstream_reconnecting, kept open" ;;
-	snap-reconn) echo "snapshot, backend.upstream_reconnecting, kept open" ;;
-	snap-either) echo "snapshot, then runtime_unavailable+close or reconnecting" ;;
-	*) echo "${1:0:90}" ;;
+	unavail) WS_EXPR=$UNAVAIL
+		WS_EXPECT="backend.runtime_unavailable, then closed" ;;
+	snap-unavail) WS_EXPR="$SNAP and $UNAVAIL"
+		WS_EXPECT="snapshot, backend.runtime_unavailable, closed" ;;
+	reconn) WS_EXPR=$RECONN
+		WS_EXPECT="backend.upstream_reconnecting, kept open" ;;
+	snap-reconn) WS_EXPR="$SNAP and $RECONN"
+		WS_EXPECT="snapshot, backend.upstream_reconnecting, kept open" ;;
+	snap-either) WS_EXPR="$SNAP and ($EITHER)"
+		WS_EXPECT="snapshot, then runtime_unavailable+close or reconnecting" ;;
+	*) WS_EXPR=$1 WS_EXPECT=${1:0:90} ;;
 	esac
 }
 px_alive() {	# the proxy lives and streams the good runtime
@@ -615,14 +606,16 @@ ws_group() {
 	local spec name expr to opts extra first=
 	for spec in "$@"; do
 		IFS='~' read -r name expr to opts extra <<<"$spec"
+		ws_spec "$expr"
 		ws_case "$name" "$(ws_url "w-$name" w1 "${CURSOR:-}")" "$to" \
-		    "${opts:--}" "$(ws_expr "$expr")" "$REG_IDS" "${extra:-True}"
+		    "${opts:--}" "$WS_EXPR" "$REG_IDS" "${extra:-True}"
 		first=${first:-$name}
 	done
 	ws_batch
 	for spec in "$@"; do
 		IFS='~' read -r name expr to opts extra <<<"$spec"
-		check "${GROUP_TAG:-}" "ws $name: $(ws_expect "$expr")" \
+		ws_spec "$expr"
+		check "${GROUP_TAG:-}" "ws $name: $WS_EXPECT" \
 		    res "$name" 0
 		check "${GROUP_TAG:-}" "ws $name: registry runtime_id on every event" \
 		    res "$name" 1

@@ -10,8 +10,6 @@
 
 t_need_py_ws
 t_need_built "$T_RT_BIN" "$T_PX_BIN" "$T_FCGI_BIN"
-PX_BIN=$T_PX_BIN
-FCGI=$T_FCGI_BIN
 CLIENT="$top_srcdir/tests/integration/wsproxy_client.py"
 TOKEN="json-log-token-$RANDOM$RANDOM"
 
@@ -33,24 +31,13 @@ cat >"$T_DIR/wrg.conf" <<CONF_END
   ]
 }
 CONF_END
-"$PX_BIN" -c "$T_DIR/wrg.conf" --log-level debug 2>"$T_DIR/px.log" &
-PX_PID=$!
-t_track "$PX_PID"
-t_wait_port "$PX_PORT" || { cat "$T_DIR/px.log" >&2; exit 1; }
+t_start_wsproxy "$T_DIR/wrg.conf" "$PX_PORT" --log-level debug || exit 1
+PX_PID=$T_WSPROXY_PID
 FSOCK="$T_DIR/fcgi.sock"
-"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
-    --log-level debug 2>"$T_DIR/fcgi.log" &
-t_track $!
-t_wait_unix "$FSOCK" || { cat "$T_DIR/fcgi.log" >&2; exit 1; }
-mkdir -p "$T_DIR/panel"
-echo '<!doctype html><title>panel</title>' >"$T_DIR/panel/index.html"
+t_start_fcgi "$T_DIR/wrg.conf" "$FSOCK" --log-level debug || exit 1
 WPORT=$(t_free_port)
-t_webserver_start lighttpd "$WPORT" "$FSOCK" "127.0.0.1:$PX_PORT" \
-    "$T_DIR/panel"
-rc=$?
-[ "$rc" -eq 77 ] && t_skip "lighttpd not installed"
-[ "$rc" -eq 0 ] || { echo "lighttpd did not start" >&2; exit 1; }
-BASE="http://127.0.0.1:$WPORT"
+t_webserver_front lighttpd "$WPORT" "$FSOCK" "127.0.0.1:$PX_PORT" \
+    '<!doctype html><title>panel</title>'
 
 # rest METHOD PATH [curl args] — sets STATUS and RID (X-Request-Id).
 rest() {
@@ -64,7 +51,6 @@ rest() {
 		case ${line,,} in x-request-id:*) RID=${line#*: } ;; esac
 	done <"$T_DIR/hdrs"
 }
-is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
 
 rest GET /api/runtimes/alpha/workers
 t_check "list: 200" is "$STATUS" 200
@@ -93,10 +79,7 @@ t_check "a stream through wrg-wsproxy" \
     "ws://127.0.0.1:$WPORT/api/runtimes/dead/workers/$W/events/ws" \
     --timeout 2 --out "$T_DIR/ws-dead.out" >/dev/null 2>&1 || true
 kill -HUP "$PX_PID"
-for i in $(seq 1 50); do
-	grep -q reloaded "$T_DIR/px.log" && break
-	sleep 0.1
-done
+t_wait_grep 50 reloaded "$T_DIR/wsproxy.log"
 
 # check_log FILE PROGRAM — every line one JSON object with the
 # documented fields and nothing else.
@@ -132,7 +115,7 @@ PY_END
 t_check "wrg.fcgi: every line is one JSON object" \
     check_log "$T_DIR/fcgi.log" wrg.fcgi
 t_check "wrg-wsproxy: every line is one JSON object" \
-    check_log "$T_DIR/px.log" wrg-wsproxy
+    check_log "$T_DIR/wsproxy.log" wrg-wsproxy
 # jfind FILE EXPR — some line's object o makes the Python EXPR true.
 jfind() {
 	"$PY" - "$1" "$2" <<'PY_END'
@@ -153,19 +136,16 @@ t_check "the forged id is refused: logged as invalid, never its text" \
 t_check "the forged text is nowhere in the log" \
     sh -c '! grep -qF "$1" "$2"' - '"}{"level"' "$T_DIR/fcgi.log"
 t_check "wrg-wsproxy: the dead runtime's stream under its runtime id" \
-    jfind "$T_DIR/px.log" "o.get('runtime_id') == 'dead'"
+    jfind "$T_DIR/wsproxy.log" "o.get('runtime_id') == 'dead'"
 t_check "wrg-wsproxy: the reload" \
-    jfind "$T_DIR/px.log" "'reloaded' in o['message']"
+    jfind "$T_DIR/wsproxy.log" "'reloaded' in o['message']"
 # A reload switches the format: back to text lines.
 sed -i 's/"log_format": "json"/"log_format": "text"/' "$T_DIR/wrg.conf"
 kill -HUP "$PX_PID"
-for i in $(seq 1 50); do
-	grep -q '^wrg-wsproxy\[[0-9]*\]: info: config reloaded' "$T_DIR/px.log" &&
-	    break
-	sleep 0.1
-done
+t_wait_grep 50 '^wrg-wsproxy\[[0-9]*\]: info: config reloaded' \
+    "$T_DIR/wsproxy.log"
 t_check "wrg-wsproxy: a reload to \"text\" writes text lines" \
-    grep -q '^wrg-wsproxy\[[0-9]*\]: info: config reloaded' "$T_DIR/px.log"
+    grep -q '^wrg-wsproxy\[[0-9]*\]: info: config reloaded' "$T_DIR/wsproxy.log"
 t_check "no token in wrg.fcgi's log" t_leak_scan "$T_DIR/fcgi.log" "$TOKEN"
-t_check "no token in wrg-wsproxy's log" t_leak_scan "$T_DIR/px.log" "$TOKEN"
+t_check "no token in wrg-wsproxy's log" t_leak_scan "$T_DIR/wsproxy.log" "$TOKEN"
 t_done

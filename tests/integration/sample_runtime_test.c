@@ -313,8 +313,7 @@ test_ws(struct srt_rt *rt)
 	size_t i, n;
 	bool ok;
 
-	snprintf(w, sizeof(w), "%s", srt_create_worker(rt));
-	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws", w);
+	srt_new_worker_ws(rt, w, sizeof(w), path, sizeof(path));
 
 	/* auth on the upgrade */
 	a = srt_ws_open(rt, path, NULL);
@@ -549,8 +548,7 @@ test_ws(struct srt_rt *rt)
 		char w2[64];
 		struct srt_ws *c1, *c2, *c3;
 
-		snprintf(w2, sizeof(w2), "%s", srt_create_worker(rt));
-		snprintf(path, sizeof(path), "/v1/workers/%s/events/ws", w2);
+		srt_new_worker_ws(rt, w2, sizeof(w2), path, sizeof(path));
 		c1 = srt_ws_open(rt, path, SRT_TOKEN);
 		c2 = srt_ws_open(rt, path, SRT_TOKEN);
 		srt_ws_wait(c1, 1, 3000);
@@ -689,8 +687,7 @@ test_state_dir(void)
 	srt_get(&rt, "/v1/runtime", &r);
 	srt_check(srt_streq(srt_jstr(r.json, "runtime.backend"), "fs_store"),
 	    "state-dir runtime reports backend fs_store");
-	snprintf(w, sizeof(w), "%s", srt_create_worker(&rt));	/* 1 */
-	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws", w);
+	srt_new_worker_ws(&rt, w, sizeof(w), path, sizeof(path));	/* 1 */
 	a = srt_ws_open(&rt, path, SRT_TOKEN);
 	srt_ws_wait(a, 1, 3000);
 	e1 = srt_input(&rt, w, "first");			/* 2..7 */
@@ -808,8 +805,7 @@ test_tick(void)
 		srt_check(false, "start runtime --tick-ms 30");
 		return;
 	}
-	snprintf(w, sizeof(w), "%s", srt_create_worker(&rt));
-	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws", w);
+	srt_new_worker_ws(&rt, w, sizeof(w), path, sizeof(path));
 	a = srt_ws_open(&rt, path, NULL);
 	srt_ws_wait(a, 5, 3000);
 	for (i = 1; i < a->n_frames; i++) {
@@ -893,8 +889,7 @@ test_unix(void)
 	srt_req(&rt, "GET", "/v1/runtime", "nope", NULL, 0, NULL, &r);
 	srt_check(srt_is_error(&r, 401, "unauthorized"), "unix: wrong token "
 	    "401");
-	snprintf(w, sizeof(w), "%s", srt_create_worker(&rt));
-	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws", w);
+	srt_new_worker_ws(&rt, w, sizeof(w), path, sizeof(path));
 	a = srt_ws_open(&rt, path, SRT_TOKEN);
 	srt_ws_wait(a, 1, 3000);
 	srt_input(&rt, w, "over unix");

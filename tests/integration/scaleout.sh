@@ -17,13 +17,10 @@
 # Events come from the sample runtime's /_control/emit, so counts are exact.
 . "$top_srcdir/tests/lib.sh"
 
-PY=${PYTHON3_SYS:-/usr/bin/python3}
-[ -x "$PY" ] || PY=/usr/bin/python3
-"$PY" -c 'import websockets' 2>/dev/null ||
-	t_skip "python3-websockets not installed (Debian: python3-websockets)"
-RT_BIN=$top_builddir/tests/sample-runtime/wrg-sample-runtime
-PX_BIN=$top_builddir/wsproxy/wrg-wsproxy
-FCGI_BIN=$top_builddir/src/wrg.fcgi
+t_need_py_ws
+RT_BIN=$T_RT_BIN
+PX_BIN=$T_PX_BIN
+FCGI_BIN=$T_FCGI_BIN
 for b in "$RT_BIN" "$PX_BIN" "$FCGI_BIN"; do
 	[ -x "$b" ] || { echo "not built: $b" >&2; exit 1; }
 done
@@ -80,7 +77,7 @@ PID_A=$!; t_track $PID_A
 "$PX_BIN" -c "$T_DIR/b.conf" >"$T_DIR/px-b.log" 2>&1 &
 PID_B=$!; t_track $PID_B
 t_wait_port "$PORT_A" && t_wait_port "$PORT_B" ||
-	{ t_check "both instances listen" false; t_done; exit 1; }
+	t_abort "both instances listen"
 
 # The client: reads a stream until it has seen tick number --until, runs
 # --live-cmd when tick --live-after arrives and --on-snapshot when the

@@ -407,6 +407,14 @@ srt_create_worker(struct srt_rt *rt)
 	return id;
 }
 
+void
+srt_new_worker_ws(struct srt_rt *rt, char *w, size_t wsize, char *path,
+    size_t psize)
+{
+	snprintf(w, wsize, "%s", srt_create_worker(rt));
+	snprintf(path, psize, "/v1/workers/%s/events/ws", w);
+}
+
 int64_t
 srt_input(struct srt_rt *rt, const char *id, const char *text)
 {

@@ -189,6 +189,10 @@ void srt_run(struct srt_rt *rt, struct srt_vars *vars,
 
 /* Creates a minimal worker; returns its id (a static buffer) or "". */
 const char *srt_create_worker(struct srt_rt *rt);
+/* Creates a minimal worker: its id into w (wsize bytes, "" on failure)
+ * and the path of its observation socket into path (psize bytes). */
+void srt_new_worker_ws(struct srt_rt *rt, char *w, size_t wsize,
+    char *path, size_t psize);
 /* Posts a user input; returns the ack's event_id or -1. */
 int64_t srt_input(struct srt_rt *rt, const char *id, const char *text);
 

@@ -64,8 +64,7 @@ echo "# lookup of $HANG_NAME failed after $HANG_MS ms"
 
 # ---- runtime, proxy, one stream --------------------------------------------
 
-t_start_runtime rt --token "$TOKEN" --tick-ms 50 ||
-    { t_check "runtime starts" false; t_done; exit 1; }
+t_start_runtime rt --token "$TOKEN" --tick-ms 50 || t_abort "runtime starts"
 RT_PORT=$rt_PORT
 W=$(t_create_worker "$RT_PORT" "$TOKEN")
 t_check "worker created" test -n "$W"
@@ -93,7 +92,7 @@ write_conf ""
 "$PX_BIN" -c "$T_DIR/wrg.conf" >>"$T_DIR/px.log" 2>&1 &
 PX_PID=$!
 t_track "$PX_PID"
-t_wait_port "$PX_PORT" || { t_check "proxy starts" false; t_done; exit 1; }
+t_wait_port "$PX_PORT" || t_abort "proxy starts"
 
 # gapmeter URL SECONDS OUT: reads the stream for SECONDS, then writes
 # "ticks N maxgap_ms G" (G: the longest wait between two ticks).
@@ -164,12 +163,7 @@ kill -HUP "$PX_PID"
 sleep 0.5
 T0=$(date +%s%N)
 kill -TERM "$PX_PID"
-for i in $(seq 1 50); do
-	case "$(ps -o stat= -p "$PX_PID" 2>/dev/null)" in
-	""|Z*) break ;;
-	esac
-	sleep 0.1
-done
+t_wait_gone "$PX_PID" 50
 wait "$PX_PID"
 PX_RC=$?
 STOP_MS=$((($(date +%s%N) - T0) / 1000000))

@@ -20,8 +20,6 @@
 
 t_need_py_ws
 t_need_built "$T_RT_BIN" "$T_PX_BIN" "$T_FCGI_BIN"
-PX_BIN=$T_PX_BIN
-FCGI=$T_FCGI_BIN
 CLIENT="$top_srcdir/tests/integration/wsproxy_client.py"
 CAP="$T_DIR/capture.bin"
 : >"$CAP"
@@ -111,23 +109,13 @@ cat >"$T_DIR/wrg.conf" <<EOF
   ]
 }
 EOF
-"$PX_BIN" -c "$T_DIR/wrg.conf" 2>"$T_DIR/px.log" &
-PX_PID=$!
-t_track "$PX_PID"
-t_wait_port "$PX_PORT" || { cat "$T_DIR/px.log" >&2; exit 1; }
+t_start_wsproxy "$T_DIR/wrg.conf" "$PX_PORT" || exit 1
+PX_PID=$T_WSPROXY_PID
 FSOCK="$T_DIR/fcgi.sock"
-"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
-    2>"$T_DIR/fcgi.log" &
-t_track $!
-t_wait_unix "$FSOCK" || { cat "$T_DIR/fcgi.log" >&2; exit 1; }
-mkdir -p "$T_DIR/panel"
-echo '<!doctype html><title>panel</title>' >"$T_DIR/panel/index.html"
+t_start_fcgi "$T_DIR/wrg.conf" "$FSOCK" || exit 1
 WPORT=$(t_free_port)
-t_webserver_start lighttpd "$WPORT" "$FSOCK" "127.0.0.1:$PX_PORT" \
-    "$T_DIR/panel"
-rc=$?
-[ "$rc" -eq 77 ] && t_skip "lighttpd not installed"
-[ "$rc" -eq 0 ] || { echo "lighttpd did not start" >&2; exit 1; }
+t_webserver_front lighttpd "$WPORT" "$FSOCK" "127.0.0.1:$PX_PORT" \
+    '<!doctype html><title>panel</title>'
 
 # ws URL [client args] — one browser stream; output in $T_DIR/ws.out.
 ws() {
@@ -330,7 +318,7 @@ ws "ws://127.0.0.1:$PX_PORT/api/runtimes/gone/workers/w/events/ws" \
     --timeout 3
 t_check "missing Unix socket: the browser hears of reconnecting" \
     grep -q 'backend.upstream_reconnecting' "$T_DIR/ws.out"
-gone_warns() { grep -c 'warn.*rt=gone' "$T_DIR/px.log"; }
+gone_warns() { grep -c 'warn.*rt=gone' "$T_DIR/wsproxy.log"; }
 t_check "missing Unix socket: one warning for the outage ($(gone_warns))" \
     test "$(gone_warns)" -le 1
 t_done

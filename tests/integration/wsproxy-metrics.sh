@@ -55,13 +55,9 @@ PX_PID=$!
 t_track "$PX_PID"
 t_wait_port "$PX_PORT" && t_wait_port "$M_PORT" || exit 1
 
-mkdir -p "$T_DIR/www"
 WEB_PORT=$(t_free_port)
-rc=0
-t_webserver_start lighttpd "$WEB_PORT" "$T_DIR/fcgi.sock" \
-    "127.0.0.1:$PX_PORT" "$T_DIR/www" || rc=$?
-[ "$rc" = 77 ] && t_skip "lighttpd not installed"
-[ "$rc" = 0 ] || exit 1
+t_webserver_front lighttpd "$WEB_PORT" "$T_DIR/fcgi.sock" \
+    "127.0.0.1:$PX_PORT"
 url() { echo "ws://127.0.0.1:$WEB_PORT/api/runtimes/$1/workers/$2/events/ws${3:+?cursor=$3}"; }
 read_ws() {	# read_ws OUT URL [client args]
 	local out=$1 u=$2
@@ -76,8 +72,6 @@ rt_api() {
 }
 MURL="http://127.0.0.1:$M_PORT/metrics"
 m() { "$PY" "$PROM" "$MURL" "$@"; }
-is() { [ "$1" = "$2" ] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
-ge() { [ "$1" -ge "$2" ] || { echo "  got '$1', want >= '$2'" >&2; return 1; }; }
 wait_metric() {	# wait_metric VALUE NAME [LABEL=V...]: at most ~10 s
 	local want=$1 i
 	shift
@@ -93,12 +87,7 @@ W2=$(t_create_worker "$RTA_PORT" "$TOKEN")
 W3=$(t_create_worker "$RTA_PORT" "$TOKEN")
 
 # ---- the listener -----------------------------------------------------------
-code=$(curl -s -m 10 -o "$T_DIR/m0.txt" -D "$T_DIR/m0.head" \
-    -w '%{http_code}' "$MURL")
-t_check "GET /metrics: 200" is "$code" 200
-t_check "text format 0.0.4" \
-    grep -qi '^content-type: text/plain; version=0.0.4' "$T_DIR/m0.head"
-t_check "parses" "$PY" "$PROM" - --check <"$T_DIR/m0.txt"
+t_check_metrics_page "GET /metrics" "$MURL"
 t_check "another path: 404" is "$(curl -s -m 10 -o /dev/null \
     -w '%{http_code}' "http://127.0.0.1:$M_PORT/other")" 404
 t_check "POST /metrics: 404" is "$(curl -s -m 10 -o /dev/null -d x \

@@ -23,11 +23,11 @@ CLIENT=$top_srcdir/tests/integration/wsproxy_shared.py
 TOKEN=shared-token-$$
 
 t_start_runtime quiet --token "$TOKEN" --retention 60000 ||
-    { t_check "runtime quiet starts" false; t_done; exit 1; }
+    t_abort "runtime quiet starts"
 t_start_runtime tick --token "$TOKEN" --tick-ms 10 ||
-    { t_check "runtime tick starts" false; t_done; exit 1; }
+    t_abort "runtime tick starts"
 t_start_runtime small --token "$TOKEN" --retention 2000 ||
-    { t_check "runtime small starts" false; t_done; exit 1; }
+    t_abort "runtime small starts"
 W1=$(t_create_worker "$quiet_PORT" "$TOKEN")
 W2=$(t_create_worker "$quiet_PORT" "$TOKEN")
 W3=$(t_create_worker "$tick_PORT" "$TOKEN")
@@ -68,8 +68,8 @@ EOC
 	printf -v "${name}_PORT" '%s' "$port"
 	t_wait_port "$port"
 }
-start_proxy px 262144 || { t_check "proxy starts" false; t_done; exit 1; }
-start_proxy px0 0 || { t_check "proxy without ring starts" false; t_done; exit 1; }
+start_proxy px 262144 || t_abort "proxy starts"
+start_proxy px0 0 || t_abort "proxy without ring starts"
 
 # scenario NAME PROXY RUNTIME_ID RUNTIME_PORT ARGS...: runs one scenario
 # of the client and counts its ok / not ok lines.

@@ -57,8 +57,7 @@ cp "$TLS/c1.key" "$TLS/client.key"
 
 # ---- runtime, relays, proxy -----------------------------------------------
 
-t_start_runtime rt --token "$TOKEN" --tick-ms 50 ||
-    { t_check "runtime starts" false; t_done; exit 1; }
+t_start_runtime rt --token "$TOKEN" --tick-ms 50 || t_abort "runtime starts"
 RT_PORT=$rt_PORT
 W=$(t_create_worker "$RT_PORT" "$TOKEN")
 t_check "worker created" test -n "$W"
@@ -77,8 +76,7 @@ t_track $!
     "$TLS/cca2.pem" >>"$T_DIR/relay-mtls.log" 2>&1 &
 t_track $!
 t_wait_port "$ONE_PORT" && t_wait_port "$TWO_PORT" &&
-    t_wait_port "$MTLS_PORT" ||
-    { t_check "relays start" false; t_done; exit 1; }
+    t_wait_port "$MTLS_PORT" || t_abort "relays start"
 
 PX_PORT=$(t_free_port)
 cat >"$T_DIR/wrg.conf" <<EOF
@@ -104,17 +102,8 @@ EOF
 "$PX_BIN" -c "$T_DIR/wrg.conf" --log-level debug >>"$T_DIR/px.log" 2>&1 &
 PX_PID=$!
 t_track "$PX_PID"
-t_wait_port "$PX_PORT" || { t_check "proxy starts" false; t_done; exit 1; }
+t_wait_port "$PX_PORT" || t_abort "proxy starts"
 url() { echo "ws://127.0.0.1:$PX_PORT/api/runtimes/$1/workers/$W/events/ws"; }
-# wait_for FILE PATTERN [TENTHS]: bounded wait for PATTERN in FILE.
-wait_for() {
-	local i
-	for i in $(seq 1 "${3:-100}"); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 ticks_in() { grep -c '"event":"tick"' "$1" 2>/dev/null; }
 reloads() { grep -c 'config reloaded' "$T_DIR/px.log"; }
 hup() {	# SIGHUP and wait until that reload was applied
@@ -136,7 +125,7 @@ ONE=$T_DIR/one.txt
 ONE_CLIENT=$!
 t_track "$ONE_CLIENT"
 t_check "before: rt-one (CA file holds one.pem) streams ticks" \
-    wait_for "$ONE" '"event":"tick"'
+    t_wait_grep 100 '"event":"tick"' "$ONE"
 TWO=$T_DIR/two.txt
 "$PY" "$CLIENT" read "$(url rt-two)" --out "$TWO" --until-ticks 5 --timeout 30 &
 TWO_CLIENT=$!
@@ -145,8 +134,8 @@ MT=$T_DIR/mtls.txt
 "$PY" "$CLIENT" read "$(url rt-mtls)" --out "$MT" --until-ticks 5 --timeout 30 &
 MT_CLIENT=$!
 t_track "$MT_CLIENT"
-wait_for "$TWO" backend.upstream_reconnecting
-wait_for "$MT" backend.upstream_reconnecting
+t_wait_grep 100 backend.upstream_reconnecting "$TWO"
+t_wait_grep 100 backend.upstream_reconnecting "$MT"
 sleep 1
 t_check "before: rt-two (server two.pem) gets no event" \
     sh -c "! grep -q '\"kind\":\"event\"' '$TWO'"
@@ -198,7 +187,7 @@ for i in $(seq 1 50); do
 done
 t_check "old vhost retired once its last leg ended" \
     test "$(grep -c 'retired: no upstream leg left' "$T_DIR/px.log")" = 2
-wait_for "$T_DIR/px.log" 'client vhost client-0 freed' 30
+t_wait_grep 30 'client vhost client-0 freed' "$T_DIR/px.log"
 t_check "old vhost freed by lws (SSL_CTX reference dropped)" \
     grep -q 'client vhost client-0 freed' "$T_DIR/px.log"
 
@@ -218,7 +207,7 @@ TWO2=$T_DIR/two2.txt
 "$PY" "$CLIENT" read "$(url rt-two)" --out "$TWO2" --timeout 60 &
 TWO2_CLIENT=$!
 t_track "$TWO2_CLIENT"
-wait_for "$TWO2" '"event":"tick"'
+t_wait_grep 100 '"event":"tick"' "$TWO2"
 cat "$TLS/one.pem" >"$TLS/ca.pem"
 t_check "rotation back: reload applied" hup
 ONE3=$T_DIR/one3.txt

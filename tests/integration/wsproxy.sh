@@ -23,14 +23,10 @@
 
 WRG_TEST_SERVER=${WRG_TEST_SERVER:-none}
 WSP_RESTARTS=${WSP_RESTARTS:-20}
-PY=${PYTHON3_SYS:-/usr/bin/python3}
-[ -x "$PY" ] || PY=/usr/bin/python3
-"$PY" -c 'import websockets' 2>/dev/null ||
-	t_skip "python3-websockets not installed"
-RT_BIN=$top_builddir/tests/sample-runtime/wrg-sample-runtime
-PX_BIN=$top_builddir/wsproxy/wrg-wsproxy
-[ -x "$RT_BIN" ] || t_skip "wrg-sample-runtime not built"
-[ -x "$PX_BIN" ] || t_skip "wrg-wsproxy not built"
+t_need_py_ws
+RT_BIN=$T_RT_BIN
+PX_BIN=$T_PX_BIN
+t_need_built "$RT_BIN" "$PX_BIN"
 CLIENT="$top_srcdir/tests/integration/wsproxy_client.py"
 client() { "$PY" "$CLIENT" "$@"; }
 
@@ -52,12 +48,8 @@ rt_start() {
 	    --ready-file "$T_DIR/rt.ready" "$@" >>"$T_DIR/rt.log" 2>&1 &
 	RT_PID=$!
 	t_track "$RT_PID"
-	local i
-	for i in $(seq 1 100); do
-		[ -s "$T_DIR/rt.ready" ] && break
-		sleep 0.05
-	done
-	[ -s "$T_DIR/rt.ready" ] || { echo "runtime did not start" >&2; return 1; }
+	t_wait_file "$T_DIR/rt.ready" ||
+	    { echo "runtime did not start" >&2; return 1; }
 	RT_PORT=$(cat "$T_DIR/rt.ready")
 }
 
@@ -209,7 +201,7 @@ rss_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 # ---- setup --------------------------------------------------------------
 
 mkdir -p "$T_DIR/rt-state"
-rt_start || { t_check "runtime starts" false; t_done; exit 1; }
+rt_start || t_abort "runtime starts"
 W1=$(new_worker)
 W2=$(new_worker)
 W3=$(new_worker)
@@ -277,19 +269,7 @@ if command -v openssl >/dev/null 2>&1; then
 	done
 	# Mutual TLS: a client CA and a client certificate it issued (key
 	# apart, and both in one PEM) for the rt-mtls* runtimes.
-	EC="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-	{ openssl req -x509 $EC -days 2 -subj /CN=wrg-test-client-ca \
-	    -keyout "$T_DIR/tls/cca.key" -out "$T_DIR/tls/cca.pem" &&
-	  openssl req -new $EC -subj /CN=wrg-test-client \
-	    -keyout "$T_DIR/tls/client.key" -out "$T_DIR/tls/client.csr" &&
-	  printf 'extendedKeyUsage=clientAuth\n' >"$T_DIR/tls/client.ext" &&
-	  openssl x509 -req -days 2 -in "$T_DIR/tls/client.csr" \
-	    -CA "$T_DIR/tls/cca.pem" -CAkey "$T_DIR/tls/cca.key" \
-	    -CAcreateserial -extfile "$T_DIR/tls/client.ext" \
-	    -out "$T_DIR/tls/client.pem" &&
-	  cat "$T_DIR/tls/client.pem" "$T_DIR/tls/client.key" \
-	    >"$T_DIR/tls/client-both.pem"
-	} >/dev/null 2>&1 || HAVE_TLS=
+	t_make_client_certs "$T_DIR/tls" >/dev/null 2>&1 || HAVE_TLS=
 fi
 MTLS_PORT=$(t_free_port)
 if [ -n "$HAVE_TLS" ]; then
@@ -318,8 +298,8 @@ t_check "unknown option: exit 2" test "$(cli_rc --bogus)" = 2
 t_check "stray argument: exit 2" \
     test "$(cli_rc -c "$T_DIR/wrg.conf" --check-config extra)" = 2
 t_check "bad --log-level: exit 2" test "$(cli_rc --log-level=loud)" = 2
-px_start || { t_check "proxy starts" false; t_done; exit 1; }
-server_start || { t_check "web server starts" false; t_done; exit 1; }
+px_start || t_abort "proxy starts"
+server_start || t_abort "web server starts"
 
 # Unix-socket runtime for rt-u (its own state, no ticks).
 "$RT_BIN" --listen "unix:$T_DIR/rt-u.sock" --token "$TOKEN" \
@@ -345,22 +325,24 @@ t_check "live: worker_id on events" \
     test "$(nth_frame "$F" 2 | jget envelope.worker_id)" = "$W1"
 t_check "live: 10 consecutive ticks" client ticks "$F" --min 10
 
-F=$T_DIR/live-unix.txt
-read_ws "$F" "$(url rt-u "$WU")" --until-ticks 5 --timeout 10
+# live_ticks TAG RUNTIME WORKER — a stream of WORKER on registry runtime
+# RUNTIME until 5 ticks (10 s at most) into $T_DIR/live-TAG.txt (left in
+# F); true when the 5 ticks arrived.
+live_ticks() {
+	F=$T_DIR/live-$1.txt
+	read_ws "$F" "$(url "$2" "$3")" --until-ticks 5 --timeout 10
+	client ticks "$F" --min 5
+}
 t_check "unix runtime: ticks arrive through a Unix socket" \
-    client ticks "$F" --min 5
+    live_ticks unix rt-u "$WU"
 t_check "unix runtime: registry id rt-u" \
     test "$(nth_frame "$F" 2 | jget envelope.runtime_id)" = rt-u
 
 if [ -n "$HAVE_TLS" ]; then
-	F=$T_DIR/live-tls.txt
-	read_ws "$F" "$(url rt-tls "$W1")" --until-ticks 5 --timeout 10
 	t_check "https runtime (CA file, verified): ticks arrive" \
-	    client ticks "$F" --min 5
-	F=$T_DIR/live-tls-noverify.txt
-	read_ws "$F" "$(url rt-tls-noverify "$W1")" --until-ticks 5 --timeout 10
+	    live_ticks tls rt-tls "$W1"
 	t_check "https runtime (verify false): ticks arrive" \
-	    client ticks "$F" --min 5
+	    live_ticks tls-noverify rt-tls-noverify "$W1"
 	F=$T_DIR/live-tls-badca.txt
 	read_ws "$F" "$(url rt-tls-badca "$W1")" --timeout 2
 	no_events_reconnecting() {
@@ -370,16 +352,12 @@ if [ -n "$HAVE_TLS" ]; then
 	t_check "https runtime, wrong CA: no events, told it is reconnecting" \
 	    no_events_reconnecting "$F"
 	# Mutual TLS: a runtime requiring a client certificate.
-	F=$T_DIR/live-mtls.txt
-	read_ws "$F" "$(url rt-mtls "$W1")" --until-ticks 5 --timeout 10
 	t_check "mTLS runtime (client_cert + client_key): ticks arrive" \
-	    client ticks "$F" --min 5
+	    live_ticks mtls rt-mtls "$W1"
 	t_check "mTLS runtime: the relay saw our client certificate" \
 	    grep -q '^client CN=wrg-test-client$' "$T_DIR/mtls-relay.log"
-	F=$T_DIR/live-mtls-onepem.txt
-	read_ws "$F" "$(url rt-mtls-onepem "$W1")" --until-ticks 5 --timeout 10
 	t_check "mTLS runtime (certificate and key in one PEM): ticks arrive" \
-	    client ticks "$F" --min 5
+	    live_ticks mtls-onepem rt-mtls-onepem "$W1"
 	F=$T_DIR/live-mtls-nocert.txt
 	read_ws "$F" "$(url rt-mtls-nocert "$W1")" --timeout 2
 	t_check "mTLS runtime, no client certificate: no events, reconnecting" \
@@ -609,10 +587,7 @@ t_check "bad reload: logged and kept the old config" \
 WITH_RT_B=
 write_conf "$T_DIR/wrg.conf" 16384
 kill -HUP "$PX_PID"
-for i in $(seq 1 30); do
-	grep -q 'config reloaded' "$T_DIR/px.log" && break
-	sleep 0.1
-done
+t_wait_grep 30 'config reloaded' "$T_DIR/px.log"
 t_check "good reload: applied" grep -q 'config reloaded' "$T_DIR/px.log"
 t_check "proxy alive after reloads" kill -0 "$PX_PID"
 # rt-b is gone: its next reconnect ends the stream (not the old URL and
@@ -715,15 +690,9 @@ F=$T_DIR/frozen.txt
     --unix "$PX2_SOCK" --out "$F" --timeout 30 &
 FROZEN=$!
 t_track "$FROZEN"
-for i in $(seq 1 50); do
-	grep -q '"event":"tick"' "$F" 2>/dev/null && break
-	sleep 0.1
-done
+t_wait_grep 50 '"event":"tick"' "$F"
 kill -STOP "$FROZEN"
-for i in $(seq 1 80); do
-	grep -q 'stream closed' "$T_DIR/px2.log" && break
-	sleep 0.1
-done
+t_wait_grep 80 'stream closed' "$T_DIR/px2.log"
 t_check "unix listener: stream served" grep -q '"event":"tick"' "$F"
 t_check "dead peer: frozen client dropped after missed pings" \
     grep -q 'stream closed' "$T_DIR/px2.log"

@@ -128,24 +128,49 @@ api_ws_authorized(const struct api_ctx *ctx, const char *auth)
 	return api_token_ok(ctx->token, auth) && !ctx->faults.refuse_token;
 }
 
+struct api_route_name {
+	const char *name;
+	enum api_route route;
+};
+
+/* The route named exactly s in tab, or API_R_NONE. */
+static enum api_route
+api_route_lookup(const struct api_route_name *tab, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, tab[i].name) == 0)
+			return tab[i].route;
+	return API_R_NONE;
+}
+
 /* Splits /v1/workers/{id}[/sub] and /_control/x. *id points into a copy
  * owned by the caller (*idbuf). */
 static enum api_route
 api_route_parse(const char *path, char **idbuf)
 {
+	static const struct api_route_name fixed[] = {
+		{ "/v1/runtime", API_R_RUNTIME },
+		{ "/v1/workers", API_R_WORKERS },
+		{ "/_control/fault", API_R_CTL_FAULT },
+		{ "/_control/drop-ws", API_R_CTL_DROP_WS },
+		{ "/_control/emit", API_R_CTL_EMIT },
+	};
+	static const struct api_route_name sub[] = {
+		{ "input", API_R_INPUT },
+		{ "stop", API_R_STOP },
+		{ "cancel", API_R_CANCEL },
+		{ "transcript", API_R_TRANSCRIPT },
+		{ "events/ws", API_R_EVENTS_WS },
+	};
 	const char *rest, *slash;
+	enum api_route r;
 
 	*idbuf = NULL;
-	if (strcmp(path, "/v1/runtime") == 0)
-		return API_R_RUNTIME;
-	if (strcmp(path, "/v1/workers") == 0)
-		return API_R_WORKERS;
-	if (strcmp(path, "/_control/fault") == 0)
-		return API_R_CTL_FAULT;
-	if (strcmp(path, "/_control/drop-ws") == 0)
-		return API_R_CTL_DROP_WS;
-	if (strcmp(path, "/_control/emit") == 0)
-		return API_R_CTL_EMIT;
+	r = api_route_lookup(fixed, sizeof(fixed) / sizeof(fixed[0]), path);
+	if (r != API_R_NONE)
+		return r;
 	if (strncmp(path, "/v1/workers/", 12) != 0)
 		return API_R_NONE;
 	rest = path + 12;
@@ -159,20 +184,12 @@ api_route_parse(const char *path, char **idbuf)
 	if (slash == rest)
 		return API_R_BAD_WORKER_ID;
 	*idbuf = xstrndup(rest, (size_t)(slash - rest));
-	slash++;
-	if (strcmp(slash, "input") == 0)
-		return API_R_INPUT;
-	if (strcmp(slash, "stop") == 0)
-		return API_R_STOP;
-	if (strcmp(slash, "cancel") == 0)
-		return API_R_CANCEL;
-	if (strcmp(slash, "transcript") == 0)
-		return API_R_TRANSCRIPT;
-	if (strcmp(slash, "events/ws") == 0)
-		return API_R_EVENTS_WS;
-	free(*idbuf);
-	*idbuf = NULL;
-	return API_R_NONE;
+	r = api_route_lookup(sub, sizeof(sub) / sizeof(sub[0]), slash + 1);
+	if (r == API_R_NONE) {
+		free(*idbuf);
+		*idbuf = NULL;
+	}
+	return r;
 }
 
 static bool
@@ -240,6 +257,25 @@ api_worker_common(const struct api_ctx *ctx, const struct store_worker *w)
 	json_object_object_add(o, "last_event_id",
 	    json_object_new_int64((int64_t)w->last_event_id));
 	return o;
+}
+
+struct json_object *
+api_transcript_entry(const struct api_ctx *ctx, const struct store_worker *w,
+    size_t i, bool with_ref)
+{
+	struct json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "sequence",
+	    json_object_new_int64((int64_t)i + 1));
+	if (with_ref)
+		json_object_object_add(e, "worker_ref", api_worker_ref(ctx, w));
+	json_object_object_add(e, "role",
+	    json_object_new_string(w->entries[i].role));
+	json_object_object_add(e, "content",
+	    json_object_get(w->entries[i].content));
+	json_object_object_add(e, "event_id",
+	    json_object_new_int64((int64_t)w->entries[i].event_id));
+	return e;
 }
 
 static struct json_object *
@@ -339,35 +375,53 @@ api_str_field(struct json_object *o, const char *key, bool required)
 	return json_object_is_type(v, json_type_string);
 }
 
+/* One accepted "kind" of a tagged object and its string fields. */
+struct api_kind {
+	const char *kind;
+	const char *required;	/* NULL: none */
+	const char *optional;	/* NULL: none */
+};
+
+/* o is an object whose "kind" is one of tab's, with that kind's fields. */
 static bool
-api_valid_intent(struct json_object *o)
+api_valid_kind(struct json_object *o, const struct api_kind *tab, size_t n)
 {
 	const char *kind = wjson_get_string(o, "kind");
+	size_t i;
 
 	if (!json_object_is_type(o, json_type_object) || kind == NULL)
 		return false;
-	if (strcmp(kind, "assistant") == 0)
-		return api_str_field(o, "purpose", false);
-	if (strcmp(kind, "task") == 0)
-		return api_str_field(o, "objective", true);
-	if (strcmp(kind, "role") == 0)
-		return api_str_field(o, "role", true) &&
-		    api_str_field(o, "purpose", false);
+	for (i = 0; i < n; i++)
+		if (strcmp(kind, tab[i].kind) == 0)
+			return (tab[i].required == NULL ||
+			    api_str_field(o, tab[i].required, true)) &&
+			    (tab[i].optional == NULL ||
+			    api_str_field(o, tab[i].optional, false));
 	return false;
+}
+
+static bool
+api_valid_intent(struct json_object *o)
+{
+	static const struct api_kind kinds[] = {
+		{ "assistant", NULL, "purpose" },
+		{ "task", "objective", NULL },
+		{ "role", "role", "purpose" },
+	};
+
+	return api_valid_kind(o, kinds, sizeof(kinds) / sizeof(kinds[0]));
 }
 
 static bool
 api_valid_profile(struct json_object *o)
 {
-	const char *kind = wjson_get_string(o, "kind");
+	static const struct api_kind kinds[] = {
+		{ "runtime_default", NULL, NULL },
+		{ "builtin", "value", NULL },
+		{ "named", "value", NULL },
+	};
 
-	if (!json_object_is_type(o, json_type_object) || kind == NULL)
-		return false;
-	if (strcmp(kind, "runtime_default") == 0)
-		return true;
-	if (strcmp(kind, "builtin") == 0 || strcmp(kind, "named") == 0)
-		return api_str_field(o, "value", true);
-	return false;
+	return api_valid_kind(o, kinds, sizeof(kinds) / sizeof(kinds[0]));
 }
 
 /* An array of objects whose listed keys are strings (first required). */
@@ -388,6 +442,26 @@ api_valid_list(struct json_object *a, const char *k1, bool k2_required,
 		    k2_required))
 			return false;
 	}
+	return true;
+}
+
+/*
+ * The optional list field key of req: absent or null is fine; otherwise
+ * it must be a list of {"name", k2} objects (api_valid_list), copied into
+ * spec when non-empty. False when present and invalid.
+ */
+static bool
+api_copy_list(struct json_object *req, struct json_object *spec,
+    const char *key, bool k2_required, const char *k2)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(req, key, &v) || v == NULL)
+		return true;
+	if (!api_valid_list(v, "name", k2_required, k2))
+		return false;
+	if (json_object_array_length(v) > 0)
+		json_object_object_add(spec, key, json_object_get(v));
 	return true;
 }
 
@@ -415,29 +489,11 @@ api_create_spec(struct json_object *req)
 		json_object_object_add(spec, "config_bundle",
 		    json_object_get(v));
 	}
-	if (json_object_object_get_ex(req, "requested_capabilities", &v) &&
-	    v != NULL) {
-		if (!api_valid_list(v, "name", false, "reason"))
-			goto bad;
-		if (json_object_array_length(v) > 0)
-			json_object_object_add(spec, "requested_capabilities",
-			    json_object_get(v));
-	}
-	if (json_object_object_get_ex(req, "workspace_refs", &v) &&
-	    v != NULL) {
-		if (!api_valid_list(v, "name", true, "reference"))
-			goto bad;
-		if (json_object_array_length(v) > 0)
-			json_object_object_add(spec, "workspace_refs",
-			    json_object_get(v));
-	}
-	if (json_object_object_get_ex(req, "mount_refs", &v) && v != NULL) {
-		if (!api_valid_list(v, "name", true, "reference"))
-			goto bad;
-		if (json_object_array_length(v) > 0)
-			json_object_object_add(spec, "mount_refs",
-			    json_object_get(v));
-	}
+	if (!api_copy_list(req, spec, "requested_capabilities", false,
+	    "reason") ||
+	    !api_copy_list(req, spec, "workspace_refs", true, "reference") ||
+	    !api_copy_list(req, spec, "mount_refs", true, "reference"))
+		goto bad;
 	return spec;
 bad:
 	json_object_put(spec);
@@ -513,6 +569,28 @@ api_find_or_404(struct api_ctx *ctx, const char *id, struct api_response *resp)
 	return w;
 }
 
+/*
+ * A 200 {"ack": ...} for worker w: worker_ref, status, event_id, and
+ * transcript_sequence when tseq is not NULL (input acks carry it,
+ * lifecycle acks do not).
+ */
+static void
+api_set_ack(struct api_ctx *ctx, struct store_worker *w,
+    const uint64_t *tseq, uint64_t eid, struct api_response *resp)
+{
+	struct json_object *ack = json_object_new_object();
+
+	json_object_object_add(ack, "worker_ref", api_worker_ref(ctx, w));
+	json_object_object_add(ack, "status",
+	    json_object_new_string(store_strstatus(w->status)));
+	if (tseq != NULL)
+		json_object_object_add(ack, "transcript_sequence",
+		    json_object_new_int64((int64_t)*tseq));
+	json_object_object_add(ack, "event_id",
+	    json_object_new_int64((int64_t)eid));
+	api_set_json(resp, 200, api_wrap("ack", ack));
+}
+
 static void
 api_do_input(struct api_ctx *ctx, const struct api_request *req,
     const char *id,
@@ -521,7 +599,6 @@ api_do_input(struct api_ctx *ctx, const struct api_request *req,
 	struct json_object *body = api_body_object(req), *content = NULL;
 	const char *kind = body ? wjson_get_string(body, "kind") : NULL;
 	struct store_worker *w;
-	struct json_object *ack;
 	uint64_t tseq = 0, eid = 0;
 
 	if (kind == NULL || (strcmp(kind, "user") != 0 &&
@@ -544,15 +621,7 @@ api_do_input(struct api_ctx *ctx, const struct api_request *req,
 		api_store_failed(ctx, resp);
 		goto out;
 	}
-	ack = json_object_new_object();
-	json_object_object_add(ack, "worker_ref", api_worker_ref(ctx, w));
-	json_object_object_add(ack, "status",
-	    json_object_new_string(store_strstatus(w->status)));
-	json_object_object_add(ack, "transcript_sequence",
-	    json_object_new_int64((int64_t)tseq));
-	json_object_object_add(ack, "event_id",
-	    json_object_new_int64((int64_t)eid));
-	api_set_json(resp, 200, api_wrap("ack", ack));
+	api_set_ack(ctx, w, &tseq, eid, resp);
 out:
 	json_object_put(body);
 }
@@ -561,7 +630,7 @@ static void
 api_do_lifecycle(struct api_ctx *ctx, const struct api_request *req,
     const char *id, enum store_status to, struct api_response *resp)
 {
-	struct json_object *body = NULL, *ack;
+	struct json_object *body = NULL;
 	struct store_worker *w;
 	uint64_t eid;
 
@@ -582,13 +651,7 @@ api_do_lifecycle(struct api_ctx *ctx, const struct api_request *req,
 		api_store_failed(ctx, resp);
 		goto out;
 	}
-	ack = json_object_new_object();
-	json_object_object_add(ack, "worker_ref", api_worker_ref(ctx, w));
-	json_object_object_add(ack, "status",
-	    json_object_new_string(store_strstatus(w->status)));
-	json_object_object_add(ack, "event_id",
-	    json_object_new_int64((int64_t)eid));
-	api_set_json(resp, 200, api_wrap("ack", ack));
+	api_set_ack(ctx, w, NULL, eid, resp);
 out:
 	json_object_put(body);
 }
@@ -660,21 +723,9 @@ api_do_transcript(struct api_ctx *ctx, const struct api_request *req,
 	end = start + limit;
 	if (end > w->n_entries)
 		end = w->n_entries;
-	for (i = start; i < end; i++) {
-		struct json_object *it = json_object_new_object();
-
-		json_object_object_add(it, "sequence",
-		    json_object_new_int64((int64_t)i + 1));
-		json_object_object_add(it, "worker_ref", api_worker_ref(ctx,
-		    w));
-		json_object_object_add(it, "role",
-		    json_object_new_string(w->entries[i].role));
-		json_object_object_add(it, "content",
-		    json_object_get(w->entries[i].content));
-		json_object_object_add(it, "event_id",
-		    json_object_new_int64((int64_t)w->entries[i].event_id));
-		json_object_array_add(items, it);
-	}
+	for (i = start; i < end; i++)
+		json_object_array_add(items, api_transcript_entry(ctx, w,
+		    (size_t)i, true));
 	json_object_object_add(o, "worker_ref", api_worker_ref(ctx, w));
 	json_object_object_add(o, "start",
 	    json_object_new_int64((int64_t)start));

@@ -66,6 +66,12 @@ void api_response_clear(struct api_response *resp);
  * (token matches and the refuse_token fault is off). */
 bool api_ws_authorized(const struct api_ctx *ctx, const char *auth);
 
+/* Transcript entry i of w as JSON (owned by the caller): sequence
+ * (i + 1), worker_ref when with_ref (GET .../transcript items carry it,
+ * WS snapshot entries do not), role, content, event_id. */
+struct json_object *api_transcript_entry(const struct api_ctx *ctx,
+    const struct store_worker *w, size_t i, bool with_ref);
+
 /* The JSON error body {"error":{"code","message"}}, owned by the caller. */
 char *api_error_body(const char *code, const char *message, size_t *len);
 

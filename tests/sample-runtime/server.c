@@ -519,19 +519,9 @@ server_snapshot_msg(struct server *srv, const struct store_worker *w)
 	 * snapshot stays small (older ones: GET .../transcript) */
 	if (w->n_entries > srv->api.max_transcript)
 		i = w->n_entries - srv->api.max_transcript;
-	for (; i < w->n_entries; i++) {
-		struct json_object *e = json_object_new_object();
-
-		json_object_object_add(e, "sequence",
-		    json_object_new_int64((int64_t)i + 1));
-		json_object_object_add(e, "role",
-		    json_object_new_string(w->entries[i].role));
-		json_object_object_add(e, "content",
-		    json_object_get(w->entries[i].content));
-		json_object_object_add(e, "event_id",
-		    json_object_new_int64((int64_t)w->entries[i].event_id));
-		json_object_array_add(entries, e);
-	}
+	for (; i < w->n_entries; i++)
+		json_object_array_add(entries,
+		    api_transcript_entry(&srv->api, w, i, false));
 	json_object_object_add(greeting, "runtime_id",
 	    json_object_new_string(srv->api.runtime_id));
 	json_object_object_add(greeting, "worker_id",

@@ -69,61 +69,80 @@ classify(enum upstream_err err, long status, const char *body,
 	free(c.resp);
 }
 
+/* One runtime outcome and what apierr_upstream must make of it; 0 / NULL
+ * / U_ANY: not checked. message: M_NULL, or the expected string. */
+enum { U_ANY, U_YES, U_NO };
+static const char m_null[] = "(must be NULL)";	/* compared by address */
+#define M_NULL m_null
+static const struct {
+	enum upstream_err ue;
+	long status;
+	const char *body;
+	enum apierr err;
+	int want_status;
+	int unsupported;
+	const char *runtime_code, *message;
+} mapping[] = {
+	{ UPSTREAM_OK, 200, "{}", APIERR_OK, 0, U_ANY, NULL, NULL },
+	{ UPSTREAM_OK, 201, "{}", APIERR_OK, 0, U_ANY, NULL, NULL },
+	{ UPSTREAM_ERR_TIMEOUT, 0, NULL, APIERR_RUNTIME_TIMEOUT, 504, U_ANY,
+	    NULL, NULL },
+	{ UPSTREAM_OK, 401, "", APIERR_RUNTIME_AUTH_FAILED, 502, U_ANY, NULL,
+	    NULL },
+	{ UPSTREAM_OK, 404, "<html>nope</html>", APIERR_RUNTIME_UNSUPPORTED,
+	    0, U_YES, NULL, NULL },
+	{ UPSTREAM_OK, 404, "{\"error\":{\"code\":\"worker_not_found\""
+	    ",\"message\":\"m\"}}", APIERR_WORKER_NOT_FOUND, 0, U_NO, NULL,
+	    NULL },
+	{ UPSTREAM_OK, 404, "{\"error\":{\"code\":\"other\"}}",
+	    APIERR_RUNTIME_ERROR, 0, U_ANY, NULL, NULL },
+	/* Any JSON answer is the runtime speaking about this request, not
+	 * a router miss: it must not mark the operation unsupported. */
+	{ UPSTREAM_OK, 404, "{\"detail\":\"nope\"}", APIERR_RUNTIME_ERROR, 0,
+	    U_NO, NULL, NULL },
+	{ UPSTREAM_OK, 405, "", APIERR_RUNTIME_UNSUPPORTED, 0, U_YES, NULL,
+	    NULL },
+	{ UPSTREAM_OK, 409, "{\"error\":{\"code\":\"runtime_stopped\","
+	    "\"message\":\"stopped\"}}", APIERR_RUNTIME_REJECTED, 409, U_ANY,
+	    "runtime_stopped", "stopped" },
+	{ UPSTREAM_OK, 400, "not json", APIERR_RUNTIME_ERROR, 0, U_ANY, NULL,
+	    NULL },
+	{ UPSTREAM_OK, 400, "{\"error\":{\"code\":\"invalid_json\"}}",
+	    APIERR_RUNTIME_REJECTED, 0, U_ANY, NULL,
+	    "the runtime rejected the request" },
+	{ UPSTREAM_OK, 500, "{\"error\":{\"code\":\"store_io\","
+	    "\"message\":\"/var/lib/x\"}}", APIERR_RUNTIME_ERROR, 0, U_ANY,
+	    NULL, M_NULL },
+	{ UPSTREAM_OK, 204, NULL, APIERR_OK, 0, U_ANY, NULL, NULL },
+	{ UPSTREAM_OK, 101, NULL, APIERR_RUNTIME_BAD_RESPONSE, 0, U_ANY, NULL,
+	    NULL },
+};
+
 static void
 test_mapping(void **state)
 {
 	struct apierr_upstream u;
+	size_t i;
 
 	(void)state;
-	classify(UPSTREAM_OK, 200, "{}", &u);
-	assert_int_equal(u.err, APIERR_OK);
-	classify(UPSTREAM_OK, 201, "{}", &u);
-	assert_int_equal(u.err, APIERR_OK);
-	classify(UPSTREAM_ERR_TIMEOUT, 0, NULL, &u);
-	assert_int_equal(u.err, APIERR_RUNTIME_TIMEOUT);
-	assert_int_equal(u.status, 504);
-	classify(UPSTREAM_OK, 401, "", &u);
-	assert_int_equal(u.err, APIERR_RUNTIME_AUTH_FAILED);
-	assert_int_equal(u.status, 502);
-	classify(UPSTREAM_OK, 404, "<html>nope</html>", &u);
-	assert_int_equal(u.err, APIERR_RUNTIME_UNSUPPORTED);
-	assert_true(u.unsupported);
-	classify(UPSTREAM_OK, 404, "{\"error\":{\"code\":\"worker_not_found\""
-	    ",\"message\":\"m\"}}", &u);
-	assert_int_equal(u.err, APIERR_WORKER_NOT_FOUND);
-	assert_false(u.unsupported);
-	classify(UPSTREAM_OK, 404, "{\"error\":{\"code\":\"other\"}}", &u);
-	assert_int_equal(u.err, APIERR_RUNTIME_ERROR);
-	/* Any JSON answer is the runtime speaking about this request, not
-	 * a router miss: it must not mark the operation unsupported. */
-	classify(UPSTREAM_OK, 404, "{\"detail\":\"nope\"}", &u);
-	assert_int_equal(u.err, APIERR_RUNTIME_ERROR);
-	assert_false(u.unsupported);
-	classify(UPSTREAM_OK, 405, "", &u);
-	assert_int_equal(u.err, APIERR_RUNTIME_UNSUPPORTED);
-	assert_true(u.unsupported);
-	classify(UPSTREAM_OK, 409, "{\"error\":{\"code\":\"runtime_stopped\","
-	    "\"message\":\"stopped\"}}", &u);
-	assert_int_equal(u.err, APIERR_RUNTIME_REJECTED);
-	assert_int_equal(u.status, 409);
-	assert_string_equal(u.runtime_code, "runtime_stopped");
-	assert_string_equal(u.message, "stopped");
-	apierr_upstream_clear(&u);
-	classify(UPSTREAM_OK, 400, "not json", &u);
-	assert_int_equal(u.err, APIERR_RUNTIME_ERROR);
-	classify(UPSTREAM_OK, 400, "{\"error\":{\"code\":\"invalid_json\"}}",
-	    &u);
-	assert_int_equal(u.err, APIERR_RUNTIME_REJECTED);
-	assert_string_equal(u.message, "the runtime rejected the request");
-	apierr_upstream_clear(&u);
-	classify(UPSTREAM_OK, 500, "{\"error\":{\"code\":\"store_io\","
-	    "\"message\":\"/var/lib/x\"}}", &u);
-	assert_int_equal(u.err, APIERR_RUNTIME_ERROR);
-	assert_null(u.message);
-	classify(UPSTREAM_OK, 204, NULL, &u);
-	assert_int_equal(u.err, APIERR_OK);
-	classify(UPSTREAM_OK, 101, NULL, &u);
-	assert_int_equal(u.err, APIERR_RUNTIME_BAD_RESPONSE);
+	for (i = 0; i < sizeof(mapping) / sizeof(mapping[0]); i++) {
+		classify(mapping[i].ue, mapping[i].status, mapping[i].body,
+		    &u);
+		assert_int_equal(u.err, mapping[i].err);
+		if (mapping[i].want_status != 0)
+			assert_int_equal(u.status, mapping[i].want_status);
+		if (mapping[i].unsupported != U_ANY)
+			assert_int_equal(u.unsupported,
+			    mapping[i].unsupported == U_YES);
+		if (mapping[i].runtime_code != NULL)
+			assert_string_equal(u.runtime_code,
+			    mapping[i].runtime_code);
+		if (mapping[i].message == M_NULL)
+			assert_null(u.message);
+		else if (mapping[i].message != NULL)
+			assert_string_equal(u.message, mapping[i].message);
+		apierr_upstream_clear(&u);
+	}
 }
 
 static void

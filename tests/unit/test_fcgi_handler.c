@@ -147,6 +147,22 @@ assert_error(struct result *res, int status, const char *code)
 	    res->r.request_id);
 }
 
+/* One request (a POST with body when body is not NULL) whose answer must
+ * be the error status/code; res is done. */
+static void
+request_error(struct result *res, const char *method, const char *uri,
+    const char *body, int status, const char *code)
+{
+	if (body != NULL) {
+		assert_string_equal(method, "POST");
+		post(res, uri, body);
+	} else {
+		run(res, method, uri);
+	}
+	assert_error(res, status, code);
+	done(res);
+}
+
 static void
 assert_no_secrets(const struct result *res)
 {
@@ -204,6 +220,10 @@ each(void **state)
 static void
 test_health(void **state)
 {
+	static const char *const want[] = { "Status: 200 OK\r\n",
+	    "Content-Type: application/json\r\n",
+	    "Cache-Control: no-store\r\n",
+	    "X-Content-Type-Options: nosniff\r\n", "X-Request-Id: " };
 	struct result res;
 	char *head;
 
@@ -214,11 +234,9 @@ test_health(void **state)
 	assert_string_equal(jstr(res.json, "runtime_count"), "2");
 	assert_int_equal(fake_ncalls, 0);
 	head = resp_headers(&res.r);
-	assert_non_null(strstr(head, "Status: 200 OK\r\n"));
-	assert_non_null(strstr(head, "Content-Type: application/json\r\n"));
-	assert_non_null(strstr(head, "Cache-Control: no-store\r\n"));
-	assert_non_null(strstr(head, "X-Content-Type-Options: nosniff\r\n"));
-	assert_non_null(strstr(head, "X-Request-Id: "));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (strstr(head, want[i]) == NULL)
+			fail_msg("no '%s' in headers %s", want[i], head);
 	assert_null(strstr(head, "Allow:"));
 	free(head);
 	done(&res);
@@ -241,9 +259,7 @@ test_not_found(void **state)
 	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
 		struct result res;
 
-		run(&res, "GET", uris[i]);
-		assert_error(&res, 404, "not_found");
-		done(&res);
+		request_error(&res, "GET", uris[i], NULL, 404, "not_found");
 	}
 	assert_int_equal(fake_ncalls, 0);
 }
@@ -264,16 +280,14 @@ test_method_not_allowed(void **state)
 		free(head);
 	}
 	done(&res);
-	run(&res, "POST", "/api/runtimes/tcp-a/workers/w1");
-	assert_error(&res, 405, "method_not_allowed");
-	done(&res);
+	request_error(&res, "POST", "/api/runtimes/tcp-a/workers/w1", NULL,
+	    405, "method_not_allowed");
 	run(&res, "GET", "/api/runtimes/tcp-a/workers/w1/input");
 	assert_error(&res, 405, "method_not_allowed");
 	assert_string_equal(res.r.allow, "POST");
 	done(&res);
-	run(&res, "PUT", "/api/runtimes/tcp-a/workers");
-	assert_error(&res, 405, "method_not_allowed");
-	done(&res);
+	request_error(&res, "PUT", "/api/runtimes/tcp-a/workers", NULL,
+	    405, "method_not_allowed");
 	assert_int_equal(fake_ncalls, 0);
 }
 
@@ -287,9 +301,8 @@ test_runtime_not_found(void **state)
 	assert_error(&res, 404, "runtime_not_found");
 	assert_string_equal(jstr(res.json, "error.runtime_id"), "nope");
 	done(&res);
-	run(&res, "GET", "/api/runtimes/nope");
-	assert_error(&res, 404, "runtime_not_found");
-	done(&res);
+	request_error(&res, "GET", "/api/runtimes/nope",
+	    NULL, 404, "runtime_not_found");
 	assert_int_equal(fake_ncalls, 0);
 }
 
@@ -321,9 +334,7 @@ test_bad_ids(void **state)
 	}
 	/* 257 bytes after decoding is one too many; 256 is fine. */
 	snprintf(uri, sizeof(uri), "/api/runtimes/tcp-a/workers/%0257d", 0);
-	run(&res, "GET", uri);
-	assert_error(&res, 400, "invalid_request");
-	done(&res);
+	request_error(&res, "GET", uri, NULL, 400, "invalid_request");
 	assert_int_equal(fake_ncalls, 0);
 	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
 	snprintf(uri, sizeof(uri), "/api/runtimes/tcp-a/workers/%0256d", 0);
@@ -520,9 +531,8 @@ test_invalid_fields(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		post(&res, bad[i].uri, bad[i].body);
-		assert_error(&res, 400, "invalid_request");
-		done(&res);
+		request_error(&res, "POST", bad[i].uri, bad[i].body,
+		    400, "invalid_request");
 	}
 	assert_int_equal(fake_ncalls, 0);
 }
@@ -627,9 +637,7 @@ test_transcript_query(void **state)
 
 		snprintf(uri, sizeof(uri),
 		    "/api/runtimes/sock-b/workers/w/transcript%s", bad[i]);
-		run(&res, "GET", uri);
-		assert_error(&res, 400, "invalid_request");
-		done(&res);
+		request_error(&res, "GET", uri, NULL, 400, "invalid_request");
 	}
 	assert_int_equal(fake_ncalls, 2);
 }
@@ -812,9 +820,8 @@ test_workers_fanout(void **state)
 	assert_int_equal(res.r.status, 200);
 	assert_string_equal(jstr(res.json, "items.1.worker_id"), "w2");
 	done(&res);
-	run(&res, "GET", "/api/runtimes/sock-b/workers");
-	assert_error(&res, 502, "runtime_bad_response");
-	done(&res);
+	request_error(&res, "GET", "/api/runtimes/sock-b/workers", NULL,
+	    502, "runtime_bad_response");
 
 	/* Lists of several runtimes are joined in registry order, byte for
 	 * byte what one JSON object would serialize to. */
@@ -886,9 +893,8 @@ test_parse_budget(void **state)
 	assert_true(strlen(body) < 1024);
 	assert_true(wjson_cost(body, strlen(body)) > 8 * 1024);
 	fake_set("tcp-a", UPSTREAM_OK, 200, body);
-	run(&res, "GET", "/api/runtimes/tcp-a/workers");
-	assert_error(&res, 502, "runtime_bad_response");
-	done(&res);
+	request_error(&res, "GET", "/api/runtimes/tcp-a/workers", NULL,
+	    502, "runtime_bad_response");
 	fake_set("sock-b", UPSTREAM_OK, 200, "{\"workers\":[]}");
 	run(&res, "GET", "/api/workers");
 	assert_int_equal(res.r.status, 200);
@@ -903,17 +909,14 @@ test_parse_budget(void **state)
 	    "\"pad\":[{},{},{},{},{},{},{},{},{},{},{}]}");
 	assert_true(wjson_cost(err404, strlen(err404)) > 8 * 1024);
 	fake_set("tcp-a", UPSTREAM_OK, 404, err404);
-	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
-	assert_error(&res, 502, "runtime_bad_response");
-	done(&res);
+	request_error(&res, "POST", "/api/runtimes/tcp-a/workers/w/stop", "{}",
+	    502, "runtime_bad_response");
 	fake_set("tcp-a", UPSTREAM_OK, 400, err404);
-	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
-	assert_error(&res, 502, "runtime_bad_response");
-	done(&res);
+	request_error(&res, "POST", "/api/runtimes/tcp-a/workers/w/stop", "{}",
+	    502, "runtime_bad_response");
 	fake_set("tcp-a", UPSTREAM_OK, 500, err404);
-	post(&res, "/api/runtimes/tcp-a/workers/w/stop", "{}");
-	assert_error(&res, 502, "runtime_error");
-	done(&res);
+	request_error(&res, "POST", "/api/runtimes/tcp-a/workers/w/stop", "{}",
+	    502, "runtime_error");
 	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
 	run(&res, "GET", "/api/runtimes/tcp-a");
 	assert_string_equal(jstr(res.json,
@@ -980,9 +983,8 @@ test_runtimes_view(void **state)
 
 	/* An operation answered as unsupported reads false afterwards. */
 	fake_set("sock-b", UPSTREAM_OK, 404, "");
-	post(&res, "/api/runtimes/sock-b/workers/w/cancel", "{}");
-	assert_error(&res, 501, "runtime_unsupported");
-	done(&res);
+	request_error(&res, "POST", "/api/runtimes/sock-b/workers/w/cancel",
+	    "{}", 501, "runtime_unsupported");
 	fake_set("sock-b", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
 	run(&res, "GET", "/api/runtimes/sock-b");
 	assert_int_equal(res.r.status, 200);
@@ -1121,9 +1123,8 @@ test_events_route(void **state)
 	struct result res;
 
 	(void)state;
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/w/events/ws");
-	assert_error(&res, 400, "invalid_request");
-	done(&res);
+	request_error(&res, "GET", "/api/runtimes/tcp-a/workers/w/events/ws",
+	    NULL, 400, "invalid_request");
 	assert_int_equal(fake_ncalls, 0);
 }
 

@@ -142,6 +142,19 @@ test_bad_runtime_summary(void **state)
 	json_object_put(r);
 }
 
+/* rewrite_runtime_summary of the JSON text in must serialize as want;
+ * returns the parsed input (owned by the caller: *dn points into it). */
+static struct json_object *
+summary_is(const char *in, const char *want, long *max, const char **dn)
+{
+	struct json_object *r = parse(in), *o;
+
+	o = rewrite_runtime_summary(r, max, dn);
+	assert_string_equal(str(o), want);
+	json_object_put(o);
+	return r;
+}
+
 static void
 test_runtime_summary(void **state)
 {
@@ -150,28 +163,24 @@ test_runtime_summary(void **state)
 	const char *dn;
 
 	(void)state;
-	r = parse("{\"runtime\": {\"runtime_id\": \"own\", \"display_name\":"
-	    " \"D\", \"backend\": \"fs_store\", \"status\": \"running\","
-	    " \"worker_count\": 1, \"limits\": {"
-	    "\"max_transcript_projection_items\": 64}}}");
-	o = rewrite_runtime_summary(r, &max, &dn);
-	assert_string_equal(str(o), "{\"status\":\"running\","
+	r = summary_is("{\"runtime\": {\"runtime_id\": \"own\", "
+	    "\"display_name\": \"D\", \"backend\": \"fs_store\", \"status\":"
+	    " \"running\", \"worker_count\": 1, \"limits\": {"
+	    "\"max_transcript_projection_items\": 64}}}",
+	    "{\"status\":\"running\","
 	    "\"worker_count\":1,\"backend\":\"fs_store\",\"limits\":"
-	    "{\"max_transcript_projection_items\":64}}");
+	    "{\"max_transcript_projection_items\":64}}", &max, &dn);
 	assert_int_equal(max, 64);
 	assert_string_equal(dn, "D");
-	json_object_put(o);
 	json_object_put(r);
 	/* Runtime free text never survives: only integers and words. */
-	r = parse("{\"runtime\": {\"status\": \"running\", \"backend\":"
-	    " \"see http://10.9.8.7:4444/admin\", \"worker_count\": \"x\","
-	    " \"limits\": {\"internal_url\": \"http://10.9.8.7:4444\","
-	    " \"Bad Key\": 1, \"max_event_batch_items\": 9}}}");
-	o = rewrite_runtime_summary(r, &max, &dn);
-	assert_string_equal(str(o), "{\"status\":\"running\",\"limits\":"
-	    "{\"max_event_batch_items\":9}}");
-	json_object_put(o);
-	json_object_put(r);
+	json_object_put(summary_is("{\"runtime\": {\"status\": \"running\", "
+	    "\"backend\": \"see http://10.9.8.7:4444/admin\", "
+	    "\"worker_count\": \"x\", \"limits\": {\"internal_url\": "
+	    "\"http://10.9.8.7:4444\", \"Bad Key\": 1, "
+	    "\"max_event_batch_items\": 9}}}",
+	    "{\"status\":\"running\",\"limits\":"
+	    "{\"max_event_batch_items\":9}}", &max, &dn));
 	r = parse("{\"runtime\": {\"status\": \"at http://10.9.8.7\"}}");
 	assert_null(rewrite_runtime_summary(r, &max, &dn));
 	json_object_put(r);

@@ -164,22 +164,34 @@ test_all_slots_taken(void **state)
 	registry_free(reg);
 }
 
+/* Writes text at the start of the state file (fopen mode "w": a new
+ * file, "r+": over the old one's first bytes), then opens it, which must
+ * work (a file of another layout is replaced). */
+static struct fcgim *
+open_after_writing(const char *mode, const char *text, struct registry *reg)
+{
+	FILE *f = fopen(path, mode);
+	struct fcgim *m;
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	m = fcgim_open(path, reg);
+	assert_non_null(m);
+	return m;
+}
+
 static void
 test_layout_mismatch_replaced(void **state)
 {
 	struct registry *reg = reg_of("a");
 	struct fcgim *m;
 	struct stat st;
-	FILE *f;
 
 	(void)state;
 	/* Another version's file: other size and magic. */
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("not a wrg metrics file of this layout", f);
-	fclose(f);
-	m = fcgim_open(path, reg);
-	assert_non_null(m);
+	m = open_after_writing("w", "not a wrg metrics file of this layout",
+	    reg);
 	fcgim_request_begin(m);
 	fcgim_request_end(m, ROUTE_HEALTH, 0, 200);
 	has_line(m, "wrg_fcgi_requests_total{route=\"health\",status=\"200\"} 1");
@@ -187,12 +199,7 @@ test_layout_mismatch_replaced(void **state)
 	assert_true(st.st_size > 4096);
 	fcgim_free(m);
 	/* Same size, another magic: replaced as well. */
-	f = fopen(path, "r+");
-	assert_non_null(f);
-	fputs("XXXXXXXX", f);
-	fclose(f);
-	m = fcgim_open(path, reg);
-	assert_non_null(m);
+	m = open_after_writing("r+", "XXXXXXXX", reg);
 	has_line(m, "wrg_fcgi_processes 1");
 	{
 		char *s = render(m);

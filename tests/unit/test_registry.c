@@ -55,6 +55,38 @@ write_file(const char *name, const char *content, mode_t mode)
 	return path;
 }
 
+/* The numeric wsproxy settings: connections, send queue, ping interval,
+ * reconnect back-off bounds. */
+static void
+assert_wsproxy_limits(const struct registry *reg, long max_connections,
+    long send_queue_max_bytes, long ping_interval_s,
+    long reconnect_initial_ms, long reconnect_max_ms)
+{
+	assert_int_equal(reg->wsproxy.max_connections, max_connections);
+	assert_int_equal(reg->wsproxy.send_queue_max_bytes,
+	    send_queue_max_bytes);
+	assert_int_equal(reg->wsproxy.ping_interval_s, ping_interval_s);
+	assert_int_equal(reg->wsproxy.reconnect_initial_ms,
+	    reconnect_initial_ms);
+	assert_int_equal(reg->wsproxy.reconnect_max_ms, reconnect_max_ms);
+}
+
+/* A runtime reached over TCP: its address, base path (no Unix socket)
+ * and timeouts. */
+static void
+assert_rt_tcp(const struct registry_runtime *rt,
+    enum registry_transport transport, const char *host, long port,
+    const char *base_path, long connect_ms, long request_ms)
+{
+	assert_int_equal(rt->transport, transport);
+	assert_string_equal(rt->host, host);
+	assert_int_equal(rt->port, port);
+	assert_string_equal(rt->base_path, base_path);
+	assert_null(rt->unix_path);
+	assert_int_equal(rt->connect_timeout_ms, connect_ms);
+	assert_int_equal(rt->request_timeout_ms, request_ms);
+}
+
 static void
 test_defaults(void **state)
 {
@@ -82,23 +114,14 @@ test_defaults(void **state)
 	assert_string_equal(reg->wsproxy.listen_host, "127.0.0.1");
 	assert_int_equal(reg->wsproxy.listen_port, 8792);
 	assert_null(reg->wsproxy.listen_unix);
-	assert_int_equal(reg->wsproxy.max_connections, 10000);
-	assert_int_equal(reg->wsproxy.send_queue_max_bytes, 1048576);
-	assert_int_equal(reg->wsproxy.ping_interval_s, 30);
-	assert_int_equal(reg->wsproxy.reconnect_initial_ms, 250);
-	assert_int_equal(reg->wsproxy.reconnect_max_ms, 10000);
+	assert_wsproxy_limits(reg, 10000, 1048576, 30, 250, 10000);
 	assert_int_equal(reg->runtime_count, 1);
 	rt = registry_find(reg, "a");
 	assert_non_null(rt);
 	assert_null(registry_find(reg, "b"));
 	assert_null(rt->display_name);
-	assert_int_equal(rt->transport, REGISTRY_TRANSPORT_HTTP);
-	assert_string_equal(rt->host, "127.0.0.1");
-	assert_int_equal(rt->port, 8791);
-	assert_string_equal(rt->base_path, "");
-	assert_null(rt->unix_path);
-	assert_int_equal(rt->connect_timeout_ms, 2000);
-	assert_int_equal(rt->request_timeout_ms, 10000);
+	assert_rt_tcp(rt, REGISTRY_TRANSPORT_HTTP, "127.0.0.1", 8791, "", 2000,
+	    10000);
 	assert_true(rt->tls.verify);
 	assert_null(rt->tls.ca_file);
 	assert_null(registry_token(reg, rt));
@@ -171,23 +194,15 @@ test_every_key(void **state)
 	assert_true(reg->log_json);
 	assert_string_equal(reg->wsproxy.listen_unix, "/run/wrg/ws.sock");
 	assert_null(reg->wsproxy.listen_host);
-	assert_int_equal(reg->wsproxy.max_connections, 5);
-	assert_int_equal(reg->wsproxy.send_queue_max_bytes, 8192);
-	assert_int_equal(reg->wsproxy.ping_interval_s, 0);
-	assert_int_equal(reg->wsproxy.reconnect_initial_ms, 100);
-	assert_int_equal(reg->wsproxy.reconnect_max_ms, 100);
+	assert_wsproxy_limits(reg, 5, 8192, 0, 100, 100);
 	assert_int_equal(reg->runtime_count, 3);
 
 	rt = registry_find(reg, "build-farm");
 	assert_non_null(rt);
 	assert_int_equal(rt->index, 0);
 	assert_string_equal(rt->display_name, "Build farm");
-	assert_int_equal(rt->transport, REGISTRY_TRANSPORT_HTTPS);
-	assert_string_equal(rt->host, "::1");
-	assert_int_equal(rt->port, 8443);
-	assert_string_equal(rt->base_path, "/rt");
-	assert_int_equal(rt->connect_timeout_ms, 100);
-	assert_int_equal(rt->request_timeout_ms, 200);
+	assert_rt_tcp(rt, REGISTRY_TRANSPORT_HTTPS, "::1", 8443, "/rt", 100,
+	    200);
 	assert_false(rt->tls.verify);
 	assert_string_equal(rt->tls.ca_file, ca);
 	assert_string_equal(rt->tls.client_cert, ca);
@@ -486,6 +501,15 @@ test_token_files(void **state)
 static void
 test_print_redacts(void **state)
 {
+	/* What the printed config must hold (tokens are never in it). */
+	static const char *const printed[] = {
+		"\"WRG_TEST_TOKEN2\"", "redacted", "\"reconnect_max_ms\": 10000",
+		"\"trust_request_id\": false", "\"metrics_path\": null",
+		"\"metrics_state\": \"/run/wrg-fcgi/metrics\"",
+		"\"metrics_listen\": null", "\"log_format\": \"text\"",
+		"\"base_url\": \"unix:/x.sock\"",
+	};
+	size_t i;
 	char *err = NULL, *out = NULL;
 	size_t outlen = 0;
 	struct registry *reg;
@@ -502,15 +526,9 @@ test_print_redacts(void **state)
 	fclose(f);
 	assert_null(strstr(out, "inline-secret-1"));
 	assert_null(strstr(out, "env-secret-2"));
-	assert_non_null(strstr(out, "\"WRG_TEST_TOKEN2\""));
-	assert_non_null(strstr(out, "redacted"));
-	assert_non_null(strstr(out, "\"reconnect_max_ms\": 10000"));
-	assert_non_null(strstr(out, "\"trust_request_id\": false"));
-	assert_non_null(strstr(out, "\"metrics_path\": null"));
-	assert_non_null(strstr(out, "\"metrics_state\": \"/run/wrg-fcgi/metrics\""));
-	assert_non_null(strstr(out, "\"metrics_listen\": null"));
-	assert_non_null(strstr(out, "\"log_format\": \"text\""));
-	assert_non_null(strstr(out, "\"base_url\": \"unix:/x.sock\""));
+	for (i = 0; i < sizeof(printed) / sizeof(printed[0]); i++)
+		if (strstr(out, printed[i]) == NULL)
+			fail_msg("--check-config output lacks %s", printed[i]);
 	free(out);
 	registry_free(reg);
 }

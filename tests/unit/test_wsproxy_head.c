@@ -57,34 +57,36 @@ test_incomplete(void **state)
 static void
 test_proto(void **state)
 {
+	/* A head and the scheme head_parse must read from it. */
+	static const struct {
+		const char *req, *proto;
+	} cases[] = {
+		{ "GET / HTTP/1.1\r\nX-Forwarded-Proto: https\r\n\r\n",
+		    "https" },
+		{ "GET / HTTP/1.1\r\nx-forwarded-proto:  HTTP ,https\r\n\r\n",
+		    "http" },
+		{ "GET / HTTP/1.1\r\nX-Forwarded-Proto: wss\r\n"
+		    "X-Forwarded-Proto: http\r\n\r\n", "https" },
+		{ "GET / HTTP/1.1\r\nX-Forwarded-Proto: gopher\r\n\r\n",
+		    "-" },
+		{ "GET / HTTP/1.1\r\nForwarded: for=1.2.3.4;"
+		    "proto=https;by=x, proto=http\r\n\r\n", "https" },
+		{ "GET / HTTP/1.1\r\nForwarded: proto=\"http\"\r\n\r\n",
+		    "http" },
+		/* X-Forwarded-Proto wins over Forwarded, whatever the
+		 * order. */
+		{ "GET / HTTP/1.1\r\nForwarded: proto=http\r\n"
+		    "X-Forwarded-Proto: https\r\n\r\n", "https" },
+		{ "GET / HTTP/1.1\r\nForwarded: for=x\r\n\r\n", "" },
+	};
 	struct head h;
+	size_t i;
 
 	(void)state;
-	assert_int_equal(parse("GET / HTTP/1.1\r\nX-Forwarded-Proto: https"
-	    "\r\n\r\n", &h), HEAD_OK);
-	assert_string_equal(h.proto, "https");
-	assert_int_equal(parse("GET / HTTP/1.1\r\nx-forwarded-proto:  HTTP ,"
-	    "https\r\n\r\n", &h), HEAD_OK);
-	assert_string_equal(h.proto, "http");
-	assert_int_equal(parse("GET / HTTP/1.1\r\nX-Forwarded-Proto: wss\r\n"
-	    "X-Forwarded-Proto: http\r\n\r\n", &h), HEAD_OK);
-	assert_string_equal(h.proto, "https");
-	assert_int_equal(parse("GET / HTTP/1.1\r\nX-Forwarded-Proto: gopher"
-	    "\r\n\r\n", &h), HEAD_OK);
-	assert_string_equal(h.proto, "-");
-	assert_int_equal(parse("GET / HTTP/1.1\r\nForwarded: for=1.2.3.4;"
-	    "proto=https;by=x, proto=http\r\n\r\n", &h), HEAD_OK);
-	assert_string_equal(h.proto, "https");
-	assert_int_equal(parse("GET / HTTP/1.1\r\nForwarded: proto=\"http\""
-	    "\r\n\r\n", &h), HEAD_OK);
-	assert_string_equal(h.proto, "http");
-	/* X-Forwarded-Proto wins over Forwarded, whatever the order. */
-	assert_int_equal(parse("GET / HTTP/1.1\r\nForwarded: proto=http\r\n"
-	    "X-Forwarded-Proto: https\r\n\r\n", &h), HEAD_OK);
-	assert_string_equal(h.proto, "https");
-	assert_int_equal(parse("GET / HTTP/1.1\r\nForwarded: for=x\r\n\r\n",
-	    &h), HEAD_OK);
-	assert_string_equal(h.proto, "");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(cases[i].req, &h), HEAD_OK);
+		assert_string_equal(h.proto, cases[i].proto);
+	}
 }
 
 static void

@@ -111,82 +111,80 @@ test_path(void **state)
 	registry_free(reg);
 }
 
+/* Origin, Host, and whether upgrade_origin_allowed must let it in. */
+struct origin_case {
+	const char *origin, *host;
+	bool allowed;
+};
+
+static void
+check_origins(struct registry *reg, const struct origin_case *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (allowed(reg, c[i].origin, c[i].host) != c[i].allowed)
+			fail_msg("origin %s, host %s: want %s",
+			    c[i].origin ? c[i].origin : "(none)",
+			    c[i].host ? c[i].host : "(none)",
+			    c[i].allowed ? "allowed" : "refused");
+}
+
 static void
 test_origin_same_host(void **state)
 {
+	static const struct origin_case cases[] = {
+		{ NULL, "x", true },
+		{ "http://gw.example:8080", "gw.example:8080", true },
+		{ "HTTP://GW.example", "gw.example", true },
+		{ "http://gw.example", "gw.example:80", true },
+		{ "https://gw.example:443", "gw.example", true },
+		{ "http://evil.example", "gw.example", false },
+		{ "http://gw.example:8081", "gw.example:8080", false },
+		{ "http://gw.example", NULL, false },
+		{ "null", "gw.example", false },
+		{ "http://gw.example/x", "gw.example", false },
+		/* Same host AND port: the scheme's default port counts. */
+		{ "https://127.0.0.1", "127.0.0.1:80", false },
+		{ "http://127.0.0.1", "127.0.0.1:443", false },
+		{ "https://gw.example", "gw.example:8080", false },
+		{ "http://gw.example:8080", "gw.example", false },
+		{ "http://gw.example", "gw.example:8080", false },
+		{ "https://gw.example", "gw.example:443", true },
+		{ "https://gw.example", "gw.example", true },
+		{ "https://gw.example:8443", "GW.example:8443", true },
+		/* IPv6 literals, malformed ports and hosts. */
+		{ "http://[::1]:8080", "[::1]:8080", true },
+		{ "http://[::1]", "[::1]:80", true },
+		{ "http://[::1]:8080", "[::1]:8081", false },
+		{ "http://gw.example:080x", "gw.example:080x", false },
+		{ "http://gw.example:", "gw.example:", false },
+		{ "http://gw.example:99999", "gw.example:99999", false },
+		{ "http://:80", ":80", false },
+		{ "ftp://gw.example", "gw.example", false },
+		{ "http://gw.example:80", "gw.example:0080", true },
+	};
 	struct registry *reg = load(conf_plain);
 
 	(void)state;
-	assert_true(allowed(reg, NULL, "x"));
-	assert_true(allowed(reg, "http://gw.example:8080",
-	    "gw.example:8080"));
-	assert_true(allowed(reg, "HTTP://GW.example",
-	    "gw.example"));
-	assert_true(allowed(reg, "http://gw.example",
-	    "gw.example:80"));
-	assert_true(allowed(reg, "https://gw.example:443",
-	    "gw.example"));
-	assert_false(allowed(reg, "http://evil.example",
-	    "gw.example"));
-	assert_false(allowed(reg, "http://gw.example:8081",
-	    "gw.example:8080"));
-	assert_false(allowed(reg, "http://gw.example",
-	    NULL));
-	assert_false(allowed(reg, "null", "gw.example"));
-	assert_false(allowed(reg, "http://gw.example/x",
-	    "gw.example"));
-	/* Same host AND port: the scheme's default port counts. */
-	assert_false(allowed(reg, "https://127.0.0.1",
-	    "127.0.0.1:80"));
-	assert_false(allowed(reg, "http://127.0.0.1",
-	    "127.0.0.1:443"));
-	assert_false(allowed(reg, "https://gw.example",
-	    "gw.example:8080"));
-	assert_false(allowed(reg, "http://gw.example:8080",
-	    "gw.example"));
-	assert_false(allowed(reg, "http://gw.example",
-	    "gw.example:8080"));
-	assert_true(allowed(reg, "https://gw.example",
-	    "gw.example:443"));
-	assert_true(allowed(reg, "https://gw.example",
-	    "gw.example"));
-	assert_true(allowed(reg, "https://gw.example:8443",
-	    "GW.example:8443"));
-	/* IPv6 literals, malformed ports and hosts. */
-	assert_true(allowed(reg, "http://[::1]:8080",
-	    "[::1]:8080"));
-	assert_true(allowed(reg, "http://[::1]", "[::1]:80"));
-	assert_false(allowed(reg, "http://[::1]:8080",
-	    "[::1]:8081"));
-	assert_false(allowed(reg, "http://gw.example:080x",
-	    "gw.example:080x"));
-	assert_false(allowed(reg, "http://gw.example:",
-	    "gw.example:"));
-	assert_false(allowed(reg, "http://gw.example:99999",
-	    "gw.example:99999"));
-	assert_false(allowed(reg, "http://:80", ":80"));
-	assert_false(allowed(reg, "ftp://gw.example",
-	    "gw.example"));
-	assert_true(allowed(reg, "http://gw.example:80",
-	    "gw.example:0080"));
+	check_origins(reg, cases, sizeof(cases) / sizeof(cases[0]));
 	registry_free(reg);
 }
 
 static void
 test_origin_list(void **state)
 {
+	static const struct origin_case cases[] = {
+		{ "https://panel.example", "whatever", true },
+		{ "http://localhost:8080", "localhost:8080", true },
+		{ "http://panel.example", "panel.example", false },
+		{ "https://evil.example", "evil.example", false },
+	};
 	struct registry *reg = load(conf_origins);
 	struct route rt;
 
 	(void)state;
-	assert_true(allowed(reg, "https://panel.example",
-	    "whatever"));
-	assert_true(allowed(reg, "http://localhost:8080",
-	    "localhost:8080"));
-	assert_false(allowed(reg, "http://panel.example",
-	    "panel.example"));
-	assert_false(allowed(reg, "https://evil.example",
-	    "evil.example"));
+	check_origins(reg, cases, sizeof(cases) / sizeof(cases[0]));
 	assert_int_equal(check(reg, "/gw/api/runtimes/rt-a/workers/w/events/ws",
 	    "https://evil.example", "evil.example", &rt), UPGRADE_FORBIDDEN);
 	assert_int_equal(check(reg, "/gw/api/runtimes/rt-a/workers/w/events/ws",
