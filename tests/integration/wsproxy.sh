@@ -237,6 +237,15 @@ def redirect(c):
     head(c)
     c.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/stolen\r\n"
               b"Content-Length: 0\r\n\r\n" % b)
+    # Held open until the client closes (5 s at most), as a server
+    # keeping the connection would: closing at once races the answer,
+    # and lws may take the hang-up before reading the 302.
+    c.settimeout(5)
+    try:
+        while c.recv(4096):
+            pass
+    except OSError:
+        pass
     c.close()
 def stolen(c):
     d = head(c)
