@@ -161,15 +161,7 @@ fcgiloop_shard_begin_stop(struct fcgiloop_shard *s)
 {
 	/* Take what is already in the backlog: those web servers have
 	 * connected and may be sending a request. */
-	if (s->listening) {
-		while (s->listening && s->nconns < s->l->lim.max_conns) {
-			unsigned before = s->nconns;
-
-			fcgiloop_on_accept(s);
-			if (s->nconns == before)
-				break;
-		}
-	}
+	fcgiloop_on_accept(s, FCGILOOP_ACCEPT_BURST);
 	fcgiloop_listen(s, false);
 	s->stopping = true;
 	fcgiloop_stop_sweep(s, fcgiloop_now());
@@ -189,7 +181,6 @@ fcgiloop_shard_cut(struct fcgiloop_shard *s)
 		if (job != NULL) {
 			fcgiloop_job_cut(s, job);
 			c->job = NULL;
-			s->inflight--;
 			atomic_fetch_add(&s->l->cut, 1);
 			fcgiloop_job_free(job);
 		}
@@ -217,6 +208,7 @@ static void
 fcgiloop_shard_event(struct fcgiloop_shard *s, const struct epoll_event *ev)
 {
 	struct fcgiloop_src *src = ev->data.ptr;
+	struct fcgiloop_csock *cs;
 	struct fcgiloop_conn *c;
 	uint64_t v;
 
@@ -225,8 +217,11 @@ fcgiloop_shard_event(struct fcgiloop_shard *s, const struct epoll_event *ev)
 		return;
 	switch (src->kind) {
 	case FCGILOOP_SRC_LISTEN:
+		/* One connection per wake-up when other shards can take
+		 * the rest, so kept connections spread over the threads. */
 		if (s->listening && !s->stopping)
-			fcgiloop_on_accept(s);
+			fcgiloop_on_accept(s, s->l->nshards > 1 ? 1 :
+			    FCGILOOP_ACCEPT_BURST);
 		return;
 	case FCGILOOP_SRC_WAKE:
 		while (read(s->evfd, &v, sizeof(v)) > 0)
@@ -235,11 +230,10 @@ fcgiloop_shard_event(struct fcgiloop_shard *s, const struct epoll_event *ev)
 			fcgiloop_shard_begin_stop(s);
 		return;
 	case FCGILOOP_SRC_CURL:
-		if (((struct fcgiloop_csock *)src)->parked) {
+		cs = (struct fcgiloop_csock *)src;
+		if (cs->parked) {
 			/* An idle runtime connection closed or spoke: curl
 			 * finds out when it next takes it. */
-			struct fcgiloop_csock *cs = (struct fcgiloop_csock *)src;
-
 			epoll_ctl(s->epfd, EPOLL_CTL_DEL, src->fd, NULL);
 			cs->in_epoll = cs->parked = false;
 			return;
@@ -341,7 +335,6 @@ fcgiloop_shard_run(void *arg)
 	free(s->csocks);
 	s->csocks = NULL;
 	s->ncsocks = 0;
-	s->ended = true;
 	fcgiloop_notify(s->l->donefd);
 	return NULL;
 }

@@ -206,7 +206,6 @@ fcgiloop_dispatch(struct fcgiloop_shard *s, struct fcgiloop_conn *c,
 	c->served = true;
 	c->keep_conn = req->keep_conn;
 	c->aborted = false;
-	s->inflight++;
 	job->next = s->ready;
 	s->ready = job;
 }
@@ -261,7 +260,6 @@ fcgiloop_on_done(struct fcgiloop_shard *s, struct fcgiloop_job *job)
 {
 	struct fcgiloop_conn *c = job->conn;
 
-	s->inflight--;
 	c->job = NULL;
 	if (c->src.fd < 0) {
 		fcgiloop_job_free(job);
@@ -413,13 +411,8 @@ fcgiloop_accept_one(struct fcgiloop_shard *s)
 }
 
 void
-fcgiloop_on_accept(struct fcgiloop_shard *s)
+fcgiloop_on_accept(struct fcgiloop_shard *s, int burst)
 {
-	/* One connection per wake-up when other shards can take the
-	 * rest, so kept connections spread over the threads; a burst when
-	 * alone. */
-	int burst = s->l->nshards > 1 ? 1 : 64;
-
 	for (int i = 0; i < burst && s->listening; i++)
 		if (!fcgiloop_accept_one(s))
 			break;

@@ -23,6 +23,7 @@
 
 #define FCGILOOP_READ_BUF 65536
 #define FCGILOOP_EVENTS 64
+#define FCGILOOP_ACCEPT_BURST 64
 #define FCGILOOP_TICK_MS 1000
 #define FCGILOOP_STOP_GRACE_MS 1000
 #define FCGILOOP_MAX_SHARDS 64
@@ -83,7 +84,7 @@ struct fcgiloop_job {
 	struct resp out;
 	struct handler_task *task;	/* while its calls run */
 	struct upstream_batch *batch;	/* the calls, while they run */
-	size_t ncalls;
+	size_t ncalls;			/* the task's, from handler_begin */
 	char *head, *body;		/* the answer */
 	size_t head_len, body_len;
 };
@@ -112,12 +113,11 @@ struct fcgiloop_shard {
 	bool started;
 	int epfd, evfd;
 	struct fcgiloop_src listen_src, wake_src;
-	bool listening, stopping, ended;
+	bool listening, stopping;
 	struct fcgiloop_conn *conns;	/* doubly linked */
 	unsigned nconns;
 	struct fcgiloop_src *dead;	/* to free at the end of the turn */
 	struct fcgiloop_job *ready;	/* completed by the current event */
-	unsigned inflight;		/* jobs not yet answered */
 	size_t calls;			/* runtime calls in flight */
 	struct fcgiloop_job *wait_head, *wait_tail;	/* calls to start */
 	int64_t last_tick;
@@ -177,8 +177,9 @@ void fcgiloop_on_read(struct fcgiloop_shard *s, struct fcgiloop_conn *c);
  * both if the web server left) and takes ownership of job. */
 void fcgiloop_on_done(struct fcgiloop_shard *s, struct fcgiloop_job *job);
 
-/* Accepts new connections (or stops listening when full). */
-void fcgiloop_on_accept(struct fcgiloop_shard *s);
+/* Accepts up to burst new connections (or stops listening when
+ * full). */
+void fcgiloop_on_accept(struct fcgiloop_shard *s, int burst);
 
 /* Starts (or, when full, stops) listening in s. */
 void fcgiloop_listen(struct fcgiloop_shard *s, bool on);

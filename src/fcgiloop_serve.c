@@ -125,10 +125,8 @@ fcgiloop_start_waiting(struct fcgiloop_shard *s)
 {
 	while (s->wait_head != NULL) {
 		struct fcgiloop_job *job = s->wait_head;
-		size_t n;
 
-		(void)handler_task_calls(job->task, &n);
-		if (!fcgiloop_calls_fit(s, n))
+		if (!fcgiloop_calls_fit(s, job->ncalls))
 			return;
 		s->wait_head = job->next;
 		if (s->wait_head == NULL)
@@ -148,8 +146,6 @@ fcgiloop_start_waiting(struct fcgiloop_shard *s)
 void
 fcgiloop_serve(struct fcgiloop_shard *s, struct fcgiloop_job *job)
 {
-	size_t n;
-
 	fcgiloop_fill_req(job);
 	if (fcgim_serve(s->ctx.metrics, s->ctx.reg, job->hreq.method,
 	    job->hreq.uri, &job->head, &job->body, &job->body_len)) {
@@ -165,8 +161,8 @@ fcgiloop_serve(struct fcgiloop_shard *s, struct fcgiloop_job *job)
 		fcgiloop_answer(s, job);
 		return;
 	}
-	(void)handler_task_calls(job->task, &n);
-	if (s->wait_head == NULL && fcgiloop_calls_fit(s, n)) {
+	(void)handler_task_calls(job->task, &job->ncalls);
+	if (s->wait_head == NULL && fcgiloop_calls_fit(s, job->ncalls)) {
 		fcgiloop_call(s, job);
 		return;
 	}
