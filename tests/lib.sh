@@ -101,13 +101,15 @@ t_need_py_ws() {
 
 # t_start_runtime NAME [ARG...] — a wrg-sample-runtime on 127.0.0.1 with
 # ARGs (--token, --state-dir, --tick-ms ...), tracked, logging to
-# $T_DIR/NAME.log; waits (~10 s at most) for it and sets ${NAME}_PORT.
+# $T_DIR/NAME.log; waits (~10 s at most) for it and sets ${NAME}_PORT
+# and ${NAME}_PID.
 # NAME must be a shell name. Returns 1 if it did not come up.
 t_start_runtime() {
 	local name=$1
 	shift
 	"$T_RT_BIN" --listen 127.0.0.1:0 --ready-file "$T_DIR/$name.ready" \
 	    --log-level warn "$@" >"$T_DIR/$name.log" 2>&1 &
+	printf -v "${name}_PID" '%s' "$!"
 	t_track $!
 	t_wait_file "$T_DIR/$name.ready" ||
 	    { echo "runtime $name did not start" >&2; cat "$T_DIR/$name.log" >&2; return 1; }

@@ -17,7 +17,9 @@
 # app (wrg.fcgi or the trivial responder), the web server's CPU and wrk's
 # own CPU (both % of one core) during the load run. BENCH_REPEAT runs
 # (default 1) of every row, interleaved; the table shows medians and
-# min–max. Then the issue-11 ratios from the medians.
+# min–max. Then the issue-11 ratios from the medians, the CPU of every
+# process per request of the load runs, and what each ratio leaves
+# wrg.fcgi to spend (docs/bench.md, "The CPU budget").
 #
 # Uses from bench.sh: build, srcdir, FCGI, RT, PY, WRKLUA, DUR, DUR1, die.
 # Defines bench_rest (measure) and bench_rest_table (print).
@@ -55,17 +57,36 @@ rest_children_cpu() {
 
 rest_add() { REST_V["$1|$2"]="${REST_V["$1|$2"]:-} $3"; }
 
+# rest_cpu_add LABEL REQS APP_TICKS HTTPD_TICKS RT_TICKS WRK0 WRK1 RPS
+# — CPU µs per request of the load run, by process: the FastCGI app, the
+# web server, the eight runtimes, wrk; their total; and busy = req/s x
+# total, the share of the box's cores the measured processes used (near
+# nproc x 100% when the box, not a process, is the limit).
+rest_cpu_add() {
+	local label=$1 n=$2 v a h r w t b
+	v=$(awk -v n="$n" -v a="$3" -v h="$4" -v r="$5" -v w0="$6" -v w1="$7" \
+	    -v rps="$8" -v hz="$REST_HZ" 'BEGIN {
+		if (n <= 0) { print "0 0 0 0 0 0"; exit }
+		a = a / hz * 1e6 / n; h = h / hz * 1e6 / n; r = r / hz * 1e6 / n
+		w = (w1 - w0) * 1e6 / n; t = a + h + r + w
+		printf "%.1f %.1f %.1f %.1f %.1f %.0f", a, h, r, w, t, rps * t / 1e4 }')
+	read -r a h r w t b <<<"$v"
+	rest_add "$label" cpu_app "$a"; rest_add "$label" cpu_httpd "$h"
+	rest_add "$label" cpu_rt "$r"; rest_add "$label" cpu_wrk "$w"
+	rest_add "$label" cpu_total "$t"; rest_add "$label" busy "$b"
+}
+
 # rest_wrk LABEL URL APP_PID HTTPD_PID [wrk args] — one row, one repeat.
 rest_wrk() {
 	local label=$1 url=$2 app=$3 httpd=$4 out1 outc line1 linec k
 	shift 4
-	local a0 a1 h0 h1 w0 w1 t0 t1
+	local a0 a1 h0 h1 r0 r1 w0 w1 t0 t1
 	declare -A L C
 	local seen=0 r
 	for r in "${REST_ROWS[@]}"; do [ "$r" = "$label" ] && seen=1; done
 	[ "$seen" = 1 ] || REST_ROWS+=("$label")
 
-	a0=$(rest_ticks $app); h0=$(rest_ticks $httpd)
+	a0=$(rest_ticks $app); h0=$(rest_ticks $httpd); r0=$(rest_ticks $REST_RTPIDS)
 	rest_times_save "$T_DIR/times0"
 	t0=$(date +%s%N)
 	out1=$(timeout $((DUR + 10)) wrk -t2 -c32 -d"${DUR}s" --timeout 2s \
@@ -73,7 +94,7 @@ rest_wrk() {
 	t1=$(date +%s%N)
 	rest_times_save "$T_DIR/times1"
 	w0=$(rest_children_cpu "$T_DIR/times0"); w1=$(rest_children_cpu "$T_DIR/times1")
-	a1=$(rest_ticks $app); h1=$(rest_ticks $httpd)
+	a1=$(rest_ticks $app); h1=$(rest_ticks $httpd); r1=$(rest_ticks $REST_RTPIDS)
 	local ac0 ac1
 	ac0=$(rest_ticks $app)
 	outc=$(timeout $((DUR1 + 10)) wrk -t1 -c1 -d"${DUR1}s" --timeout 2s \
@@ -113,6 +134,8 @@ rest_wrk() {
 	    'BEGIN { printf "%.0f", (b - a) / w * 100 }')
 	[ -n "$app" ] || { us=-; us1=-; }
 	[ -n "$httpd" ] || hp=-
+	rest_cpu_add "$label" "${L[reqs]:-0}" $((a1 - a0)) $((h1 - h0)) \
+	    $((r1 - r0)) "$w0" "$w1" "${L[rps]:-0}"
 	rest_add "$label" rps "${L[rps]:-0}"
 	rest_add "$label" p50 "$(awk -v u="${L[p50_us]:-0}" 'BEGIN { printf "%.3f", u / 1000 }')"
 	rest_add "$label" p99 "$(awk -v u="${L[p99_us]:-0}" 'BEGIN { printf "%.3f", u / 1000 }')"
@@ -202,6 +225,7 @@ rest_nginx_direct() {
 rest_start() {
 	local i tok list=
 	REST_DIR=$T_DIR/rest
+	REST_RTPIDS=
 	mkdir -p "$REST_DIR/www"
 	echo '<!doctype html><title>bench</title>' >"$REST_DIR/www/index.html"
 	[ -x "$REST_TRIVIAL" ] || die "missing $REST_TRIVIAL (make bench builds it)"
@@ -211,6 +235,7 @@ rest_start() {
 		T_DIR=$REST_DIR t_start_runtime "rt$i" --token "$tok" ||
 		    die "runtime rt$i did not start"
 		eval "REST_PORT$i=\$rt${i}_PORT"
+		eval "REST_RTPIDS=\"\$REST_RTPIDS \$rt${i}_PID\""
 		eval "REST_W$i=\$(t_create_worker \"\$rt${i}_PORT\" \"\$tok\")"
 		eval "[ -n \"\$REST_W$i\" ]" || die "no worker on rt$i"
 		list="$list${list:+,}
@@ -350,4 +375,42 @@ bench_rest_table() {
 		v = (d <= 0.1 ? "met" : sprintf("over by %.3f ms", d - 0.1))
 		printf "  %-52s %+.3f ms (target <= +0.100: %s)\n",
 		    "1-client p50, nginx -> wrg.fcgi minus the anchor", d, v }'
+	rest_cpu_table
+}
+
+# rest_budget NAME ROW BASE TARGET — under the CPU model (the box is the
+# limit, so req/s = cores / total CPU per request), ROW/BASE >= TARGET
+# holds when ROW's total <= BASE's total / TARGET; what that leaves
+# ROW's FastCGI app, and the ratio ROW would reach with an app that
+# cost nothing (the other processes spending what they spent).
+rest_budget() {
+	awk -v n="$1" -v t="$4" -v tot="$(rest_med "$2" cpu_total)" \
+	    -v app="$(rest_med "$2" cpu_app)" -v base="$(rest_med "$3" cpu_total)" 'BEGIN {
+		rest = tot - app
+		printf "  %-44s app may spend %6.1f us, spends %6.1f; with a free app: %.2f\n",
+		    n, base / t - rest, app, (rest > 0 ? base / rest : 0) }'
+}
+
+rest_cpu_table() {
+	local l
+	echo "CPU per request of the load runs, by process (us, medians; busy ="
+	echo " req/s x total: the cores the measured processes used, % of one):"
+	printf '  %-45s %7s %7s %8s %7s %7s %6s\n' row app httpd runtime wrk total busy
+	for l in "${REST_ROWS[@]}"; do
+		printf '  %-45s %7s %7s %8s %7s %7s %5s%%\n' "$l" \
+		    "$(rest_med "$l" cpu_app)" "$(rest_med "$l" cpu_httpd)" \
+		    "$(rest_med "$l" cpu_rt)" "$(rest_med "$l" cpu_wrk)" \
+		    "$(rest_med "$l" cpu_total)" "$(rest_med "$l" busy)"
+	done
+	echo "CPU budget of each ratio target (app = wrg.fcgi; \"with a free app\" = the"
+	echo " ratio if wrg.fcgi cost nothing and the rest spent what it spent):"
+	rest_budget "nginx -> wrg.fcgi >= 0.80 x anchor" \
+	    "nginx -> wrg.fcgi: GET one worker" \
+	    "nginx proxy_pass -> runtime (anchor)" 0.8
+	rest_budget "lighttpd -> wrg.fcgi >= 0.90 x trivial" \
+	    "lighttpd -> wrg.fcgi: GET one worker" \
+	    "lighttpd -> trivial responder" 0.9
+	rest_budget "/api/workers >= 0.50 x GET one (nginx)" \
+	    "nginx -> wrg.fcgi: GET /api/workers (8 rt)" \
+	    "nginx -> wrg.fcgi: GET one worker" 0.5
 }
