@@ -130,6 +130,15 @@ const struct registry_runtime *registry_find(const struct registry *reg,
 const char *registry_token(const struct registry *reg,
     const struct registry_runtime *rt);
 
+/* Whether runtime id is reached the same way under a and b: the same
+ * transport, host, port, base path, socket path, token and TLS settings
+ * (files by path: their contents are clientvh's business). Timeouts and
+ * the display name do not count. False when either has no such runtime.
+ * wrg-wsproxy keeps a worker's shared upstream across a reload only
+ * then. */
+bool registry_same_upstream(const struct registry *a,
+    const struct registry *b, const char *id);
+
 /* The transport name shown to browsers: "http", "https" or "unix". */
 const char *registry_transport_name(enum registry_transport t);
 

@@ -425,11 +425,15 @@ feed_leave(struct feed *f, struct session *s)
 }
 
 void
-feed_set_retire(struct feed_set *fs)
+feed_set_retire(struct feed_set *fs,
+    bool (*keep)(const char *runtime_id, void *arg), void *arg)
 {
 	lws_start_foreach_dll(struct lws_dll2 *, d,
 	    lws_dll2_get_head(&fs->all)) {
-		feed_unfind(lws_container_of(d, struct feed, all));
+		struct feed *f = lws_container_of(d, struct feed, all);
+
+		if (keep == NULL || !keep(f->runtime_id, arg))
+			feed_unfind(f);
 	} lws_end_foreach_dll(d);
 }
 

@@ -45,8 +45,12 @@ void feed_set_abandon(struct feed_set *fs);
 /* Frees the set and every feed (after feed_set_abandon). */
 void feed_set_free(struct feed_set *fs);
 
-/* A reload: existing feeds take no new sessions. */
-void feed_set_retire(struct feed_set *fs);
+/* A reload: feeds for which keep(runtime_id, arg) is false take no new
+ * sessions (new browsers open new feeds with the new settings; the old
+ * ones serve their browsers until those leave, and switch at their next
+ * reconnect). keep NULL: every feed. */
+void feed_set_retire(struct feed_set *fs,
+    bool (*keep)(const char *runtime_id, void *arg), void *arg);
 
 /* Number of feeds with a connection wanted (for tests and logs). */
 size_t feed_set_count(const struct feed_set *fs);

@@ -214,6 +214,39 @@ proxy_shutdown(struct proxy *p)
 		    proxy_shutdown_deadline, PROXY_SHUTDOWN_MAX_US);
 }
 
+/* What a reload compares: the config before and after it. */
+struct proxy_same {
+	struct proxy_cfg *old;	/* the reload's reference, dropped after */
+	const struct proxy_cfg *cur;
+	bool tls_stale;		/* some TLS file was rewritten in place */
+};
+
+/* feed_set_retire's keep: a worker's shared upstream stays findable when
+ * its runtime is reached as before — the same settings, the same
+ * resolved addresses, and for https no TLS file rewritten in place. */
+static bool
+proxy_same_upstream(const char *runtime_id, void *arg)
+{
+	const struct proxy_same *s = arg;
+	const struct registry_runtime *a, *b;
+	const struct resolve_addrs *x, *y;
+
+	if (!registry_same_upstream(s->old->reg, s->cur->reg, runtime_id))
+		return false;
+	a = registry_find(s->old->reg, runtime_id);
+	b = registry_find(s->cur->reg, runtime_id);
+	if (a->transport == REGISTRY_TRANSPORT_HTTPS && s->tls_stale)
+		return false;
+	x = &s->old->addrs[a->index];
+	y = &s->cur->addrs[b->index];
+	if (x->n != y->n)
+		return false;
+	for (size_t i = 0; i < x->n; i++)
+		if (strcmp(x->addr[i], y->addr[i]) != 0)
+			return false;
+	return true;
+}
+
 /* Swaps in a finished background load (reload.h), exactly as a load on
  * this thread would: new streams use it at once, open ones at their next
  * reconnect. Takes res. */
@@ -222,6 +255,7 @@ proxy_reload(struct proxy *p, struct reload_result *res)
 {
 	const struct registry_wsproxy *o = &p->cfg->reg->wsproxy, *n;
 	struct registry *reg = res->reg;
+	struct proxy_same same;
 
 	if (reg == NULL) {
 		wlog(WLOG_ERR, NULL, NULL, "reload failed, keeping the old "
@@ -239,17 +273,21 @@ proxy_reload(struct proxy *p, struct reload_result *res)
 		    "wsproxy.metrics_listen and wsproxy.ping_interval_s take "
 		    "effect only after a restart");
 	wlog_set_format(reg->log_json ? WLOG_JSON : WLOG_TEXT);
-	proxy_cfg_unref(p->cfg);
+	same.old = p->cfg;
 	p->cfg = proxy_cfg_new(reg, res->addrs);
+	same.cur = p->cfg;
 	res->reg = NULL;
 	res->addrs = NULL;
 	reload_result_free(res);
 	wlog(WLOG_INFO, NULL, NULL, "config reloaded from %s (%zu runtimes)",
 	    p->config_path, reg->runtime_count);
-	clientvh_reload(p->cvhs);
-	/* New browsers get upstreams with the new URL and token at once;
-	 * the open ones switch at their next reconnect. */
-	feed_set_retire(p->feeds);
+	same.tls_stale = clientvh_reload(p->cvhs) > 0;
+	/* New browsers get upstreams with a changed URL or token at once;
+	 * the open ones switch at their next reconnect. A runtime reached
+	 * as before keeps its shared upstreams: a reload does not double
+	 * the runtime connections of every watched worker. */
+	feed_set_retire(p->feeds, proxy_same_upstream, &same);
+	proxy_cfg_unref(same.old);
 }
 
 /* Creates the browser-facing vhosts: "browser" serves the upgrades but

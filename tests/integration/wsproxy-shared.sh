@@ -13,7 +13,9 @@
 #  - a slow but steady browser gets all of a multi-MiB burst without
 #    holding up the others; one that stops reading is cut
 #    (backend.slow_consumer) once the runtime no longer has its position;
-#  - the shared upstream closes a linger after the last browser left.
+#  - the shared upstream closes a linger after the last browser left;
+#  - a reload that changes nothing about a runtime keeps its shared
+#    upstreams (browsers after it join them: no second runtime socket).
 . "${top_srcdir:?}/tests/lib.sh"
 
 t_need_built "$T_RT_BIN" "$T_PX_BIN"
@@ -112,6 +114,10 @@ scenario cut px small "$small_PORT" --worker "$W4" --count 1000 --rounds 40
 scenario cut px small "$small_PORT" --worker "$W5" --count 1000 --rounds 40 \
     --fast 0 --linger 1.0
 scenario linger px quiet "$quiet_PORT" --worker "$W2" --linger 1.0
+# Last: it reloads px (the same file, so nothing about the runtimes
+# changes).
+scenario reload px quiet "$quiet_PORT" --worker "$W1" --count 200 \
+    --px-log "$T_DIR/px.log"
 
 t_check "proxy still running" kill -0 "$px_PID"
 for f in "$T_DIR"/px.log "$T_DIR"/px0.log; do

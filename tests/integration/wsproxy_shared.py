@@ -23,11 +23,17 @@ Scenarios:
            small is cut with backend.slow_consumer; the others go on.
   linger   once the last browser left, the runtime socket closes after the
            linger.
+  reload   a SIGHUP that changes nothing about the runtime keeps the shared
+           upstream: browsers arriving after it join the one socket, and a
+           burst reaches old and new browsers once, in order (needs
+           --px-log, the proxy's log, to see the reload applied).
 """
 import argparse
 import asyncio
 import http.client
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -374,6 +380,43 @@ async def sc_linger(a):
           t >= a.linger * 0.8, "closed after %.2f s" % t)
 
 
+def log_count(path, text):
+    with open(path, errors="replace") as f:
+        return f.read().count(text)
+
+
+async def sc_reload(a):
+    w = a.worker[0]
+    old = [Browser(a, w) for _ in range(3)]
+    check("reload: browsers before it open", await open_all(old))
+    check("reload: one runtime socket before it", await wait_socks(a, 1) == 1)
+    n0 = log_count(a.px_log, "config reloaded")
+    os.kill(int(a.px_pid), signal.SIGHUP)
+    check("reload: applied",
+          await until(lambda: log_count(a.px_log, "config reloaded") > n0, 30))
+    new = [Browser(a, w) for _ in range(3)]
+    check("reload: browsers after it open", await open_all(new))
+    # Each new browser starts on a connection of its own and then joins:
+    # the count settles at one when they joined the kept upstream, at two
+    # when the reload made them open a second one.
+    n = await wait_socks(a, 1)
+    await asyncio.sleep(0.5)
+    n = rt_socks(a) if n == 1 else n
+    check("reload: still one runtime socket after it", n == 1,
+          "%d runtime sockets" % n)
+    bs = old + new
+    emit(a, w, a.count)
+    ok = await until(lambda: all(len(b.ticks) >= a.count for b in bs), 30)
+    check("reload: every browser got %d ticks" % a.count, ok,
+          "counts %s" % sorted(set(len(b.ticks) for b in bs)))
+    bad = [b.consecutive() for b in bs if b.consecutive()]
+    check("reload: once each, in order", not bad, "; ".join(bad[:3]))
+    check("reload: no diagnostics", not any(b.diags for b in bs),
+          str([b.diags for b in bs if b.diags][:3]))
+    for b in bs:
+        await b.close()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("scenario")
@@ -389,6 +432,7 @@ def main():
     p.add_argument("--slow-delay", type=float, default=0.0005)
     p.add_argument("--linger", type=float, default=1.0)
     p.add_argument("--fast", type=int, default=2)
+    p.add_argument("--px-log")
     a = p.parse_args()
     fn = globals()["sc_" + a.scenario]
     asyncio.run(asyncio.wait_for(fn(a), 200))

@@ -587,6 +587,125 @@ setup(void **state)
 	return mkdtemp(tmpdir) ? 0 : -1;
 }
 
+/* A config of the one runtime rt, each '@' in it standing for the
+ * scratch dir (TLS files must exist to load). */
+static struct registry *
+same_upstream_load(const char *rt, char **err)
+{
+	size_t dlen = strlen(tmpdir), n = 0;
+	char *text = malloc(strlen(rt) * (dlen + 1) + 32);
+	struct registry *reg;
+
+	assert_non_null(text);
+	n += (size_t)sprintf(text, "{\"runtimes\": [");
+	for (; *rt != '\0'; rt++) {
+		if (*rt == '@') {
+			memcpy(text + n, tmpdir, dlen);
+			n += dlen;
+		} else {
+			text[n++] = *rt;
+		}
+	}
+	strcpy(text + n, "]}");
+	reg = load(text, err);
+	free(text);
+	return reg;
+}
+
+/* registry_same_upstream: a runtime is reached the same way unless what
+ * the connection depends on changed. Each row: the "a" runtime of a
+ * second config, against the base one. */
+static void
+test_same_upstream(void **state)
+{
+	static const char base_rt[] =
+	    "{\"id\": \"a\", \"base_url\": \"https://h.example:8443/p\", "
+	    "\"token\": \"t1\", \"tls\": {\"ca_file\": \"@/ca.pem\", "
+	    "\"client_cert\": \"@/c.pem\", \"client_key\": \"@/c.key\"}}";
+	static const struct {
+		const char *name, *rt;
+		bool same;
+	} rows[] = {
+		{ "identical", base_rt, true },
+		{ "display name and timeouts only",
+		  "{\"id\": \"a\", \"base_url\": \"https://h.example:8443/p\", "
+		  "\"token\": \"t1\", \"display_name\": \"A\", "
+		  "\"connect_timeout_ms\": 50, \"request_timeout_ms\": 60, "
+		  "\"tls\": {\"ca_file\": \"@/ca.pem\", "
+		  "\"client_cert\": \"@/c.pem\", \"client_key\": \"@/c.key\"}}",
+		  true },
+		{ "token",
+		  "{\"id\": \"a\", \"base_url\": \"https://h.example:8443/p\", "
+		  "\"token\": \"t2\", \"tls\": {\"ca_file\": \"@/ca.pem\", "
+		  "\"client_cert\": \"@/c.pem\", \"client_key\": \"@/c.key\"}}",
+		  false },
+		{ "host",
+		  "{\"id\": \"a\", \"base_url\": \"https://g.example:8443/p\", "
+		  "\"token\": \"t1\", \"tls\": {\"ca_file\": \"@/ca.pem\", "
+		  "\"client_cert\": \"@/c.pem\", \"client_key\": \"@/c.key\"}}",
+		  false },
+		{ "port",
+		  "{\"id\": \"a\", \"base_url\": \"https://h.example:8444/p\", "
+		  "\"token\": \"t1\", \"tls\": {\"ca_file\": \"@/ca.pem\", "
+		  "\"client_cert\": \"@/c.pem\", \"client_key\": \"@/c.key\"}}",
+		  false },
+		{ "base path",
+		  "{\"id\": \"a\", \"base_url\": \"https://h.example:8443/q\", "
+		  "\"token\": \"t1\", \"tls\": {\"ca_file\": \"@/ca.pem\", "
+		  "\"client_cert\": \"@/c.pem\", \"client_key\": \"@/c.key\"}}",
+		  false },
+		{ "transport",
+		  "{\"id\": \"a\", \"base_url\": \"http://h.example:8443/p\", "
+		  "\"token\": \"t1\"}", false },
+		{ "no token",
+		  "{\"id\": \"a\", \"base_url\": \"https://h.example:8443/p\", "
+		  "\"tls\": {\"ca_file\": \"@/ca.pem\", "
+		  "\"client_cert\": \"@/c.pem\", \"client_key\": \"@/c.key\"}}",
+		  false },
+		{ "CA file",
+		  "{\"id\": \"a\", \"base_url\": \"https://h.example:8443/p\", "
+		  "\"token\": \"t1\", \"tls\": {\"ca_file\": \"@/ca2.pem\", "
+		  "\"client_cert\": \"@/c.pem\", \"client_key\": \"@/c.key\"}}",
+		  false },
+		{ "verify",
+		  "{\"id\": \"a\", \"base_url\": \"https://h.example:8443/p\", "
+		  "\"token\": \"t1\", \"tls\": {\"ca_file\": \"@/ca.pem\", "
+		  "\"verify\": false, "
+		  "\"client_cert\": \"@/c.pem\", \"client_key\": \"@/c.key\"}}",
+		  false },
+		{ "client key",
+		  "{\"id\": \"a\", \"base_url\": \"https://h.example:8443/p\", "
+		  "\"token\": \"t1\", \"tls\": {\"ca_file\": \"@/ca.pem\", "
+		  "\"client_cert\": \"@/c.pem\"}}", false },
+		{ "gone",
+		  "{\"id\": \"b\", \"base_url\": \"https://h.example:8443/p\", "
+		  "\"token\": \"t1\"}", false },
+	};
+	struct registry *a, *b;
+	char *err = NULL;
+
+	(void)state;
+	free(write_file("ca.pem", "-", 0600));
+	free(write_file("ca2.pem", "-", 0600));
+	free(write_file("c.pem", "-", 0600));
+	free(write_file("c.key", "-", 0600));
+	a = same_upstream_load(base_rt, &err);
+	if (a == NULL)
+		fail_msg("base: %s", err);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		b = same_upstream_load(rows[i].rt, &err);
+		if (b == NULL)
+			fail_msg("%s: %s", rows[i].name, err);
+		if (registry_same_upstream(a, b, "a") != rows[i].same ||
+		    registry_same_upstream(b, a, "a") != rows[i].same)
+			fail_msg("%s: want %s", rows[i].name,
+			    rows[i].same ? "the same" : "changed");
+		registry_free(b);
+	}
+	assert_false(registry_same_upstream(a, a, "nope"));
+	registry_free(a);
+}
+
 static int
 teardown(void **state)
 {
@@ -612,6 +731,7 @@ main(void)
 		cmocka_unit_test(test_print_redacts),
 		cmocka_unit_test(test_config_path),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_same_upstream),
 	};
 
 	return cmocka_run_group_tests_name("registry", tests, setup, teardown);
