@@ -26,12 +26,13 @@ stack="$T_DIR/stack"
 bash "$top_srcdir/scripts/stack.sh" -b "$top_builddir" -d "$stack" \
     -p "$port" --tick-ms 1000 --ping-s 2 --ready-file "$T_DIR/ready" \
     >"$T_DIR/stack.out" 2>&1 &
-t_track $!
+STACK_PID=$!
+t_track "$STACK_PID"
 
 up=0
 for i in $(seq 1 300); do
 	[ -s "$T_DIR/ready" ] && { up=1; break; }
-	kill -0 "$!" 2>/dev/null || break
+	kill -0 "$STACK_PID" 2>/dev/null || break
 	sleep 0.1
 done
 t_check "stack.sh starts the stack and writes its ready file" [ "$up" -eq 1 ]
@@ -50,6 +51,14 @@ T_PASSES=$((T_PASSES + $(grep -c '^ok - ' "$T_DIR/node.out")))
 T_FAILS=$((T_FAILS + $(grep -c '^not ok - ' "$T_DIR/node.out")))
 t_check "browser test ran to its end (exit $rc)" [ "$rc" -eq 0 ]
 t_check "screenshots saved" test -s "$art/runtimes.png" -a -s "$art/worker.png"
+# stack.sh stops its five daemons one after another, each given up to
+# 5 s: under ASan (LeakSanitizer's exit scan) that can take longer than
+# t_cleanup's 5 s for stack.sh itself, whose KILL would orphan the
+# daemons still to stop. So it is stopped here, with time to finish.
+kill -TERM "$STACK_PID" 2>/dev/null
+t_check "stack.sh stopped the stack" t_wait_gone "$STACK_PID" 600
+stack_daemons_gone() { ! pgrep -f -- "$stack/" >/dev/null; }
+t_check "no daemon of the stack left running" stack_daemons_gone
 if [ "$T_FAILS" -ne 0 ]; then
 	echo "--- stack.out"; cat "$T_DIR/stack.out"
 	for f in "$stack"/log/*; do echo "--- $f"; tail -n 40 "$f"; done
