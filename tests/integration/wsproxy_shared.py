@@ -183,6 +183,22 @@ async def open_all(bs, timeout=15):
     return all(b.snapshot.is_set() for b in bs)
 
 
+async def burst_reaches_all(a, name, bs, workers):
+    """Emits a.count ticks on each of workers (bs watch them, a.count
+    each): every browser gets its ticks once, in order, no diagnostic."""
+    for w in workers:
+        emit(a, w, a.count)
+    ok = await until(lambda: all(len(b.ticks) >= a.count for b in bs), 30)
+    check("%s: every browser got %d ticks" % (name, a.count), ok,
+          "counts %s" % sorted(set(len(b.ticks) for b in bs)))
+    bad = [b.consecutive() for b in bs if b.consecutive()]
+    check("%s: once each, in order" % name, not bad, "; ".join(bad[:3]))
+    extra = [len(b.ticks) for b in bs if len(b.ticks) != a.count]
+    check("%s: no duplicates" % name, not extra, "counts %s" % extra[:5])
+    check("%s: no diagnostics" % name, not any(b.diags for b in bs),
+          str([b.diags for b in bs if b.diags][:3]))
+
+
 async def sc_fanout(a):
     n = a.conns
     w1, w2 = a.worker[0], a.worker[1]
@@ -193,17 +209,7 @@ async def sc_fanout(a):
     socks = await wait_socks(a, 2)
     check("fanout: runtime sockets = watched workers (2)", socks == 2,
           "%d runtime sockets" % socks)
-    emit(a, w1, a.count)
-    emit(a, w2, a.count)
-    ok = await until(lambda: all(len(b.ticks) >= a.count for b in bs), 30)
-    check("fanout: every browser got %d ticks" % a.count, ok,
-          "counts %s" % sorted(set(len(b.ticks) for b in bs)))
-    bad = [b.consecutive() for b in bs if b.consecutive()]
-    check("fanout: once each, in order", not bad, "; ".join(bad[:3]))
-    extra = [len(b.ticks) for b in bs if len(b.ticks) != a.count]
-    check("fanout: no duplicates", not extra, "counts %s" % extra[:5])
-    check("fanout: no diagnostics", not any(b.diags for b in bs),
-          str([b.diags for b in bs if b.diags][:3]))
+    await burst_reaches_all(a, "fanout", bs, [w1, w2])
     for b in bs:
         await b.close()
 
@@ -405,14 +411,7 @@ async def sc_reload(a):
     check("reload: still one runtime socket after it", n == 1,
           "%d runtime sockets" % n)
     bs = old + new
-    emit(a, w, a.count)
-    ok = await until(lambda: all(len(b.ticks) >= a.count for b in bs), 30)
-    check("reload: every browser got %d ticks" % a.count, ok,
-          "counts %s" % sorted(set(len(b.ticks) for b in bs)))
-    bad = [b.consecutive() for b in bs if b.consecutive()]
-    check("reload: once each, in order", not bad, "; ".join(bad[:3]))
-    check("reload: no diagnostics", not any(b.diags for b in bs),
-          str([b.diags for b in bs if b.diags][:3]))
+    await burst_reaches_all(a, "reload", bs, [w])
     for b in bs:
         await b.close()
 
