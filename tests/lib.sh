@@ -129,18 +129,19 @@ t_start_fcgi() {
 	t_wait_unix "$sock" || { tail -n 20 "$T_DIR/fcgi.log" >&2; return 1; }
 }
 
-# t_start_wsproxy CONF PORT [ARG...] — wrg-wsproxy with CONF, whose
+# t_start_wsproxy NAME CONF PORT [ARG...] — wrg-wsproxy with CONF, whose
 # wsproxy.listen is 127.0.0.1:PORT, tracked, output appended to
-# $T_DIR/wsproxy.log; waits (~10 s at most) for PORT and sets
-# T_WSPROXY_PID. Returns 1 (log tail on stderr) if it did not come up.
+# $T_DIR/NAME.log (a restart appends); sets ${NAME}_PID and waits (~10 s
+# at most) for PORT. NAME must be a shell name. Returns 1 (log tail on
+# stderr) if it did not come up.
 t_start_wsproxy() {
-	local conf=$1 port=$2
-	shift 2
-	"$T_PX_BIN" -c "$conf" "$@" >>"$T_DIR/wsproxy.log" 2>&1 &
-	T_WSPROXY_PID=$!
-	t_track "$T_WSPROXY_PID"
+	local name=$1 conf=$2 port=$3
+	shift 3
+	"$T_PX_BIN" -c "$conf" "$@" >>"$T_DIR/$name.log" 2>&1 &
+	printf -v "${name}_PID" '%s' $!
+	t_track $!
 	t_wait_port "$port" ||
-	    { tail -n 20 "$T_DIR/wsproxy.log" >&2; return 1; }
+	    { tail -n 20 "$T_DIR/$name.log" >&2; return 1; }
 }
 
 # t_create_worker PORT TOKEN — creates a worker on the runtime at
