@@ -835,8 +835,8 @@ test_unix(void)
 {
 	struct srt_rt rt;
 	struct srt_res r = { 0 };
-	struct srt_ws *a;
-	char sock[600], tf[600], w[64], path[512], buf[16] = "";
+	struct srt_ws *a, *o;
+	char sock[600], tf[600], w[64], w2[64], path[512], buf[16] = "";
 	FILE *f;
 
 	snprintf(sock, sizeof(sock), "%s/rt.sock", srt_scratch());
@@ -867,6 +867,9 @@ test_unix(void)
 	srt_req(&rt, "GET", "/v1/runtime", "nope", NULL, 0, NULL, &r);
 	srt_check(srt_is_error(&r, 401, "unauthorized"), "unix: wrong token "
 	    "401");
+	/* o: a socket on another worker, which must see none of w's */
+	srt_new_worker_ws(&rt, w2, sizeof(w2), path, sizeof(path));
+	o = srt_ws_open(&rt, path, SRT_TOKEN);
 	srt_new_worker_ws(&rt, w, sizeof(w), path, sizeof(path));
 	a = srt_ws_open(&rt, path, SRT_TOKEN);
 	srt_ws_wait(a, 1, 3000);
@@ -874,6 +877,10 @@ test_unix(void)
 	srt_ws_wait(a, 7, 3000);
 	srt_check(a->n_frames == 7 && srt_frame_is_snapshot(a, 0, w),
 	    "unix: WS snapshot + live events");
+	srt_service_for(100);
+	srt_check(o->n_frames == 1 && srt_frame_is_snapshot(o, 0, w2),
+	    "a worker's events reach only its own sockets");
+	srt_ws_free(o);
 	srt_ws_free(a);
 	srt_rt_stop(&rt, SIGTERM);
 	srt_check(access(sock, F_OK) != 0, "unix: socket file removed on "
