@@ -91,13 +91,16 @@ t_need_built() {
 	done
 }
 
-# t_need_py_ws — Debian's python3 with python3-websockets in $PY, or skip.
-t_need_py_ws() {
+# t_need_py MODULE DEB — Debian's python3 in $PY, able to import MODULE
+# (from the Debian package DEB), or skip the test.
+t_need_py() {
 	PY=${PYTHON3_SYS:-/usr/bin/python3}
 	[ -x "$PY" ] || PY=/usr/bin/python3
-	"$PY" -c 'import websockets' 2>/dev/null ||
-		t_skip "python3-websockets not installed"
+	"$PY" -c "import $1" 2>/dev/null || t_skip "$2 not installed"
 }
+
+# t_need_py_ws — t_need_py for python3-websockets (the WS test clients).
+t_need_py_ws() { t_need_py websockets python3-websockets; }
 
 # t_start_runtime NAME [ARG...] — a wrg-sample-runtime on 127.0.0.1 with
 # ARGs (--token, --state-dir, --tick-ms ...), tracked, logging to

@@ -35,14 +35,9 @@ PX_BIN="$top_builddir/wsproxy/wrg-wsproxy"
 RT_BIN="$top_builddir/tests/sample-runtime/wrg-sample-runtime"
 HOSTILE="$top_srcdir/tests/hostile/hostile_runtime.py"
 CLIENT="$top_srcdir/tests/integration/wsproxy_client.py"
-PY=${PYTHON3_SYS:-/usr/bin/python3}
-[ -x "$PY" ] || PY=/usr/bin/python3
-[ -x "$FCGI" ] || t_skip "wrg.fcgi not built"
-[ -x "$PX_BIN" ] || t_skip "wrg-wsproxy not built"
-[ -x "$RT_BIN" ] || t_skip "wrg-sample-runtime not built"
+t_need_built "$FCGI" "$PX_BIN" "$RT_BIN"
 command -v curl >/dev/null || t_skip "curl not installed"
-"$PY" -c 'import websockets' 2>/dev/null ||
-	t_skip "python3-websockets not installed"
+t_need_py_ws
 
 KNOWN_BAD=${WRG_HOSTILE_KNOWN_BAD:-0}
 KB_FAILED=""
