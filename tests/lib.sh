@@ -91,13 +91,16 @@ t_need_built() {
 	done
 }
 
-# t_need_py_ws — Debian's python3 with python3-websockets in $PY, or skip.
-t_need_py_ws() {
+# t_need_py MODULE DEB — Debian's python3 in $PY, able to import MODULE
+# (from the Debian package DEB), or skip the test.
+t_need_py() {
 	PY=${PYTHON3_SYS:-/usr/bin/python3}
 	[ -x "$PY" ] || PY=/usr/bin/python3
-	"$PY" -c 'import websockets' 2>/dev/null ||
-		t_skip "python3-websockets not installed"
+	"$PY" -c "import $1" 2>/dev/null || t_skip "$2 not installed"
 }
+
+# t_need_py_ws — t_need_py for python3-websockets (the WS test clients).
+t_need_py_ws() { t_need_py websockets python3-websockets; }
 
 # t_start_runtime NAME [ARG...] — a wrg-sample-runtime on 127.0.0.1 with
 # ARGs (--token, --state-dir, --tick-ms ...), tracked, logging to
@@ -131,18 +134,19 @@ t_start_fcgi() {
 	t_wait_unix "$sock" || { tail -n 20 "$T_DIR/fcgi.log" >&2; return 1; }
 }
 
-# t_start_wsproxy CONF PORT [ARG...] — wrg-wsproxy with CONF, whose
+# t_start_wsproxy NAME CONF PORT [ARG...] — wrg-wsproxy with CONF, whose
 # wsproxy.listen is 127.0.0.1:PORT, tracked, output appended to
-# $T_DIR/wsproxy.log; waits (~10 s at most) for PORT and sets
-# T_WSPROXY_PID. Returns 1 (log tail on stderr) if it did not come up.
+# $T_DIR/NAME.log (a restart appends); sets ${NAME}_PID and waits (~10 s
+# at most) for PORT. NAME must be a shell name. Returns 1 (log tail on
+# stderr) if it did not come up.
 t_start_wsproxy() {
-	local conf=$1 port=$2
-	shift 2
-	"$T_PX_BIN" -c "$conf" "$@" >>"$T_DIR/wsproxy.log" 2>&1 &
-	T_WSPROXY_PID=$!
-	t_track "$T_WSPROXY_PID"
+	local name=$1 conf=$2 port=$3
+	shift 3
+	"$T_PX_BIN" -c "$conf" "$@" >>"$T_DIR/$name.log" 2>&1 &
+	printf -v "${name}_PID" '%s' $!
+	t_track $!
 	t_wait_port "$port" ||
-	    { tail -n 20 "$T_DIR/wsproxy.log" >&2; return 1; }
+	    { tail -n 20 "$T_DIR/$name.log" >&2; return 1; }
 }
 
 # t_create_worker PORT TOKEN — creates a worker on the runtime at

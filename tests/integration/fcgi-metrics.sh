@@ -17,10 +17,7 @@
 . "$top_srcdir/tests/webserver.sh"
 
 WRG_TEST_SERVER=${WRG_TEST_SERVER:-lighttpd}
-PY=${PYTHON3_SYS:-/usr/bin/python3}
-[ -x "$PY" ] || PY=/usr/bin/python3
-"$PY" -c 'import prometheus_client.parser' 2>/dev/null ||
-	t_skip "python3-prometheus-client not installed"
+t_need_py prometheus_client.parser python3-prometheus-client
 t_need_built "$T_FCGI_BIN" "$T_RT_BIN"
 FCLI="$top_srcdir/tests/integration/fcgi_client.py"
 PROM="$top_srcdir/tests/integration/prom.py"

@@ -35,14 +35,9 @@ PX_BIN="$top_builddir/wsproxy/wrg-wsproxy"
 RT_BIN="$top_builddir/tests/sample-runtime/wrg-sample-runtime"
 HOSTILE="$top_srcdir/tests/hostile/hostile_runtime.py"
 CLIENT="$top_srcdir/tests/integration/wsproxy_client.py"
-PY=${PYTHON3_SYS:-/usr/bin/python3}
-[ -x "$PY" ] || PY=/usr/bin/python3
-[ -x "$FCGI" ] || t_skip "wrg.fcgi not built"
-[ -x "$PX_BIN" ] || t_skip "wrg-wsproxy not built"
-[ -x "$RT_BIN" ] || t_skip "wrg-sample-runtime not built"
+t_need_built "$FCGI" "$PX_BIN" "$RT_BIN"
 command -v curl >/dev/null || t_skip "curl not installed"
-"$PY" -c 'import websockets' 2>/dev/null ||
-	t_skip "python3-websockets not installed"
+t_need_py_ws
 
 KNOWN_BAD=${WRG_HOSTILE_KNOWN_BAD:-0}
 KB_FAILED=""
@@ -186,16 +181,14 @@ fcgi_restart() {
 	rm -f "$FSOCK"
 	fcgi_start
 }
-PX_PID=
+px_PID=
 px_start() {
-	"$PX_BIN" -c "$CONF" --log-level "${PX_LOG_LEVEL:-info}" >>"$T_DIR/px.log" 2>&1 &
-	PX_PID=$!
-	t_track "$PX_PID"
-	t_wait_port "$PX_PORT"
+	t_start_wsproxy px "$CONF" "$PX_PORT" \
+	    --log-level "${PX_LOG_LEVEL:-info}"
 }
 : >"$T_DIR/fcgi.log"
 fcgi_start || { cat "$T_DIR/fcgi.log" >&2; exit 1; }
-px_start || { cat "$T_DIR/px.log" >&2; exit 1; }
+px_start || exit 1
 t_webserver_front "$SERVER" "$WPORT" "$FSOCK" "127.0.0.1:$PX_PORT" \
     '<!doctype html><title>wrg</title>'
 
@@ -591,7 +584,7 @@ ws_spec() {
 	esac
 }
 px_alive() {	# the proxy lives and streams the good runtime
-	proc_up "$PX_PID" || { echo "  wrg-wsproxy ($PX_PID) is gone" >&2; return 1; }
+	proc_up "$px_PID" || { echo "  wrg-wsproxy ($px_PID) is gone" >&2; return 1; }
 	"$PY" "$CLIENT" read "$(ws_url good "$GOODW")" --until-ticks 2 \
 	    --timeout 5 --out "$T_DIR/ws-alive.txt" --capture "$CAP"
 	[ "$(tail -n 1 "$T_DIR/ws-alive.txt")" = "#done" ] ||
@@ -629,8 +622,8 @@ ws_group() {
 	check "${GROUP_TAG:-}" \
 	    "wrg-wsproxy alive after the $first group, streams the good runtime" \
 	    px_alive
-	if ! proc_up "$PX_PID"; then
-		wait "$PX_PID"
+	if ! proc_up "$px_PID"; then
+		wait "$px_PID"
 		echo "# wrg-wsproxy died with status $? (139: SIGSEGV; see px.log); restarting it"
 		px_start
 	fi
@@ -652,7 +645,7 @@ ws_group "ws-oversize-header~snap-either~12" "ws-fragment-stall~snap-reconn~12" 
     "ws-reserved-opcode~snap-either~3" "ws-rsv-bits~snap-either~3" \
     "ws-diag-host~snap-reconn~3" "ws-diag-unknown~reconn~3" \
     "ws-diag-worker~diags == ['backend.worker_not_found'] and status.startswith('#close 1000')~5"
-RSS_PX0=$(hwm "$PX_PID")
+RSS_PX0=$(hwm "$px_PID")
 CURSOR_OK='all(isinstance(e.get("cursor"), str) and 0 < len(e["cursor"]) <= 128 and all(c.isascii() and (c.isalnum() or c in "._:-") for c in e["cursor"]) for e in events)'
 # Cursors are ordered (runtime-api.md: a per-runtime sequence number), so
 # an event at or before the position is a replay: never passed on, and
@@ -666,7 +659,7 @@ ws_group \
     "ws-tiny-fragments~any(len(e['payload'].get('data', {}).get('text', '')) == 40000 for e in events) and len(events) == 10~15~max_events=10" \
     "ws-tiny-events~(len(events) == 20001 and [e['payload']['data']['n'] for e in events[1:]] == list(range(11, 20011))) or (diags == ['backend.slow_consumer'] and status.startswith('#close'))~20~max_events=20001" \
     "ws-ping-flood~len(events) == 2 and events[1]['payload']['data']['n'] == 11~10~max_events=2"
-RSS_PX1=$(hwm "$PX_PID")
+RSS_PX1=$(hwm "$px_PID")
 t_check "ws-cursor-backwards: reconnected from the last cursor forwarded" \
     is "$(hstat 's["modes"]["ws-cursor-backwards"]["ws_cursors"][:2]')" \
     "['wo_0000000000000010', 'wo_0000000000000013']"
@@ -714,11 +707,7 @@ section "WebSocket with a 4096-byte token (second proxy)"
 sed -e "s|\"listen\": \"127.0.0.1:$PX_PORT\"|\"listen\": \"127.0.0.1:$PX2_PORT\"|" \
     "$CONF" >"$T_DIR/wrg-px2.conf"
 px2_start() {
-	"$PX_BIN" -c "$T_DIR/wrg-px2.conf" --log-level info \
-	    >>"$T_DIR/px2.log" 2>&1 &
-	PX2_PID=$!
-	t_track "$PX2_PID"
-	t_wait_port "$PX2_PORT"
+	t_start_wsproxy px2 "$T_DIR/wrg-px2.conf" "$PX2_PORT" --log-level info
 }
 px2_start
 STREAM3='status == "#done" and len(events) >= 4'
@@ -726,9 +715,9 @@ ws_case bigtok "ws://127.0.0.1:$PX2_PORT/api/runtimes/hbig-ws/workers/w1/events/
     4 until_ticks=3 "$STREAM3"
 ws_batch
 kb c "4096-byte token: wrg-wsproxy streams the hostile runtime" res bigtok 0
-kb c "4096-byte token: wrg-wsproxy alive afterwards" proc_up "$PX2_PID"
-if ! proc_up "$PX2_PID"; then
-	wait "$PX2_PID"
+kb c "4096-byte token: wrg-wsproxy alive afterwards" proc_up "$px2_PID"
+if ! proc_up "$px2_PID"; then
+	wait "$px2_PID"
 	echo "# second proxy exited with status $? (139: SIGSEGV); restarted"
 	px2_start
 fi

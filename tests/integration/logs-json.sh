@@ -31,8 +31,7 @@ cat >"$T_DIR/wrg.conf" <<CONF_END
   ]
 }
 CONF_END
-t_start_wsproxy "$T_DIR/wrg.conf" "$PX_PORT" --log-level debug || exit 1
-PX_PID=$T_WSPROXY_PID
+t_start_wsproxy wsproxy "$T_DIR/wrg.conf" "$PX_PORT" --log-level debug || exit 1
 FSOCK="$T_DIR/fcgi.sock"
 t_start_fcgi "$T_DIR/wrg.conf" "$FSOCK" --log-level debug || exit 1
 WPORT=$(t_free_port)
@@ -78,7 +77,7 @@ t_check "a stream through wrg-wsproxy" \
 "$PY" "$CLIENT" read \
     "ws://127.0.0.1:$WPORT/api/runtimes/dead/workers/$W/events/ws" \
     --timeout 2 --out "$T_DIR/ws-dead.out" >/dev/null 2>&1 || true
-kill -HUP "$PX_PID"
+kill -HUP "$wsproxy_PID"
 t_wait_grep 50 reloaded "$T_DIR/wsproxy.log"
 
 # check_log FILE PROGRAM — every line one JSON object with the
@@ -141,7 +140,7 @@ t_check "wrg-wsproxy: the reload" \
     jfind "$T_DIR/wsproxy.log" "'reloaded' in o['message']"
 # A reload switches the format: back to text lines.
 sed -i 's/"log_format": "json"/"log_format": "text"/' "$T_DIR/wrg.conf"
-kill -HUP "$PX_PID"
+kill -HUP "$wsproxy_PID"
 t_wait_grep 50 '^wrg-wsproxy\[[0-9]*\]: info: config reloaded' \
     "$T_DIR/wsproxy.log"
 t_check "wrg-wsproxy: a reload to \"text\" writes text lines" \

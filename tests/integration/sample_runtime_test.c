@@ -308,7 +308,7 @@ test_ws(struct srt_rt *rt)
 {
 	struct srt_res r = { 0 };
 	struct srt_ws *a, *b;
-	char path[512], w[64], cur[32], ev[64], text[256];
+	char path[512], w[64], ev[64], text[256];
 	int64_t eid, last = 0, seqs[16];
 	size_t i, n;
 	bool ok;
@@ -382,10 +382,7 @@ test_ws(struct srt_rt *rt)
 	    "text_done, the reply's transcript event; cursors increase");
 
 	/* resume with a cursor: exactly the events after it */
-	srt_cursor_of(seqs[2], cur, sizeof(cur));
-	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws?cursor=%s", w,
-	    cur);
-	b = srt_ws_open(rt, path, SRT_TOKEN);
+	b = srt_ws_resume(rt, w, seqs[2], SRT_TOKEN);
 	srt_ws_wait(b, 5, 3000);
 	srt_service_for(150);	/* anything extra would arrive now */
 	ok = b->n_frames == 5 && srt_frame_is_snapshot(b, 0, w);
@@ -413,10 +410,7 @@ test_ws(struct srt_rt *rt)
 	srt_ws_free(b);
 
 	/* resume from the last cursor: no backlog */
-	srt_cursor_of(seqs[6], cur, sizeof(cur));
-	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws?cursor=%s", w,
-	    cur);
-	b = srt_ws_open(rt, path, SRT_TOKEN);
+	b = srt_ws_resume(rt, w, seqs[6], SRT_TOKEN);
 	srt_ws_wait(b, 2, 400);
 	srt_check(b->n_frames == 1 && srt_frame_is_snapshot(b, 0, w),
 	    "WS resume from newest cursor: snapshot only");
@@ -527,10 +521,7 @@ test_ws(struct srt_rt *rt)
 	    "runtime.worker_not_found"), "WS unknown worker with valid "
 	    "cursor: worker_not_found (no snapshot)");
 	srt_ws_free(b);
-	srt_cursor_of(last + 1000, cur, sizeof(cur));
-	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws?cursor=%s", w,
-	    cur);
-	b = srt_ws_open(rt, path, SRT_TOKEN);
+	b = srt_ws_resume(rt, w, last + 1000, SRT_TOKEN);
 	srt_ws_wait(b, 2, 3000);
 	srt_ws_wait_closed(b, 3000);
 	srt_check(b->n_frames == 2 && srt_frame_is_snapshot(b, 0, w) &&
@@ -585,7 +576,7 @@ test_retention(void)
 	struct srt_rt rt;
 	struct srt_res r = { 0 };
 	struct srt_ws *b;
-	char w[64], path[512], cur[32], body[128];
+	char w[64], path[512], body[128];
 	size_t i;
 	bool ok;
 
@@ -599,9 +590,7 @@ test_retention(void)
 	srt_post(&rt, "/_control/emit", body, &r);		/* 2..16 */
 	srt_check(srt_jint(r.json, "last_event_id") == 16, "retention: 16 "
 	    "events");
-	snprintf(path, sizeof(path),
-	    "/v1/workers/%s/events/ws?cursor=wo_0000000000000001", w);
-	b = srt_ws_open(&rt, path, SRT_TOKEN);
+	b = srt_ws_resume(&rt, w, 1, SRT_TOKEN);
 	srt_ws_wait(b, 2, 3000);
 	srt_ws_wait_closed(b, 3000);
 	srt_check(b->n_frames == 2 && srt_frame_is_snapshot(b, 0, w) &&
@@ -609,10 +598,7 @@ test_retention(void)
 	    b->state == SRT_WS_CLOSED, "expired cursor: snapshot, then "
 	    "runtime.cursor_unknown_or_expired, then close");
 	srt_ws_free(b);
-	srt_cursor_of(8, cur, sizeof(cur));	/* oldest retained is 9 */
-	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws?cursor=%s", w,
-	    cur);
-	b = srt_ws_open(&rt, path, SRT_TOKEN);
+	b = srt_ws_resume(&rt, w, 8, SRT_TOKEN);	/* oldest retained is 9 */
 	srt_ws_wait(b, 9, 3000);
 	srt_service_for(100);
 	ok = b->n_frames == 9 && srt_frame_is_snapshot(b, 0, w);
@@ -620,10 +606,7 @@ test_retention(void)
 		ok = srt_frame_event(b, i, NULL, 0) == 8 + (int64_t)i;
 	srt_check(ok, "cursor at the window edge: full backlog 9..16");
 	srt_ws_free(b);
-	srt_cursor_of(7, cur, sizeof(cur));
-	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws?cursor=%s", w,
-	    cur);
-	b = srt_ws_open(&rt, path, SRT_TOKEN);
+	b = srt_ws_resume(&rt, w, 7, SRT_TOKEN);
 	srt_ws_wait(b, 2, 3000);
 	srt_check(b->n_frames == 2 && srt_frame_is_diag(b, 1,
 	    "runtime.cursor_unknown_or_expired"), "cursor one before the "
@@ -670,7 +653,7 @@ test_state_dir(void)
 	struct srt_rt rt;
 	struct srt_res r = { 0 };
 	struct srt_ws *a, *b;
-	char dir[600], log[700], w[64], path[512], cur[32];
+	char dir[600], log[700], w[64], path[512];
 	int64_t e1, e2, head;
 	size_t i;
 	bool ok;
@@ -734,10 +717,7 @@ test_state_dir(void)
 	    "after restart the transcript is intact, replies included");
 
 	/* the old cursor still resumes, with byte-identical events */
-	srt_cursor_of(e1, cur, sizeof(cur));
-	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws?cursor=%s", w,
-	    cur);
-	b = srt_ws_open(&rt, path, SRT_TOKEN);
+	b = srt_ws_resume(&rt, w, e1, SRT_TOKEN);
 	srt_ws_wait(b, 12, 3000);
 	srt_service_for(100);
 	ok = b->n_frames == 12 && srt_frame_is_snapshot(b, 0, w);
@@ -756,15 +736,13 @@ test_state_dir(void)
 	    "complete lines");
 
 	/* the retention window survives too (12 events retained) */
-	b = srt_ws_open(&rt, "/v1/workers/worker-00000001/events/ws?cursor="
-	    "wo_0000000000000006", SRT_TOKEN);
+	b = srt_ws_resume(&rt, w, 6, SRT_TOKEN);
 	srt_ws_wait(b, 2, 3000);
 	srt_check(b->n_frames == 2 && srt_frame_is_diag(b, 1,
 	    "runtime.cursor_unknown_or_expired"), "retention window after "
 	    "restart: cursor 6 expired (window 8..19)");
 	srt_ws_free(b);
-	b = srt_ws_open(&rt, "/v1/workers/worker-00000001/events/ws?cursor="
-	    "wo_0000000000000007", SRT_TOKEN);
+	b = srt_ws_resume(&rt, w, 7, SRT_TOKEN);
 	srt_ws_wait(b, 13, 3000);
 	srt_check(b->n_frames == 13, "retention window after restart: cursor "
 	    "7 gives 12 events");
@@ -857,8 +835,8 @@ test_unix(void)
 {
 	struct srt_rt rt;
 	struct srt_res r = { 0 };
-	struct srt_ws *a;
-	char sock[600], tf[600], w[64], path[512], buf[16] = "";
+	struct srt_ws *a, *o;
+	char sock[600], tf[600], w[64], w2[64], path[512], buf[16] = "";
 	FILE *f;
 
 	snprintf(sock, sizeof(sock), "%s/rt.sock", srt_scratch());
@@ -889,6 +867,9 @@ test_unix(void)
 	srt_req(&rt, "GET", "/v1/runtime", "nope", NULL, 0, NULL, &r);
 	srt_check(srt_is_error(&r, 401, "unauthorized"), "unix: wrong token "
 	    "401");
+	/* o: a socket on another worker, which must see none of w's */
+	srt_new_worker_ws(&rt, w2, sizeof(w2), path, sizeof(path));
+	o = srt_ws_open(&rt, path, SRT_TOKEN);
 	srt_new_worker_ws(&rt, w, sizeof(w), path, sizeof(path));
 	a = srt_ws_open(&rt, path, SRT_TOKEN);
 	srt_ws_wait(a, 1, 3000);
@@ -896,6 +877,10 @@ test_unix(void)
 	srt_ws_wait(a, 7, 3000);
 	srt_check(a->n_frames == 7 && srt_frame_is_snapshot(a, 0, w),
 	    "unix: WS snapshot + live events");
+	srt_service_for(100);
+	srt_check(o->n_frames == 1 && srt_frame_is_snapshot(o, 0, w2),
+	    "a worker's events reach only its own sockets");
+	srt_ws_free(o);
 	srt_ws_free(a);
 	srt_rt_stop(&rt, SIGTERM);
 	srt_check(access(sock, F_OK) != 0, "unix: socket file removed on "

@@ -322,10 +322,15 @@ srt_frame_event(struct srt_ws *c, size_t i, char *ev, size_t evlen)
 	return n;
 }
 
-void
-srt_cursor_of(int64_t n, char *out, size_t len)
+struct srt_ws *
+srt_ws_resume(struct srt_rt *rt, const char *worker_id, int64_t seq,
+    const char *token)
 {
-	snprintf(out, len, "wo_%016" PRIx64, (uint64_t)n);
+	char path[512];
+
+	snprintf(path, sizeof(path), "/v1/workers/%s/events/ws?cursor=wo_%016"
+	    PRIx64, worker_id, (uint64_t)seq);
+	return srt_ws_open(rt, path, token);
 }
 
 bool

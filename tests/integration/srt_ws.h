@@ -65,7 +65,9 @@ bool srt_frame_is_snapshot(struct srt_ws *c, size_t i,
 /* Event frame i: its sequence number (cursor == event_id), else -1;
  * payload.event is copied into ev when ev is non-NULL. */
 int64_t srt_frame_event(struct srt_ws *c, size_t i, char *ev, size_t evlen);
-/* Sequence number n as a cursor "wo_<16 hex>". */
-void srt_cursor_of(int64_t n, char *out, size_t len);
+/* srt_ws_open on worker_id's observation socket resuming after event
+ * seq: ?cursor= is seq spelled as the contract's cursor "wo_<16 hex>". */
+struct srt_ws *srt_ws_resume(struct srt_rt *rt, const char *worker_id,
+    int64_t seq, const char *token);
 
 #endif

@@ -109,8 +109,7 @@ cat >"$T_DIR/wrg.conf" <<EOF
   ]
 }
 EOF
-t_start_wsproxy "$T_DIR/wrg.conf" "$PX_PORT" || exit 1
-PX_PID=$T_WSPROXY_PID
+t_start_wsproxy wsproxy "$T_DIR/wrg.conf" "$PX_PORT" || exit 1
 FSOCK="$T_DIR/fcgi.sock"
 t_start_fcgi "$T_DIR/wrg.conf" "$FSOCK" || exit 1
 WPORT=$(t_free_port)
@@ -238,7 +237,7 @@ LONG_ID=$("$PY" -c 'print("%C3%A9" * 128)')	# 256 bytes decoded
 ws "ws://127.0.0.1:$WPORT/api/runtimes/big/workers/$LONG_ID/events/ws"
 t_check "longest worker id + 4096-byte token: worker_not_found" \
     grep -q 'backend.worker_not_found' "$T_DIR/ws.out"
-t_check "wrg-wsproxy alive after big handshakes" kill -0 "$PX_PID"
+t_check "wrg-wsproxy alive after big handshakes" kill -0 "$wsproxy_PID"
 
 # ---- 3. a runtime that resets every connection ----------------------------
 
@@ -253,7 +252,7 @@ wait_clients
 sleep 1.5
 t_check "resetting runtime: browsers told of the outage" \
     grep -q 'backend.upstream_reconnecting' "$T_DIR/rst1.out"
-t_check "wrg-wsproxy alive after resets" kill -0 "$PX_PID"
+t_check "wrg-wsproxy alive after resets" kill -0 "$wsproxy_PID"
 
 # ---- 4. request heads lws would misread --------------------------------------
 
@@ -306,7 +305,7 @@ ws "ws://127.0.0.1:$WPORT/api/runtimes/rec/workers/w/events/ws" \
 t_check "through lighttpd: https Origin on http refused" \
     grep -q '^#http 403' "$T_DIR/ws.out"
 
-t_check "wrg-wsproxy alive at the end" kill -0 "$PX_PID"
+t_check "wrg-wsproxy alive at the end" kill -0 "$wsproxy_PID"
 t_check "no token, host or port in browser bytes" t_leak_scan "$CAP" \
     "$BIG_TOKEN" "${BIG_TOKEN:100:40}" rec-token "127.0.0.1:$REC_PORT" \
     "127.0.0.1:$RST_PORT" "127.0.0.1:$RT_PORT" "$REC_PORT" "$RST_PORT"

@@ -13,8 +13,7 @@
 . "$top_srcdir/tests/webserver.sh"
 
 t_need_py_ws
-"$PY" -c 'import prometheus_client.parser' 2>/dev/null ||
-	t_skip "python3-prometheus-client not installed"
+t_need_py prometheus_client.parser python3-prometheus-client
 t_need_built "$T_PX_BIN" "$T_RT_BIN"
 CLIENT="$top_srcdir/tests/integration/wsproxy_client.py"
 PROM="$top_srcdir/tests/integration/prom.py"

@@ -107,7 +107,7 @@ rt_b() {
 EOF
 }
 
-PX_PID=
+px_PID=
 # write_conf FILE QUEUE_BYTES [MAX_CONNECTIONS [ALLOWED_ORIGINS_JSON]]
 write_conf() {
 	local origins=${4:-}
@@ -146,11 +146,7 @@ EOF
 }
 
 px_start() {
-	"$PX_BIN" -c "$T_DIR/wrg.conf" --log-level info \
-	    >>"$T_DIR/px.log" 2>&1 &
-	PX_PID=$!
-	t_track "$PX_PID"
-	t_wait_port "$PX_PORT"
+	t_start_wsproxy px "$T_DIR/wrg.conf" "$PX_PORT" --log-level info
 }
 
 WS_BASE=
@@ -589,16 +585,16 @@ for i in $(seq 1 100); do
 done
 cp "$T_DIR/wrg.conf" "$T_DIR/wrg.conf.good"
 echo '{ "not": valid' >"$T_DIR/wrg.conf"
-kill -HUP "$PX_PID"
+kill -HUP "$px_PID"
 sleep 0.3
 t_check "bad reload: logged and kept the old config" \
     grep -q 'reload failed, keeping the old config' "$T_DIR/px.log"
 WITH_RT_B=
 write_conf "$T_DIR/wrg.conf" 16384
-kill -HUP "$PX_PID"
+kill -HUP "$px_PID"
 t_wait_grep 30 'config reloaded' "$T_DIR/px.log"
 t_check "good reload: applied" grep -q 'config reloaded' "$T_DIR/px.log"
-t_check "proxy alive after reloads" kill -0 "$PX_PID"
+t_check "proxy alive after reloads" kill -0 "$px_PID"
 # rt-b is gone: its next reconnect ends the stream (not the old URL and
 # token again).
 rt_api POST /_control/drop-ws >/dev/null
@@ -624,7 +620,7 @@ t_check "event over the send queue cap: not slow_consumer, closed" \
 # and the runtime keeps 1024 events, so when it reads again its position
 # is gone: it cannot catch up, and only then is it cut.
 # (wsproxy-shared.sh covers the readers that can catch up.)
-RSS0=$(rss_kb "$PX_PID")
+RSS0=$(rss_kb "$px_PID")
 F=$T_DIR/slow.txt
 "$PY" "$CLIENT" read "$(url rt-a "$W4")" --out "$F" --capture "$CAP" \
     --pause-after 1 --pause 6 --rcvbuf 4096 --timeout 30 &
@@ -639,7 +635,7 @@ for i in $(seq 1 20); do
 	sleep 0.1
 done
 wait "$SLOW"
-RSS1=$(rss_kb "$PX_PID")
+RSS1=$(rss_kb "$px_PID")
 # Directly, the stalled reader's socket fills and it is cut. Behind a
 # web server that buffers (lighttpd, nginx, Apache keep reading from
 # us), the pause mostly lands in the server's buffer: the reader then
@@ -689,8 +685,8 @@ sed -e "s|\"listen\": \"127.0.0.1:$PX_PORT\"|\"listen\": \"unix:$PX2_SOCK\"|" \
 # must not depend on it.
 (umask 0; exec "$PX_BIN" -c "$T_DIR/wrg-ping.conf" --log-level debug \
     >>"$T_DIR/px2.log" 2>&1) &
-PX2_PID=$!
-t_track "$PX2_PID"
+px2_PID=$!
+t_track "$px2_PID"
 t_wait_unix "$PX2_SOCK"
 t_check "unix listener: socket mode 0660 whatever the umask" \
     test "$(stat -c %a "$PX2_SOCK")" = 660
@@ -715,7 +711,7 @@ t_check "upstream message over the cap: backend.runtime_unavailable" \
     test "$(nth_frame "$F" 1 | jget diagnostic.code)" = backend.runtime_unavailable
 t_check "upstream message over the cap: closed, no event" \
     sh -c "grep -q '^#close' '$F' && ! grep -q '\"kind\":\"event\"' '$F'"
-t_stop_pid "$PX2_PID"
+t_stop_pid "$px2_PID"
 t_check "unix listener: socket removed at exit" test ! -e "$PX2_SOCK"
 
 # ---- max_connections, then SIGTERM: shutting_down and a close frame --
@@ -723,7 +719,7 @@ t_check "unix listener: socket removed at exit" test ! -e "$PX2_SOCK"
 # Empty allowed_origins: the Origin must name the host the browser used
 # (the Host header, as the web server passes it on).
 write_conf "$T_DIR/wrg.conf" 16384 2 '[]'
-kill -HUP "$PX_PID"
+kill -HUP "$px_PID"
 for i in $(seq 1 30); do
 	[ "$(grep -c 'config reloaded' "$T_DIR/px.log")" -ge 2 ] && break
 	sleep 0.1
@@ -752,8 +748,8 @@ F=$T_DIR/third.txt
 read_ws "$F" "$(url rt-a "$W1")" --timeout 5
 t_check "max_connections: third stream refused with 503" \
     test "$(last_line "$F")" = "#http 503"
-kill -TERM "$PX_PID"
-wait "$PX_PID"
+kill -TERM "$px_PID"
+wait "$px_PID"
 PX_RC=$?
 wait "$P1" "$P2"
 t_check "SIGTERM: proxy exits 0" test "$PX_RC" = 0

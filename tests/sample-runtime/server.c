@@ -637,38 +637,70 @@ server_ws_write(struct lws *wsi, struct server_pss *p)
 	return 0;
 }
 
+/* Calls fn(p, arg) on every observation socket. The list is walked with
+ * lws's safe macro here only: fn may return early, and may drop p. */
+static void
+server_each_conn(struct server *srv,
+    void (*fn)(struct server_pss *p, void *arg), void *arg)
+{
+	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+	    lws_dll2_get_head(&srv->conns)) {
+		fn(lws_container_of(d, struct server_pss, node), arg);
+	} lws_end_foreach_dll_safe(d, d1);
+}
+
+/* One event on its way to the sockets of its worker, as the frame text
+ * they are sent (built once per event). */
+struct server_fanout {
+	struct server *srv;
+	const struct store_worker *worker;
+	const char *s;
+	size_t len;
+};
+
+static void
+server_fanout_one(struct server_pss *p, void *arg)
+{
+	struct server_fanout *f = arg;
+
+	if (!p->live || p->worker != f->worker)
+		return;
+	if (p->qcount >= f->srv->queue_max_msgs ||
+	    p->qbytes >= f->srv->queue_max_bytes) {
+		server_queue_clear(p);
+		server_ws_diag(p, "runtime.cursor_expired",
+		    "connection fell too far behind", LWS_CLOSE_STATUS_NORMAL);
+		return;
+	}
+	server_queue_push(p, f->s, f->len);
+}
+
 /* store listener: fan a new event out to the live sockets of its worker;
  * a socket whose queue is full gets runtime.cursor_expired instead. */
 static void
 server_on_event(void *arg, const struct store_event *ev)
 {
-	struct server *srv = arg;
-	struct json_object *msg = NULL;
-	const char *s = NULL;
-	size_t len = 0;
+	struct json_object *msg = server_event_msg(ev);
+	struct server_fanout f = { arg, ev->worker, NULL, 0 };
 
-	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
-	    lws_dll2_get_head(&srv->conns)) {
-		struct server_pss *p = lws_container_of(d, struct server_pss,
-		    node);
-
-		if (p->live && p->worker == ev->worker) {
-			if (p->qcount >= srv->queue_max_msgs ||
-			    p->qbytes >= srv->queue_max_bytes) {
-				server_queue_clear(p);
-				server_ws_diag(p, "runtime.cursor_expired",
-				    "connection fell too far behind",
-				    LWS_CLOSE_STATUS_NORMAL);
-			} else {
-				if (msg == NULL) {
-					msg = server_event_msg(ev);
-					s = wjson_str(msg, &len);
-				}
-				server_queue_push(p, s, len);
-			}
-		}
-	} lws_end_foreach_dll_safe(d, d1);
+	f.s = wjson_str(msg, &f.len);
+	server_each_conn(f.srv, server_fanout_one, &f);
 	json_object_put(msg);
+}
+
+/* Shuts p down at the TCP level unless that was done already (it is
+ * then shut, just not reaped yet); counts it in *(int *)arg. */
+static void
+server_drop_one(struct server_pss *p, void *arg)
+{
+	if (p->dropped)
+		return;
+	p->dropped = true;
+	p->live = false;
+	server_queue_clear(p);
+	shutdown(lws_get_socket_fd(p->wsi), SHUT_RDWR);
+	lws_callback_on_writable(p->wsi);
+	(*(int *)arg)++;
 }
 
 /* /_control/drop-ws: shut every observation socket down at the TCP
@@ -676,24 +708,9 @@ server_on_event(void *arg, const struct store_event *ev)
 static int
 server_drop_ws(void *arg)
 {
-	struct server *srv = arg;
 	int n = 0;
 
-	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
-	    lws_dll2_get_head(&srv->conns)) {
-		struct server_pss *p = lws_container_of(d, struct server_pss,
-		    node);
-
-		/* (no continue here: the macro advances at its end) */
-		if (!p->dropped) {	/* else shut, just not reaped yet */
-			p->dropped = true;
-			p->live = false;
-			server_queue_clear(p);
-			shutdown(lws_get_socket_fd(p->wsi), SHUT_RDWR);
-			lws_callback_on_writable(p->wsi);
-			n++;
-		}
-	} lws_end_foreach_dll_safe(d, d1);
+	server_each_conn(arg, server_drop_one, &n);
 	return n;
 }
 

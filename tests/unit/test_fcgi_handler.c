@@ -148,9 +148,10 @@ assert_error(struct result *res, int status, const char *code)
 }
 
 /* One request (a POST with body when body is not NULL) whose answer must
- * be the error status/code; res is done. */
+ * be the error status/code; a wrong status names the request. The caller
+ * checks more, then calls done(res). */
 static void
-request_error(struct result *res, const char *method, const char *uri,
+run_error(struct result *res, const char *method, const char *uri,
     const char *body, int status, const char *code)
 {
 	if (body != NULL) {
@@ -159,7 +160,18 @@ request_error(struct result *res, const char *method, const char *uri,
 	} else {
 		run(res, method, uri);
 	}
+	if (res->r.status != status)
+		fail_msg("%s %s: status %d, want %d: %s", method, uri,
+		    res->r.status, status, res->r.body);
 	assert_error(res, status, code);
+}
+
+/* run_error when nothing more is checked; res is done. */
+static void
+request_error(struct result *res, const char *method, const char *uri,
+    const char *body, int status, const char *code)
+{
+	run_error(res, method, uri, body, status, code);
 	done(res);
 }
 
@@ -264,45 +276,54 @@ test_not_found(void **state)
 	assert_int_equal(fake_ncalls, 0);
 }
 
+/* A method the route does not take: 405 with the route's methods in
+ * Allow (the browser API's list, as a header line). */
 static void
 test_method_not_allowed(void **state)
 {
+	static const struct {
+		const char *method, *uri, *allow;
+	} rows[] = {
+		{ "DELETE", "/api/health", "GET, HEAD" },
+		{ "POST", "/api/runtimes/tcp-a/workers/w1", "GET, HEAD" },
+		{ "GET", "/api/runtimes/tcp-a/workers/w1/input", "POST" },
+		{ "PUT", "/api/runtimes/tcp-a/workers", "GET, HEAD, POST" },
+	};
 	struct result res;
+	char want[64], *head;
 
 	(void)state;
-	run(&res, "DELETE", "/api/health");
-	assert_error(&res, 405, "method_not_allowed");
-	assert_non_null(res.r.allow);
-	{
-		char *head = resp_headers(&res.r);
-
-		assert_non_null(strstr(head, "Allow: GET"));
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run_error(&res, rows[i].method, rows[i].uri, NULL, 405,
+		    "method_not_allowed");
+		snprintf(want, sizeof(want), "\r\nAllow: %s\r\n",
+		    rows[i].allow);
+		head = resp_headers(&res.r);
+		if (strstr(head, want) == NULL)
+			fail_msg("%s %s: want Allow: %s in %s",
+			    rows[i].method, rows[i].uri, rows[i].allow, head);
 		free(head);
+		done(&res);
 	}
-	done(&res);
-	request_error(&res, "POST", "/api/runtimes/tcp-a/workers/w1", NULL,
-	    405, "method_not_allowed");
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/w1/input");
-	assert_error(&res, 405, "method_not_allowed");
-	assert_string_equal(res.r.allow, "POST");
-	done(&res);
-	request_error(&res, "PUT", "/api/runtimes/tcp-a/workers", NULL,
-	    405, "method_not_allowed");
 	assert_int_equal(fake_ncalls, 0);
 }
 
+/* The unknown runtime is named back (it is the browser's own text). */
 static void
 test_runtime_not_found(void **state)
 {
+	static const char *const uris[] = { "/api/runtimes/nope/workers",
+	    "/api/runtimes/nope" };
 	struct result res;
 
 	(void)state;
-	run(&res, "GET", "/api/runtimes/nope/workers");
-	assert_error(&res, 404, "runtime_not_found");
-	assert_string_equal(jstr(res.json, "error.runtime_id"), "nope");
-	done(&res);
-	request_error(&res, "GET", "/api/runtimes/nope",
-	    NULL, 404, "runtime_not_found");
+	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+		run_error(&res, "GET", uris[i], NULL, 404,
+		    "runtime_not_found");
+		assert_string_equal(jstr(res.json, "error.runtime_id"),
+		    "nope");
+		done(&res);
+	}
 	assert_int_equal(fake_ncalls, 0);
 }
 
@@ -325,13 +346,9 @@ test_bad_ids(void **state)
 	char uri[1024];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		run(&res, "GET", bad[i]);
-		if (res.r.status != 400)
-			fail_msg("%s: status %d", bad[i], res.r.status);
-		assert_error(&res, 400, "invalid_request");
-		done(&res);
-	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		request_error(&res, "GET", bad[i], NULL, 400,
+		    "invalid_request");
 	/* 257 bytes after decoding is one too many; 256 is fine. */
 	snprintf(uri, sizeof(uri), "/api/runtimes/tcp-a/workers/%0257d", 0);
 	request_error(&res, "GET", uri, NULL, 400, "invalid_request");
@@ -343,33 +360,36 @@ test_bad_ids(void **state)
 	done(&res);
 }
 
+/* A browser id reaches the runtime as one escaped path segment. */
 static void
 test_id_escaping(void **state)
 {
+	/* { browser URI, path the runtime gets } */
+	static const char *const rows[][2] = {
+		{ "/api/runtimes/tcp-a/workers/a%20b%3Fc%23d%25e",
+		  "/v1/workers/a%20b%3Fc%23d%25e" },
+		{ "/api/runtimes/tcp-a/workers/..%5C..%5Cx/transcript",
+		  "/v1/workers/..%5C..%5Cx/transcript" },
+		{ "/api/runtimes/tcp-a/workers/%C3%BC;x=1&y",
+		  "/v1/workers/%C3%BC%3Bx%3D1%26y" },
+		{ "/api/runtimes/tcp-a/workers/...", "/v1/workers/..." },
+		/* A '%' that is no escape stays a literal byte of the id. */
+		{ "/api/runtimes/tcp-a/workers/%zz", "/v1/workers/%25zz" },
+	};
 	struct result res;
 
 	(void)state;
 	fake_set("tcp-a", UPSTREAM_ERR_UNREACHABLE, 0, NULL);
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/a%20b%3Fc%23d%25e");
-	assert_int_equal(fake_ncalls, 1);
-	assert_string_equal(fake_calls[0].path,
-	    "/v1/workers/a%20b%3Fc%23d%25e");
-	done(&res);
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/..%5C..%5Cx/transcript");
-	assert_string_equal(fake_calls[1].path,
-	    "/v1/workers/..%5C..%5Cx/transcript");
-	done(&res);
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/%C3%BC;x=1&y");
-	assert_string_equal(fake_calls[2].path,
-	    "/v1/workers/%C3%BC%3Bx%3D1%26y");
-	done(&res);
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/...");
-	assert_string_equal(fake_calls[3].path, "/v1/workers/...");
-	done(&res);
-	/* A '%' that is no escape stays a literal byte of the id. */
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/%zz");
-	assert_string_equal(fake_calls[4].path, "/v1/workers/%25zz");
-	done(&res);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run(&res, "GET", rows[i][0]);
+		if (fake_ncalls != i + 1)
+			fail_msg("%s: %zu runtime calls", rows[i][0],
+			    fake_ncalls);
+		if (strcmp(fake_calls[i].path, rows[i][1]) != 0)
+			fail_msg("%s: runtime path %s, want %s", rows[i][0],
+			    fake_calls[i].path, rows[i][1]);
+		done(&res);
+	}
 }
 
 static void
@@ -698,54 +718,71 @@ test_upstream_errors(void **state)
 	}
 }
 
+/* A runtime's 400/409 with its own error is runtime_rejected with the
+ * same status, its code and message passed on (browser-api.md) unless
+ * they name the runtime's side: then "unknown" and wrg's own message. */
 static void
 test_runtime_rejected(void **state)
 {
+	static const struct {
+		long status;
+		const char *body;
+		const char *uri;
+		const char *input;	/* POST body, or NULL for a GET */
+		const char *code, *message;	/* as the browser gets them */
+	} rows[] = {
+		{ 400, "{\"error\":{\"code\":\"limit_too_large\",\"message\":"
+		    "\"limit 900 is above 256\"}}",
+		  "/api/runtimes/tcp-a/workers/w/transcript?limit=900", NULL,
+		  "limit_too_large", "limit 900 is above 256" },
+		{ 409, "{\"error\":{\"code\":\"runtime_stopped\",\"message\":"
+		    "\"runtime is stopped\"}}",
+		  "/api/runtimes/tcp-a/workers/w/input",
+		  "{\"kind\":\"user\",\"content\":\"x\"}",
+		  "runtime_stopped", "runtime is stopped" },
+		/* Ordinary codes, dots included, pass. */
+		{ 409, "{\"error\":{\"code\":\"runtime.stopped_2\","
+		    "\"message\":\"no\"}}",
+		  "/api/runtimes/tcp-a/workers/w", NULL,
+		  "runtime.stopped_2", "no" },
+		/* A message echoing the upstream location is replaced. */
+		{ 400, "{\"error\":{\"code\":\"invalid_request\",\"message\":"
+		    "\"bad request to http://127.0.0.1:45678/v1/workers\"}}",
+		  "/api/runtimes/tcp-a/workers/w", NULL,
+		  "invalid_request", "the runtime rejected the request" },
+		{ 400, "{\"error\":{\"code\":\"Weird Code!\",\"message\":"
+		    "\"port 45678\"}}",
+		  "/api/runtimes/tcp-a/workers/w", NULL,
+		  "unknown", "the runtime rejected the request" },
+	};
 	struct result res;
 
 	(void)state;
-	fake_set("tcp-a", UPSTREAM_OK, 400, "{\"error\":{\"code\":"
-	    "\"limit_too_large\",\"message\":\"limit 900 is above 256\"}}");
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/w/transcript?limit=900");
-	assert_error(&res, 400, "runtime_rejected");
-	assert_string_equal(jstr(res.json, "error.runtime_code"),
-	    "limit_too_large");
-	assert_string_equal(jstr(res.json, "error.message"),
-	    "limit 900 is above 256");
-	done(&res);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *code, *message;
 
-	fake_set("tcp-a", UPSTREAM_OK, 409, "{\"error\":{\"code\":"
-	    "\"runtime_stopped\",\"message\":\"runtime is stopped\"}}");
-	post(&res, "/api/runtimes/tcp-a/workers/w/input",
-	    "{\"kind\":\"user\",\"content\":\"x\"}");
-	assert_error(&res, 409, "runtime_rejected");
-	assert_string_equal(jstr(res.json, "error.runtime_code"),
-	    "runtime_stopped");
-	done(&res);
-
-	/* A message echoing the upstream location is replaced. */
-	fake_set("tcp-a", UPSTREAM_OK, 400, "{\"error\":{\"code\":"
-	    "\"invalid_request\",\"message\":\"bad request to "
-	    "http://127.0.0.1:45678/v1/workers\"}}");
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/w");
-	assert_error(&res, 400, "runtime_rejected");
-	assert_string_equal(jstr(res.json, "error.message"),
-	    "the runtime rejected the request");
-	assert_no_secrets(&res);
-	done(&res);
-
-	fake_set("tcp-a", UPSTREAM_OK, 400, "{\"error\":{\"code\":"
-	    "\"Weird Code!\",\"message\":\"port 45678\"}}");
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/w");
-	assert_error(&res, 400, "runtime_rejected");
-	assert_string_equal(jstr(res.json, "error.runtime_code"), "unknown");
-	assert_no_secrets(&res);
-	done(&res);
+		fake_set("tcp-a", UPSTREAM_OK, rows[i].status, rows[i].body);
+		if (rows[i].input != NULL)
+			post(&res, rows[i].uri, rows[i].input);
+		else
+			run(&res, "GET", rows[i].uri);
+		code = jstr(res.json, "error.runtime_code");
+		message = jstr(res.json, "error.message");
+		if (res.r.status != rows[i].status || code == NULL ||
+		    strcmp(code, rows[i].code) != 0 || message == NULL ||
+		    strcmp(message, rows[i].message) != 0)
+			fail_msg("runtime %ld %s: got %d %s", rows[i].status,
+			    rows[i].body, res.r.status, res.r.body);
+		assert_error(&res, (int)rows[i].status, "runtime_rejected");
+		assert_no_secrets(&res);
+		done(&res);
+	}
 }
 
 /* The runtime's error code is runtime text too: a code that is a valid
  * identifier but names the runtime's address, port, host or token must
- * not reach the browser, in the body or anywhere else. */
+ * not reach the browser, in the body or anywhere else (ordinary codes
+ * pass: test_runtime_rejected). */
 static void
 test_runtime_code_scrubbed(void **state)
 {
@@ -767,14 +804,6 @@ test_runtime_code_scrubbed(void **state)
 		assert_no_secrets(&res);
 		done(&res);
 	}
-	/* Ordinary codes, dots included, still pass. */
-	fake_set("tcp-a", UPSTREAM_OK, 409, "{\"error\":{\"code\":"
-	    "\"runtime.stopped_2\",\"message\":\"no\"}}");
-	run(&res, "GET", "/api/runtimes/tcp-a/workers/w");
-	assert_error(&res, 409, "runtime_rejected");
-	assert_string_equal(jstr(res.json, "error.runtime_code"),
-	    "runtime.stopped_2");
-	done(&res);
 }
 
 static const char list_a[] = "{\"workers\": [{\"worker_ref\": "

@@ -152,27 +152,54 @@ test_request_any_split(void **state)
 	}
 }
 
+/* The state of a test that feeds one parser: the parser (lim), the
+ * stream built for it (too big for the stack) and the request taken from
+ * it. The teardown frees them, also after a failed assertion. */
+struct fix {
+	struct buf o;
+	struct fcgirec_parser *p;
+	struct fcgirec_req *r;
+};
+
+static int
+fix_setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	f->p = fcgirec_parser_new(&lim);
+	*state = f;
+	return 0;
+}
+
+static int
+fix_teardown(void **state)
+{
+	struct fix *f = *state;
+
+	fcgirec_req_free(f->r);
+	fcgirec_parser_free(f->p);
+	free(f);
+	return 0;
+}
+
 static void
 test_body_cap(void **state)
 {
-	static struct buf o;
+	struct fix *f = *state;
 	char body[301];
-	struct fcgirec_parser *p = fcgirec_parser_new(&lim);
 	struct fcgirec_event evs[2];
-	struct fcgirec_req *r = NULL;
 
-	(void)state;
 	memset(body, 'x', 300);
 	body[300] = '\0';
-	o.n = 0;
-	add_request(&o, 1, 0, body);
-	assert_int_equal(feed_all(p, o.b, o.n, o.n, evs, 2, &r), 1);
+	add_request(&f->o, 1, 0, body);
+	assert_int_equal(feed_all(f->p, f->o.b, f->o.n, f->o.n, evs, 2,
+	    &f->r), 1);
 	/* cap + 1 bytes kept: enough for the handler to answer 413. */
-	assert_int_equal(r->body_len, lim.max_body_bytes + 1);
-	assert_true(r->body_truncated);
-	assert_false(r->keep_conn);
-	fcgirec_req_free(r);
-	fcgirec_parser_free(p);
+	assert_int_equal(f->r->body_len, lim.max_body_bytes + 1);
+	assert_true(f->r->body_truncated);
+	assert_false(f->r->keep_conn);
 }
 
 /* Streams the parser must refuse, each built from scratch. */
@@ -301,75 +328,67 @@ assert_end_request(struct fcgirec_parser *p, unsigned id, int status)
 static void
 test_abort(void **state)
 {
-	static struct buf o;
-	struct fcgirec_parser *p = fcgirec_parser_new(&lim);
+	struct fix *f = *state;
 	struct fcgirec_event evs[4];
-	struct fcgirec_req *r = NULL;
 	size_t rl;
 
-	(void)state;
 	/* Aborted while arriving: dropped, END_REQUEST queued. */
-	o.n = 0;
-	add_begin(&o, 3, 1, 1);
-	add_rec(&o, FCGIREC_ABORT_REQUEST, 3, NULL, 0, 0);
-	assert_int_equal(feed_all(p, o.b, o.n, o.n, evs, 4, &r), 1);
+	add_begin(&f->o, 3, 1, 1);
+	add_rec(&f->o, FCGIREC_ABORT_REQUEST, 3, NULL, 0, 0);
+	assert_int_equal(feed_all(f->p, f->o.b, f->o.n, f->o.n, evs, 4,
+	    &f->r), 1);
 	assert_int_equal(evs[0].kind, FCGIREC_EV_ABORT);
 	assert_false(evs[0].taken);
 	assert_true(evs[0].keep_conn);
-	assert_true(fcgirec_idle(p));
-	assert_end_request(p, 3, FCGIREC_REQUEST_COMPLETE);
+	assert_true(fcgirec_idle(f->p));
+	assert_end_request(f->p, 3, FCGIREC_REQUEST_COMPLETE);
 
 	/* Aborted in service: reported as taken, nothing queued. */
-	o.n = 0;
-	add_request(&o, 4, 1, "");
-	add_rec(&o, FCGIREC_ABORT_REQUEST, 4, NULL, 0, 0);
-	assert_int_equal(feed_all(p, o.b, o.n, 5, evs, 4, &r), 2);
+	f->o.n = 0;
+	add_request(&f->o, 4, 1, "");
+	add_rec(&f->o, FCGIREC_ABORT_REQUEST, 4, NULL, 0, 0);
+	assert_int_equal(feed_all(f->p, f->o.b, f->o.n, 5, evs, 4, &f->r), 2);
 	assert_int_equal(evs[0].kind, FCGIREC_EV_REQUEST);
 	assert_int_equal(evs[1].kind, FCGIREC_EV_ABORT);
 	assert_true(evs[1].taken);
-	(void)fcgirec_reply(p, &rl);
+	(void)fcgirec_reply(f->p, &rl);
 	assert_int_equal(rl, 0);
-	fcgirec_req_free(r);
-	fcgirec_parser_free(p);
 }
 
 static void
 test_mpx_role_values_unknown(void **state)
 {
-	static struct buf o;
-	struct fcgirec_parser *p = fcgirec_parser_new(&lim);
+	struct fix *f = *state;
 	struct fcgirec_event evs[4];
-	struct fcgirec_req *r = NULL;
 	const uint8_t *reply;
 	uint8_t q[64];
 	size_t rl, qn = 0;
 
-	(void)state;
-	o.n = 0;
-	add_request(&o, 1, 1, "");
-	add_request(&o, 2, 1, "");	/* while 1 is in service */
-	assert_int_equal(feed_all(p, o.b, o.n, o.n, evs, 4, &r), 1);
+	add_request(&f->o, 1, 1, "");
+	add_request(&f->o, 2, 1, "");	/* while 1 is in service */
+	assert_int_equal(feed_all(f->p, f->o.b, f->o.n, f->o.n, evs, 4,
+	    &f->r), 1);
 	assert_int_equal(evs[0].id, 1);
-	assert_end_request(p, 2, FCGIREC_CANT_MPX_CONN);
-	fcgirec_done(p);
-	fcgirec_req_free(r);
+	assert_end_request(f->p, 2, FCGIREC_CANT_MPX_CONN);
+	fcgirec_done(f->p);
 
 	/* The AUTHORIZER role is not ours. */
-	o.n = 0;
-	add_begin(&o, 5, 2, 0);
-	assert_int_equal(feed_all(p, o.b, o.n, o.n, evs, 4, NULL), 0);
-	assert_end_request(p, 5, FCGIREC_UNKNOWN_ROLE);
-	assert_true(fcgirec_idle(p));
+	f->o.n = 0;
+	add_begin(&f->o, 5, 2, 0);
+	assert_int_equal(feed_all(f->p, f->o.b, f->o.n, f->o.n, evs, 4, NULL),
+	    0);
+	assert_end_request(f->p, 5, FCGIREC_UNKNOWN_ROLE);
+	assert_true(fcgirec_idle(f->p));
 
 	/* GET_VALUES: the three known names, unknown ones left out. */
 	qn += nv(q + qn, "FCGI_MPXS_CONNS", "", 0);
 	qn += nv(q + qn, "NOPE", "", 0);
 	qn += nv(q + qn, "FCGI_MAX_CONNS", "", 0);
-	o.n = 0;
-	add_rec(&o, FCGIREC_GET_VALUES, 0, q, qn, 0);
-	add_rec(&o, 99, 0, NULL, 0, 0);		/* unknown management type */
-	assert_int_equal(feed_all(p, o.b, o.n, 1, evs, 4, NULL), 0);
-	reply = fcgirec_reply(p, &rl);
+	f->o.n = 0;
+	add_rec(&f->o, FCGIREC_GET_VALUES, 0, q, qn, 0);
+	add_rec(&f->o, 99, 0, NULL, 0, 0);	/* unknown management type */
+	assert_int_equal(feed_all(f->p, f->o.b, f->o.n, 1, evs, 4, NULL), 0);
+	reply = fcgirec_reply(f->p, &rl);
 	assert_int_equal(reply[1], FCGIREC_GET_VALUES_RESULT);
 	{
 		size_t clen = (size_t)(reply[4] << 8 | reply[5]);
@@ -383,7 +402,6 @@ test_mpx_role_values_unknown(void **state)
 		assert_int_equal(reply[1], FCGIREC_UNKNOWN_TYPE);
 		assert_int_equal(reply[8], 99);
 	}
-	fcgirec_parser_free(p);
 }
 
 /* Collects everything fcgirec_out offers, writing at most step bytes per
@@ -473,11 +491,14 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_any_split),
-		cmocka_unit_test(test_body_cap),
+		cmocka_unit_test_setup_teardown(test_body_cap, fix_setup,
+		    fix_teardown),
 		cmocka_unit_test(test_params_cap_and_malformed),
 		cmocka_unit_test(test_nv_lengths),
-		cmocka_unit_test(test_abort),
-		cmocka_unit_test(test_mpx_role_values_unknown),
+		cmocka_unit_test_setup_teardown(test_abort, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_mpx_role_values_unknown, fix_setup,
+		    fix_teardown),
 		cmocka_unit_test(test_out_framing),
 	};
 

@@ -6,10 +6,33 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "resume.h"
+
+/* Feeds one upstream event to r and checks the verdict and the cursor a
+ * reconnect would use afterwards (pos NULL: none). A mismatch names the
+ * event. */
+static void
+feed(struct resume *r, const char *cursor, bool snapshot,
+    enum resume_verdict want, const char *pos)
+{
+	enum resume_verdict v = resume_on_event(r, cursor, snapshot);
+	const char *got = resume_connect_cursor(r);
+
+	if (v != want)
+		fail_msg("%s%s: verdict %s, want %s", cursor,
+		    snapshot ? " (snapshot)" : "",
+		    v == RESUME_DROP ? "drop" : "forward",
+		    want == RESUME_DROP ? "drop" : "forward");
+	if (pos == NULL ? got != NULL : got == NULL || strcmp(got, pos) != 0)
+		fail_msg("%s%s: reconnect from %s, want %s", cursor,
+		    snapshot ? " (snapshot)" : "", got ? got : "(none)",
+		    pos ? pos : "(none)");
+}
 
 static void
 test_first_connect_without_cursor(void **state)
@@ -20,13 +43,10 @@ test_first_connect_without_cursor(void **state)
 	resume_init(&r, NULL);
 	assert_null(resume_connect_cursor(&r));
 	/* The first snapshot is forwarded and becomes the position. */
-	assert_int_equal(resume_on_event(&r, "wo_5", true), RESUME_FORWARD);
-	assert_string_equal(resume_connect_cursor(&r), "wo_5");
+	feed(&r, "wo_5", true, RESUME_FORWARD, "wo_5");
 	/* Reconnect before any event: from the snapshot, snapshot dropped. */
-	assert_int_equal(resume_on_event(&r, "wo_9", true), RESUME_DROP);
-	assert_string_equal(resume_connect_cursor(&r), "wo_5");
-	assert_int_equal(resume_on_event(&r, "wo_6", false), RESUME_FORWARD);
-	assert_string_equal(resume_connect_cursor(&r), "wo_6");
+	feed(&r, "wo_9", true, RESUME_DROP, "wo_5");
+	feed(&r, "wo_6", false, RESUME_FORWARD, "wo_6");
 }
 
 static void
@@ -39,14 +59,11 @@ test_browser_cursor_kept_over_snapshot(void **state)
 	assert_string_equal(resume_connect_cursor(&r), "wo_3");
 	/* Snapshot taken "now"; the backlog after wo_3 is still to come,
 	 * so the position must not jump to the snapshot's cursor. */
-	assert_int_equal(resume_on_event(&r, "wo_9", true), RESUME_FORWARD);
-	assert_string_equal(resume_connect_cursor(&r), "wo_3");
-	assert_int_equal(resume_on_event(&r, "wo_4", false), RESUME_FORWARD);
-	assert_string_equal(resume_connect_cursor(&r), "wo_4");
+	feed(&r, "wo_9", true, RESUME_FORWARD, "wo_3");
+	feed(&r, "wo_4", false, RESUME_FORWARD, "wo_4");
 	/* Later reconnects: the repeated snapshot is dropped. */
-	assert_int_equal(resume_on_event(&r, "wo_10", true), RESUME_DROP);
-	assert_int_equal(resume_on_event(&r, "wo_5", false), RESUME_FORWARD);
-	assert_string_equal(resume_connect_cursor(&r), "wo_5");
+	feed(&r, "wo_10", true, RESUME_DROP, "wo_4");
+	feed(&r, "wo_5", false, RESUME_FORWARD, "wo_5");
 }
 
 static void
@@ -56,13 +73,12 @@ test_expired_resyncs(void **state)
 
 	(void)state;
 	resume_init(&r, "wo_1");
-	assert_int_equal(resume_on_event(&r, "wo_99", true), RESUME_FORWARD);
+	feed(&r, "wo_99", true, RESUME_FORWARD, "wo_1");
 	resume_on_expired(&r);
 	assert_null(resume_connect_cursor(&r));
 	/* The fresh snapshot is forwarded and is the new position. */
-	assert_int_equal(resume_on_event(&r, "wo_99", true), RESUME_FORWARD);
-	assert_string_equal(resume_connect_cursor(&r), "wo_99");
-	assert_int_equal(resume_on_event(&r, "wo_100", true), RESUME_DROP);
+	feed(&r, "wo_99", true, RESUME_FORWARD, "wo_99");
+	feed(&r, "wo_100", true, RESUME_DROP, "wo_99");
 }
 
 static void
