@@ -22,7 +22,6 @@
 #include <curl/curl.h>
 #include <stdlib.h>
 
-#include "rtreq.h"
 #include "wlog.h"
 #include "xalloc.h"
 
@@ -77,14 +76,8 @@ upstream_free(struct upstream *up)
 		return;
 	while (up->batches != NULL)
 		upstream_cancel(up, up->batches);
-	for (size_t i = 0; i < up->pool_count; i++) {
-		struct upstream_pool *p = &up->pool[i];
-
-		for (size_t k = 0; k < p->n; k++)
-			curl_easy_cleanup(p->easy[k]);
-		free(p->url_base);
-		rtreq_secret_free(p->auth);
-	}
+	for (size_t i = 0; i < up->pool_count; i++)
+		upstream_pool_clear(&up->pool[i]);
 	free(up->pool);
 	curl_multi_cleanup(up->multi);
 	free(up);

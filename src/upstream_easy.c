@@ -6,10 +6,11 @@
  * headers, the capped answer buffer it fills, and the classification of
  * its end into an upstream_err.
  *
- * Ownership: the pools belong to struct upstream (upstream.c frees
- * them); a handle taken from a pool belongs to its transfer until
- * upstream_xfer_release gives it back (or frees it when the pool is
- * full). The answer buffer belongs to the call (struct upstream_call).
+ * Ownership: the pools belong to struct upstream (upstream_free empties
+ * them with upstream_pool_clear); a handle taken from a pool belongs to
+ * its transfer until upstream_xfer_release gives it back (or frees it
+ * when the pool is full). The answer buffer belongs to the call (struct
+ * upstream_call).
  */
 #include "upstream_int.h"
 
@@ -97,6 +98,15 @@ upstream_pool_of(struct upstream *up, const struct registry_runtime *rt)
 	for (size_t i = 0; i + 1 < n; i++)
 		p->fixed[i].next = &p->fixed[i + 1];
 	return p;
+}
+
+void
+upstream_pool_clear(struct upstream_pool *p)
+{
+	for (size_t k = 0; k < p->n; k++)
+		curl_easy_cleanup(p->easy[k]);
+	free(p->url_base);
+	rtreq_secret_free(p->auth);
 }
 
 /* CURLOPT_OPENSOCKETFUNCTION: the socket curl would open, and the loop

@@ -70,6 +70,10 @@ struct upstream_batch {
 CURL *upstream_easy_get(struct upstream *up,
     const struct registry_runtime *rt);
 
+/* Frees what a runtime's pool holds: its idle handles, URL base and
+ * credential. */
+void upstream_pool_clear(struct upstream_pool *p);
+
 /* Sets the options of x's call on x's easy handle. */
 void upstream_setup(struct upstream *up, struct upstream_xfer *x,
     const char *request_id);
