@@ -183,6 +183,8 @@ main_own_opt(void *arg, int opt, const char *val)
 	return CLI_GO_ON;
 }
 
+/* wrg.fcgi's wording of an unknown --log-level (cli_spec.bad_level),
+ * kept as released. */
 static void
 main_bad_level(const char *word)
 {

@@ -20,6 +20,8 @@ usage(FILE *out)
 	    "       wrg-wsproxy --version | --help\n");
 }
 
+/* Its wording of an unknown --log-level (cli_spec.bad_level), kept as
+ * released. */
 static void
 bad_level(const char *word)
 {
