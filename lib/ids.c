@@ -8,38 +8,32 @@
 #include <sys/random.h>
 #include <time.h>
 
-static bool
-ids_token_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
+#define IDS_TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+	"abcdefghijklmnopqrstuvwxyz0123456789._-"
 
-static bool
-ids_token_valid(const char *s, size_t max)
+bool
+ids_chars_valid(const char *s, size_t max, const char *set)
 {
-	size_t n = 0;
+	size_t n;
 
 	if (s == NULL)
 		return false;
-	for (; s[n]; n++)
-		if (n >= max || !ids_token_char((unsigned char)s[n]))
-			return false;
-	return n > 0;
+	n = strspn(s, set);
+	return n > 0 && n <= max && s[n] == '\0';
 }
 
 bool
 ids_runtime_id_valid(const char *s)
 {
 	/* "." and ".." fit the pattern but are dot-segments in a URL path. */
-	return ids_token_valid(s, IDS_RUNTIME_ID_MAX) && strcmp(s, ".") != 0 &&
-	    strcmp(s, "..") != 0;
+	return ids_chars_valid(s, IDS_RUNTIME_ID_MAX, IDS_TOKEN_CHARS) &&
+	    strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
 bool
 ids_request_id_valid(const char *s)
 {
-	return ids_token_valid(s, IDS_REQUEST_ID_MAX);
+	return ids_chars_valid(s, IDS_REQUEST_ID_MAX, IDS_TOKEN_CHARS);
 }
 
 size_t

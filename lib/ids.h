@@ -13,6 +13,11 @@
 #define IDS_WORKER_ID_MAX 256
 #define IDS_REQUEST_ID_MAX 64
 
+/* Whether s is 1..max bytes, each one of set (s NULL: false). The one
+ * character-class check behind the ids here, runtime error codes
+ * (src/apierr_upstream.c) and event cursors (wsproxy/frame.c). */
+bool ids_chars_valid(const char *s, size_t max, const char *set);
+
 /* [A-Za-z0-9._-]{1,64}, except "." and ".." (dot-segments in a path). */
 bool ids_runtime_id_valid(const char *s);
 

@@ -364,9 +364,7 @@ registry_runtime_free(struct registry_runtime *rt)
 	free(rt->host);
 	free(rt->base_path);
 	free(rt->unix_path);
-	free(rt->tls.ca_file);
-	free(rt->tls.client_cert);
-	free(rt->tls.client_key);
+	registry_tls_clear(&rt->tls);
 }
 
 void

@@ -24,12 +24,25 @@ enum registry_transport {
 	REGISTRY_TRANSPORT_UNIX
 };
 
+/* A runtime's TLS settings; also the TLS file triple other structs keep
+ * (wsproxy/clientvh.c). The strings are owned. */
 struct registry_tls {
 	char *ca_file;		/* NULL: the system trust store */
 	bool verify;		/* default true */
 	char *client_cert;	/* NULL: no client certificate */
 	char *client_key;	/* NULL: key is in client_cert or none */
 };
+
+/* Sets *dst to a copy of src (dst's old strings are not freed). */
+void registry_tls_copy(struct registry_tls *dst,
+    const struct registry_tls *src);
+
+/* Whether a and b name the same three files (verify is not compared). */
+bool registry_tls_same_files(const struct registry_tls *a,
+    const struct registry_tls *b);
+
+/* Frees t's strings and zeroes it. */
+void registry_tls_clear(struct registry_tls *t);
 
 struct registry_runtime {
 	char *id;		/* [A-Za-z0-9._-]{1,64}, unique */

@@ -353,3 +353,39 @@ registry_parse_runtimes(struct registry_at *at)
 		    "configured", ctx->file);
 	return 0;
 }
+
+void
+registry_tls_copy(struct registry_tls *dst, const struct registry_tls *src)
+{
+	dst->ca_file = xstrdup(src->ca_file);
+	dst->verify = src->verify;
+	dst->client_cert = xstrdup(src->client_cert);
+	dst->client_key = xstrdup(src->client_key);
+}
+
+/* Two optional strings: both NULL, or equal. */
+static bool
+registry_same_opt(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+bool
+registry_tls_same_files(const struct registry_tls *a,
+    const struct registry_tls *b)
+{
+	return registry_same_opt(a->ca_file, b->ca_file) &&
+	    registry_same_opt(a->client_cert, b->client_cert) &&
+	    registry_same_opt(a->client_key, b->client_key);
+}
+
+void
+registry_tls_clear(struct registry_tls *t)
+{
+	free(t->ca_file);
+	free(t->client_cert);
+	free(t->client_key);
+	memset(t, 0, sizeof(*t));
+}

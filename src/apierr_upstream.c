@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ids.h"
 #include "wjson.h"
 #include "wlog.h"
 #include "xalloc.h"
@@ -19,18 +20,8 @@
 static bool
 apierr_code_ok(const char *s)
 {
-	size_t n = 0;
-
-	if (s == NULL)
-		return false;
-	for (; s[n]; n++) {
-		char c = s[n];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '.'))
-			return false;
-	}
-	return n >= 1 && n <= 64;
+	return ids_chars_valid(s, 64,
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.");
 }
 
 /* Case-insensitive: host names, schemes and "bearer" are, so a

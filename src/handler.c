@@ -86,6 +86,54 @@ handler_worker_path(const struct route *r, const char *suffix)
 	return path;
 }
 
+/* The routes that are one call to one runtime, without a query: what
+ * to call and how to answer (docs/api.md). */
+struct handler_single_route {
+	enum route_kind kind;
+	bool post;
+	enum rtstate_op op;
+	const char *suffix;	/* after /v1/workers/<id>; NULL: the path
+				 * is /v1/workers itself */
+	handler_rewrite_fn fn;
+	const char *key;	/* the answer's member */
+	int status;
+};
+
+static const struct handler_single_route handler_singles[] = {
+	{ ROUTE_RUNTIME_WORKERS, false, RTSTATE_OP_LIST_WORKERS, NULL,
+	    rewrite_worker_list, "items", 200 },
+	{ ROUTE_RUNTIME_WORKERS, true, RTSTATE_OP_CREATE_WORKER, NULL,
+	    rewrite_worker_detail, "worker", 201 },
+	{ ROUTE_WORKER, false, RTSTATE_OP_GET_WORKER, "",
+	    rewrite_worker_detail, "worker", 200 },
+	{ ROUTE_WORKER_INPUT, true, RTSTATE_OP_SEND_INPUT, "/input",
+	    rewrite_ack, "ack", 200 },
+	{ ROUTE_WORKER_STOP, true, RTSTATE_OP_STOP_WORKER, "/stop",
+	    rewrite_ack, "ack", 200 },
+	{ ROUTE_WORKER_CANCEL, true, RTSTATE_OP_CANCEL_WORKER, "/cancel",
+	    rewrite_ack, "ack", 200 },
+};
+
+/* Starts h's route if the table has it (body: the POST's, owned by the
+ * caller). Returns whether it did. */
+static bool
+handler_single_start(struct handler_task *h, bool post,
+    struct json_object *body)
+{
+	for (size_t i = 0; i < sizeof(handler_singles) /
+	    sizeof(handler_singles[0]); i++) {
+		const struct handler_single_route *r = &handler_singles[i];
+
+		if (r->kind != h->route.kind || r->post != post)
+			continue;
+		handler_single(h, r->op, r->suffix != NULL ?
+		    handler_worker_path(&h->route, r->suffix) :
+		    xstrdup("/v1/workers"), body, r->fn, r->key, r->status);
+		return true;
+	}
+	return false;
+}
+
 /* application/json, optionally followed by parameters. */
 static bool
 handler_is_json_type(const char *ct)
@@ -336,31 +384,8 @@ handler_post(struct handler_task *h)
 		handler_fail(h, APIERR_INVALID_REQUEST, bad);
 		goto out;
 	}
-	switch (kind) {
-	case ROUTE_RUNTIME_WORKERS:
-		handler_single(h, RTSTATE_OP_CREATE_WORKER,
-		    xstrdup("/v1/workers"), body, rewrite_worker_detail,
-		    "worker", 201);
-		break;
-	case ROUTE_WORKER_INPUT:
-		handler_single(h, RTSTATE_OP_SEND_INPUT,
-		    handler_worker_path(&h->route, "/input"), body,
-		    rewrite_ack, "ack", 200);
-		break;
-	case ROUTE_WORKER_STOP:
-		handler_single(h, RTSTATE_OP_STOP_WORKER,
-		    handler_worker_path(&h->route, "/stop"), body,
-		    rewrite_ack, "ack", 200);
-		break;
-	case ROUTE_WORKER_CANCEL:
-		handler_single(h, RTSTATE_OP_CANCEL_WORKER,
-		    handler_worker_path(&h->route, "/cancel"), body,
-		    rewrite_ack, "ack", 200);
-		break;
-	default:
+	if (!handler_single_start(h, true, body))
 		handler_fail(h, APIERR_NOT_FOUND, NULL);
-		break;
-	}
 out:
 	json_object_put(body);
 }
@@ -429,6 +454,8 @@ handler_route(struct handler_task *h)
 		return;
 	}
 
+	if (handler_single_start(h, false, NULL))
+		return;
 	switch (h->route.kind) {
 	case ROUTE_HEALTH:
 		handler_health(h);
@@ -441,16 +468,6 @@ handler_route(struct handler_task *h)
 		break;
 	case ROUTE_WORKERS_ALL:
 		handler_workers_all(h);
-		break;
-	case ROUTE_RUNTIME_WORKERS:
-		handler_single(h, RTSTATE_OP_LIST_WORKERS,
-		    xstrdup("/v1/workers"), NULL, rewrite_worker_list,
-		    "items", 200);
-		break;
-	case ROUTE_WORKER:
-		handler_single(h, RTSTATE_OP_GET_WORKER,
-		    handler_worker_path(&h->route, ""), NULL,
-		    rewrite_worker_detail, "worker", 200);
 		break;
 	case ROUTE_WORKER_TRANSCRIPT:
 		query = handler_transcript_query(h->query);

@@ -17,7 +17,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +28,7 @@
 
 #include <curl/curl.h>
 
-#include "config.h"
+#include "cli.h"
 #include "listenspec.h"
 #include "probe.h"
 #include "registry.h"
@@ -153,70 +152,53 @@ main_inherited_fd(void)
 	return fd;
 }
 
-/* What the command line asks for. */
+/* What wrg.fcgi's own options ask for (lib/cli.h parses the shared
+ * ones). */
 struct main_opts {
-	const char *cfg, *sock;
-	bool check, probe, json;
-	int level;
+	const char *sock;
+	bool probe, json;
 	mode_t mode;
 };
 
-/* Parses argv into *o. Returns -1 to go on, else the exit status to
- * leave with (--help, --version, a usage error). */
+/* One of wrg.fcgi's own options (cli_spec.own_opt). */
 static int
-main_parse_opts(int argc, char **argv, struct main_opts *o)
+main_own_opt(void *arg, int opt, const char *val)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "socket-mode", required_argument, NULL, 'm' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "probe", no_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct main_opts *o = arg;
 	char *end;
-	int opt;
 
-	memset(o, 0, sizeof(*o));
-	o->level = WLOG_INFO;
-	o->mode = 0660;
-	while ((opt = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c': o->cfg = optarg; break;
-		case 's': o->sock = optarg; break;
-		case 'C': o->check = true; break;
-		case 'P': o->probe = true; break;
-		case 'J': o->json = true; break;
-		case 'm':
-			o->mode = (mode_t)strtoul(optarg, &end, 8);
-			if (*optarg == '\0' || *end != '\0' || o->mode > 0777) {
-				fprintf(stderr, "wrg.fcgi: bad --socket-mode\n");
-				return 2;
-			}
-			break;
-		case 'l':
-			o->level = wlog_level_parse(optarg);
-			if (o->level < 0) {
-				fprintf(stderr, "wrg.fcgi: bad --log-level\n");
-				return 2;
-			}
-			break;
-		case 'h': main_usage(stdout); return 0;
-		case 'V': printf("wrg.fcgi %s\n", PACKAGE_VERSION); return 0;
-		default: main_usage(stderr); return 2;
+	switch (opt) {
+	case 's': o->sock = val; break;
+	case 'P': o->probe = true; break;
+	case 'J': o->json = true; break;
+	case 'm':
+		o->mode = (mode_t)strtoul(val, &end, 8);
+		if (*val == '\0' || *end != '\0' || o->mode > 0777) {
+			fprintf(stderr, "wrg.fcgi: bad --socket-mode\n");
+			return 2;
 		}
+		break;
+	default: main_usage(stderr); return 2;
 	}
-	if (optind != argc || (o->json && !o->probe) ||
-	    (o->probe && o->check)) {
-		main_usage(stderr);
-		return 2;
-	}
-	return -1;
+	return CLI_GO_ON;
 }
+
+/* wrg.fcgi's wording of an unknown --log-level (cli_spec.bad_level),
+ * kept as released. */
+static void
+main_bad_level(const char *word)
+{
+	(void)word;
+	fprintf(stderr, "wrg.fcgi: bad --log-level\n");
+}
+
+static const struct option main_longopts[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "socket-mode", required_argument, NULL, 'm' },
+	{ "probe", no_argument, NULL, 'P' },
+	{ "json", no_argument, NULL, 'J' },
+	{ NULL, 0, NULL, 0 }
+};
 
 /* The listening socket: -s's, else the inherited one. Returns the fd or
  * -1 (logged); *unix_path as main_listen sets it. */
@@ -238,30 +220,27 @@ main_socket(const struct main_opts *o, char **unix_path)
 int
 main(int argc, char **argv)
 {
-	struct main_opts o;
+	struct main_opts o = { .mode = 0660 };
+	const struct cli_spec spec = {
+		.prog = "wrg.fcgi", .shortopts = "c:s:h", .own = main_longopts,
+		.own_opt = main_own_opt, .arg = &o, .usage = main_usage,
+		.bad_level = main_bad_level, .load_err_prefix = "",
+	};
+	struct cli c;
 	struct registry *reg = NULL;
-	char *errmsg = NULL, *unix_path = NULL;
+	char *unix_path = NULL;
 	int fd = -1, status;
 
-	wlog_init("wrg.fcgi", WLOG_INFO);
-	status = main_parse_opts(argc, argv, &o);
-	if (status >= 0)
+	status = cli_parse(&spec, argc, argv, &c);
+	if (status != CLI_GO_ON)
 		return status;
-	wlog_init("wrg.fcgi", (enum wlog_level)o.level);
-
-	reg = registry_load_file(registry_config_path(o.cfg), &errmsg);
-	if (reg == NULL) {
-		fprintf(stderr, "%s\n",
-		    errmsg != NULL ? errmsg : "config: error");
-		free(errmsg);
-		return 1;
+	if ((o.json && !o.probe) || (o.probe && c.check)) {
+		main_usage(stderr);
+		return 2;
 	}
-	wlog_set_format(reg->log_json ? WLOG_JSON : WLOG_TEXT);
-	if (o.check) {
-		registry_print(reg, stdout);
-		registry_free(reg);
-		return 0;
-	}
+	status = cli_load(&spec, &c, &reg);
+	if (status != CLI_GO_ON)
+		return status;
 
 	status = 1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

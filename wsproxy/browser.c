@@ -135,6 +135,17 @@ session_cursor_arg(struct lws *wsi, char *out, size_t cap)
 	return 0;
 }
 
+/* Ends a stream refused after its upgrade (while session_new sets it
+ * up): counted as why, closed normally with diag. Returns s. */
+static struct session *
+session_new_refused(struct session *s, enum wsm_refusal why,
+    enum frame_diag diag)
+{
+	wsm_refused(s->p->metrics, why);
+	session_finish(s, diag, LWS_CLOSE_STATUS_NORMAL, false);
+	return s;
+}
+
 static struct session *
 session_new(struct proxy *p, struct lws *wsi)
 {
@@ -152,10 +163,8 @@ session_new(struct proxy *p, struct lws *wsi)
 
 	if (session_check(p, wsi, &rt) != UPGRADE_OK) {
 		/* The config changed between CONFIRM_UPGRADE and now. */
-		wsm_refused(p->metrics, WSM_REFUSED_RUNTIME_NOT_FOUND);
-		session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
-		    LWS_CLOSE_STATUS_NORMAL, false);
-		return s;
+		return session_new_refused(s, WSM_REFUSED_RUNTIME_NOT_FOUND,
+		    FRAME_DIAG_RUNTIME_NOT_FOUND);
 	}
 	snprintf(s->runtime_id, sizeof(s->runtime_id), "%s", rt.runtime_id);
 	memcpy(s->worker_id, rt.worker_id, rt.worker_id_len);
@@ -164,19 +173,15 @@ session_new(struct proxy *p, struct lws *wsi)
 	if (registry_find(reg, s->runtime_id) == NULL) {
 		wlog(WLOG_INFO, s->id, s->runtime_id,
 		    "stream refused: runtime not configured");
-		wsm_refused(p->metrics, WSM_REFUSED_RUNTIME_NOT_FOUND);
-		session_finish(s, FRAME_DIAG_RUNTIME_NOT_FOUND,
-		    LWS_CLOSE_STATUS_NORMAL, false);
-		return s;
+		return session_new_refused(s, WSM_REFUSED_RUNTIME_NOT_FOUND,
+		    FRAME_DIAG_RUNTIME_NOT_FOUND);
 	}
 	c = session_cursor_arg(wsi, cursor, sizeof(cursor));
 	if (c < 0) {
 		wlog(WLOG_INFO, s->id, s->runtime_id,
 		    "stream refused: malformed cursor");
-		wsm_refused(p->metrics, WSM_REFUSED_CURSOR_MALFORMED);
-		session_finish(s, FRAME_DIAG_CURSOR_MALFORMED,
-		    LWS_CLOSE_STATUS_NORMAL, false);
-		return s;
+		return session_new_refused(s, WSM_REFUSED_CURSOR_MALFORMED,
+		    FRAME_DIAG_CURSOR_MALFORMED);
 	}
 	if (c > 0)
 		session_set_position(s, cursor);

@@ -32,9 +32,11 @@ struct clientvh_content {
 struct clientvh {
 	struct clientvh *next;
 	struct clientvh_set *set;
-	char *ca, *cert, *key;		/* as configured */
-	char *sca, *scert, *skey;	/* spelled, as lws is given them */
-	char *hashin;			/* sca scert skey: what lws hashes */
+	struct registry_tls conf;	/* the files as configured (verify
+					 * is per connection: unused) */
+	struct registry_tls spelled;	/* as lws is given them */
+	char *hashin;			/* the spelled files: what lws
+					 * hashes */
 	unsigned gen;
 	struct clientvh_content content;
 	/* lws keeps the vhost_name pointer until it frees the vhost. */
@@ -118,13 +120,13 @@ out:
 /* Reads the three files (absent ones as empty). -1: one is unreadable;
  * ct is then empty. */
 static int
-clientvh_content_read(struct clientvh_content *ct, const char *ca,
-    const char *cert, const char *key)
+clientvh_content_read(struct clientvh_content *ct,
+    const struct registry_tls *files)
 {
 	memset(ct, 0, sizeof(*ct));
-	if (clientvh_content_add(ct, ca) < 0 ||
-	    clientvh_content_add(ct, cert) < 0 ||
-	    clientvh_content_add(ct, key) < 0) {
+	if (clientvh_content_add(ct, files->ca_file) < 0 ||
+	    clientvh_content_add(ct, files->client_cert) < 0 ||
+	    clientvh_content_add(ct, files->client_key) < 0) {
 		clientvh_content_free(ct);
 		return -1;
 	}
@@ -169,12 +171,8 @@ clientvh_free(struct clientvh *c)
 {
 	if (c == NULL)
 		return;
-	free(c->ca);
-	free(c->cert);
-	free(c->key);
-	free(c->sca);
-	free(c->scert);
-	free(c->skey);
+	registry_tls_clear(&c->conf);
+	registry_tls_clear(&c->spelled);
 	free(c->hashin);
 	clientvh_content_free(&c->content);
 	free(c);
@@ -213,20 +211,20 @@ clientvh_finalize(struct lws_vhost *vh, void *arg)
 static void
 clientvh_spell_all(struct clientvh *c, unsigned gen)
 {
-	free(c->sca);
-	free(c->scert);
-	free(c->skey);
+	registry_tls_clear(&c->spelled);
 	free(c->hashin);
 	c->gen = gen;
-	c->sca = clientvh_spell(c->ca, gen);
-	c->scert = clientvh_spell(c->cert, gen);
+	c->spelled.ca_file = clientvh_spell(c->conf.ca_file, gen);
+	c->spelled.client_cert = clientvh_spell(c->conf.client_cert, gen);
 	/* No client_key: the key is in client_cert (as curl assumes). lws
 	 * loads no key unless given a path, and OpenSSL then sends no
 	 * certificate at all. */
-	c->skey = clientvh_spell(c->key != NULL ? c->key : c->cert, gen);
-	c->hashin = xasprintf("%s%s%s", c->sca != NULL ? c->sca : "",
-	    c->scert != NULL ? c->scert : "",
-	    c->skey != NULL ? c->skey : "");
+	c->spelled.client_key = clientvh_spell(c->conf.client_key != NULL ?
+	    c->conf.client_key : c->conf.client_cert, gen);
+	c->hashin = xasprintf("%s%s%s",
+	    c->spelled.ca_file != NULL ? c->spelled.ca_file : "",
+	    c->spelled.client_cert != NULL ? c->spelled.client_cert : "",
+	    c->spelled.client_key != NULL ? c->spelled.client_key : "");
 }
 
 /* The smallest generation whose spelling no live vhost with other
@@ -251,9 +249,6 @@ clientvh_pick_gen(struct clientvh_set *set, struct clientvh *c)
 	return -1;
 }
 
-#define CLIENTVH_SAME(a, b) (((a) == NULL && (b) == NULL) || \
-	((a) != NULL && (b) != NULL && strcmp((a), (b)) == 0))
-
 struct clientvh *
 clientvh_get(struct clientvh_set *set, const struct registry_tls *t,
     const char *runtime_id)
@@ -263,16 +258,12 @@ clientvh_get(struct clientvh_set *set, const struct registry_tls *t,
 
 	for (c = set->list; c != NULL; c = c->next)
 		if (c->vh != NULL && !c->stale && !c->destroying &&
-		    CLIENTVH_SAME(c->ca, t->ca_file) &&
-		    CLIENTVH_SAME(c->cert, t->client_cert) &&
-		    CLIENTVH_SAME(c->key, t->client_key))
+		    registry_tls_same_files(&c->conf, t))
 			return c;
 	c = xcalloc(1, sizeof(*c));
 	c->set = set;
-	c->ca = xstrdup(t->ca_file);
-	c->cert = xstrdup(t->client_cert);
-	c->key = xstrdup(t->client_key);
-	if (clientvh_content_read(&c->content, c->ca, c->cert, c->key) < 0)
+	registry_tls_copy(&c->conf, t);
+	if (clientvh_content_read(&c->content, &c->conf) < 0)
 		/* lws reports what it cannot load. Empty contents:
 		 * shared only with vhosts that could not read theirs. */
 		wlog(WLOG_WARN, NULL, runtime_id, "cannot read the TLS files "
@@ -290,9 +281,9 @@ clientvh_get(struct clientvh_set *set, const struct registry_tls *t,
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.vhost_name = c->name;
 	info.protocols = set->protocols;
-	info.client_ssl_ca_filepath = c->sca;
-	info.client_ssl_cert_filepath = c->scert;
-	info.client_ssl_private_key_filepath = c->skey;
+	info.client_ssl_ca_filepath = c->spelled.ca_file;
+	info.client_ssl_cert_filepath = c->spelled.client_cert;
+	info.client_ssl_private_key_filepath = c->spelled.client_key;
 	info.retry_and_idle_policy = set->policy;
 	info.finalize = clientvh_finalize;
 	info.finalize_arg = c;
@@ -412,13 +403,13 @@ clientvh_reload(struct clientvh_set *set)
 	for (c = set->list; c != NULL; c = c->next) {
 		if (c->stale || c->destroying || c->vh == NULL)
 			continue;
-		if (clientvh_content_read(&now, c->ca, c->cert, c->key) < 0) {
+		if (clientvh_content_read(&now, &c->conf) < 0) {
 			/* Mid-rotation, or gone: what was read before
 			 * keeps serving until a reload can read them. */
 			wlog(WLOG_WARN, NULL, NULL, "reload: cannot read the "
 			    "TLS files of client vhost %s (ca_file %s): "
 			    "keeping the ones read before", c->name,
-			    c->ca != NULL ? c->ca : "-");
+			    c->conf.ca_file != NULL ? c->conf.ca_file : "-");
 			continue;
 		}
 		if (!clientvh_content_same(&now, &c->content)) {
@@ -427,7 +418,7 @@ clientvh_reload(struct clientvh_set *set)
 			wlog(WLOG_INFO, NULL, NULL, "reload: TLS files of "
 			    "client vhost %s changed (ca_file %s): new "
 			    "upstream connections read them again", c->name,
-			    c->ca != NULL ? c->ca : "-");
+			    c->conf.ca_file != NULL ? c->conf.ca_file : "-");
 		}
 		clientvh_content_free(&now);
 	}

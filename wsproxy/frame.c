@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "ids.h"
 #include "wjson.h"
 #include "xalloc.h"
 
@@ -155,21 +156,8 @@ frame_map_runtime_diag(const char *code, enum frame_diag *diag)
 bool
 frame_cursor_valid(const char *s)
 {
-	size_t n = 0;
-
-	if (s == NULL)
-		return false;
-	for (; s[n]; n++) {
-		char c = s[n];
-
-		if (n >= FRAME_CURSOR_MAX)
-			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-		    c == '.' || c == ':'))
-			return false;
-	}
-	return n > 0;
+	return ids_chars_valid(s, FRAME_CURSOR_MAX, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_-.:");
 }
 
 bool

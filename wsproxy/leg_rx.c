@@ -88,6 +88,17 @@ leg_diagnostic(struct leg *l, const struct frame_in *in)
 	leg_lost(l);
 }
 
+/* A runtime that broke the stream's rules (what it sent was logged):
+ * the leg ends, its browsers see runtime_unavailable. Returns -1, what
+ * the receive path returns then. */
+static int
+leg_rx_broken(struct leg *l)
+{
+	leg_finish(l, FRAME_DIAG_RUNTIME_UNAVAILABLE,
+	    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
+	return -1;
+}
+
 /* Handles one complete runtime message (inside leg_enter). Returns -1
  * when the connection must be closed (already detached by then). */
 static int
@@ -103,7 +114,7 @@ leg_message(struct leg *l)
 	    WJSON_COST_FLOOR))) {
 		wlog(WLOG_WARN, l->log_id, l->runtime_id, "runtime frame of "
 		    "%zu bytes is over the parse budget", l->rx_len);
-		goto fail;
+		return leg_rx_broken(l);
 	}
 	if (l->tok == NULL)
 		l->tok = wjson_tokener_new(WJSON_MAX_DEPTH);
@@ -112,7 +123,7 @@ leg_message(struct leg *l)
 	if (e != FRAME_OK) {
 		wlog(WLOG_WARN, l->log_id, l->runtime_id, "%s (%zu bytes)",
 		    frame_strerror(e), l->rx_len);
-		goto fail;
+		return leg_rx_broken(l);
 	}
 	if (in.kind == FRAME_DIAGNOSTIC) {
 		leg_diagnostic(l, &in);
@@ -125,15 +136,11 @@ leg_message(struct leg *l)
 		wlog(WLOG_WARN, l->log_id, l->runtime_id, "runtime sent an "
 		    "event of another worker on this stream");
 		frame_in_clear(&in);
-		goto fail;
+		return leg_rx_broken(l);
 	}
 	leg_event(l, &in);
 	frame_in_clear(&in);
 	return l->final || l->doomed || l->wsi == NULL ? -1 : 0;
-fail:
-	leg_finish(l, FRAME_DIAG_RUNTIME_UNAVAILABLE,
-	    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
-	return -1;
 }
 
 /* Appends one piece of a runtime message; -1: the leg finished. */
@@ -143,12 +150,12 @@ leg_rx_append(struct leg *l, struct lws *wsi, const void *in, size_t len)
 	if (lws_frame_is_binary(wsi)) {
 		wlog(WLOG_WARN, l->log_id, l->runtime_id,
 		    "runtime sent a binary frame");
-		goto fail;
+		return leg_rx_broken(l);
 	}
 	if (len > l->rx_max || l->rx_len > l->rx_max - len) {
 		wlog(WLOG_WARN, l->log_id, l->runtime_id,
 		    "runtime message over %zu bytes", l->rx_max);
-		goto fail;
+		return leg_rx_broken(l);
 	}
 	if (l->rx_len + len > l->rx_cap) {
 		size_t ncap = l->rx_cap ? l->rx_cap : 4096;
@@ -165,10 +172,6 @@ leg_rx_append(struct leg *l, struct lws *wsi, const void *in, size_t len)
 		l->rx_len += len;
 	}
 	return 0;
-fail:
-	leg_finish(l, FRAME_DIAG_RUNTIME_UNAVAILABLE,
-	    LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
-	return -1;
 }
 
 static int

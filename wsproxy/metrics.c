@@ -276,6 +276,24 @@ wsm_gauge(struct promtext *pt, const char *name, const char *help,
 	promtext_i64(pt, name, NULL, v);
 }
 
+/* Rendering order of the runtimes: each one named, then the unlabelled
+ * one (ids past WSM_RUNTIMES); i < m->nrts + 1. */
+static const struct wsm_rt *
+wsm_rt_at(const struct wsm *m, size_t i)
+{
+	return i < m->nrts ? &m->rts[i] : &m->none;
+}
+
+/* One sample of a family by runtime. */
+static void
+wsm_rt_u64(struct promtext *pt, const char *name, const struct wsm_rt *r,
+    uint64_t v)
+{
+	const char *labels[] = { "runtime", r->id, NULL };
+
+	promtext_u64(pt, name, labels, v);
+}
+
 static void
 wsm_render_runtimes(struct wsm *m, struct promtext *pt)
 {
@@ -283,27 +301,19 @@ wsm_render_runtimes(struct wsm *m, struct promtext *pt)
 
 	promtext_family(pt, "wrg_wsproxy_upstream_legs_open", "gauge",
 	    "Upstream event streams open, by runtime.");
-	for (size_t i = 0; i < n; i++) {
-		struct wsm_rt *r = i < m->nrts ? &m->rts[i] : &m->none;
-		const char *labels[] = { "runtime", r->id, NULL };
-
-		promtext_u64(pt, "wrg_wsproxy_upstream_legs_open", labels,
-		    r->legs_open);
-	}
+	for (size_t i = 0; i < n; i++)
+		wsm_rt_u64(pt, "wrg_wsproxy_upstream_legs_open",
+		    wsm_rt_at(m, i), wsm_rt_at(m, i)->legs_open);
 	promtext_family(pt, "wrg_wsproxy_upstream_connects_total", "counter",
 	    "Upstream event stream connects that succeeded, by runtime.");
-	for (size_t i = 0; i < n; i++) {
-		struct wsm_rt *r = i < m->nrts ? &m->rts[i] : &m->none;
-		const char *labels[] = { "runtime", r->id, NULL };
-
-		promtext_u64(pt, "wrg_wsproxy_upstream_connects_total", labels,
-		    r->connects[WSM_CONNECT_OK]);
-	}
+	for (size_t i = 0; i < n; i++)
+		wsm_rt_u64(pt, "wrg_wsproxy_upstream_connects_total",
+		    wsm_rt_at(m, i), wsm_rt_at(m, i)->connects[WSM_CONNECT_OK]);
 	promtext_family(pt, "wrg_wsproxy_upstream_connect_failures_total",
 	    "counter", "Upstream event stream connects that failed, by "
 	    "runtime and type.");
 	for (size_t i = 0; i < n; i++) {
-		struct wsm_rt *r = i < m->nrts ? &m->rts[i] : &m->none;
+		const struct wsm_rt *r = wsm_rt_at(m, i);
 
 		for (int c = 1; c < WSM_CONNECT__COUNT; c++) {
 			const char *labels[] = { "runtime", r->id, "type",
