@@ -420,34 +420,6 @@ registry_token(const struct registry *reg, const struct registry_runtime *rt)
 	return reg->secrets->v[rt->index].token;
 }
 
-/* Two optional strings (NULL = not set) are the same. */
-static bool
-registry_opt_same(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-bool
-registry_same_upstream(const struct registry *a, const struct registry *b,
-    const char *id)
-{
-	const struct registry_runtime *x = registry_find(a, id);
-	const struct registry_runtime *y = registry_find(b, id);
-
-	if (x == NULL || y == NULL)
-		return false;
-	return x->transport == y->transport && x->port == y->port &&
-	    registry_opt_same(x->host, y->host) &&
-	    registry_opt_same(x->base_path, y->base_path) &&
-	    registry_opt_same(x->unix_path, y->unix_path) &&
-	    registry_opt_same(registry_token(a, x), registry_token(b, y)) &&
-	    registry_opt_same(x->tls.ca_file, y->tls.ca_file) &&
-	    x->tls.verify == y->tls.verify &&
-	    registry_opt_same(x->tls.client_cert, y->tls.client_cert) &&
-	    registry_opt_same(x->tls.client_key, y->tls.client_key);
-}
 
 const char *
 registry_transport_name(enum registry_transport t)
@@ -461,4 +433,3 @@ registry_transport_name(enum registry_transport t)
 		return "http";
 	}
 }
-

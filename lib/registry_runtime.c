@@ -389,3 +389,21 @@ registry_tls_clear(struct registry_tls *t)
 	free(t->client_key);
 	memset(t, 0, sizeof(*t));
 }
+
+bool
+registry_same_upstream(const struct registry *a, const struct registry *b,
+    const char *id)
+{
+	const struct registry_runtime *x = registry_find(a, id);
+	const struct registry_runtime *y = registry_find(b, id);
+
+	if (x == NULL || y == NULL)
+		return false;
+	return x->transport == y->transport && x->port == y->port &&
+	    registry_same_opt(x->host, y->host) &&
+	    registry_same_opt(x->base_path, y->base_path) &&
+	    registry_same_opt(x->unix_path, y->unix_path) &&
+	    registry_same_opt(registry_token(a, x), registry_token(b, y)) &&
+	    x->tls.verify == y->tls.verify &&
+	    registry_tls_same_files(&x->tls, &y->tls);
+}
