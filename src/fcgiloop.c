@@ -407,6 +407,22 @@ fcgiloop_default_max_conns(void)
 	return n < 16 ? 16 : (unsigned)n;
 }
 
+/* Runtime calls in flight per shard: out of the descriptors FastCGI
+ * connections leave (half, fcgiloop_default_max_conns), an equal share. */
+static size_t
+fcgiloop_max_calls(unsigned nshards)
+{
+	struct rlimit rl;
+	rlim_t n = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		n = rl.rlim_cur;
+	n = n / 2 / nshards;
+	if (n < FCGILOOP_MIN_CALLS)
+		return FCGILOOP_MIN_CALLS;
+	return n > FCGILOOP_MAX_CALLS ? FCGILOOP_MAX_CALLS : (size_t)n;
+}
+
 static bool
 fcgiloop_shard_init(struct fcgiloop *l, struct fcgiloop_shard *s)
 {
@@ -452,6 +468,7 @@ fcgiloop_new(const struct fcgiloop_opts *o)
 	l->lim.max_body_bytes = o->reg->max_request_body_bytes;
 	l->lim.max_conns = o->max_conns ? o->max_conns :
 	    fcgiloop_default_max_conns();
+	l->max_calls = fcgiloop_max_calls(want);
 	l->allowed_addrs = getenv("FCGI_WEB_SERVER_ADDRS");
 	if (l->allowed_addrs != NULL && l->allowed_addrs[0] == '\0')
 		l->allowed_addrs = NULL;

@@ -27,11 +27,14 @@
 #define FCGILOOP_TICK_MS 1000
 #define FCGILOOP_STOP_GRACE_MS 1000
 #define FCGILOOP_MAX_SHARDS 64
-/* Runtime calls in flight per thread: each may hold an answer of up to
- * limits.max_upstream_body_bytes, so this is what bounds memory
- * (docs/fcgi.md, "Memory per request"). A request whose calls do not
- * fit waits for others to finish. */
-#define FCGILOOP_MAX_CALLS 32
+/* Runtime calls in flight per thread. Each takes a descriptor: the
+ * threads share the half of RLIMIT_NOFILE that FastCGI connections
+ * leave (fcgiloop_max_calls), within these bounds. Their answers'
+ * memory is bounded by upstream's budget, not by this (docs/fcgi.md,
+ * "Memory per request"); a request whose calls do not fit waits for
+ * others to finish. */
+#define FCGILOOP_MIN_CALLS 32
+#define FCGILOOP_MAX_CALLS 256
 
 /* What an epoll registration of a shard stands for. */
 enum fcgiloop_src_kind {
@@ -137,6 +140,7 @@ struct fcgiloop {
 	atomic_bool stopping, quit;
 	_Atomic int64_t stop_start, stop_deadline;
 	atomic_uint cut;		/* requests cut at the stop limit */
+	size_t max_calls;		/* per shard: fcgiloop_max_calls */
 	struct fcgiloop_shard *shards;
 	unsigned nshards;
 };

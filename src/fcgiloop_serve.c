@@ -114,7 +114,7 @@ fcgiloop_call(struct fcgiloop_shard *s, struct fcgiloop_job *job)
 static bool
 fcgiloop_calls_fit(const struct fcgiloop_shard *s, size_t n)
 {
-	return s->calls == 0 || s->calls + n <= FCGILOOP_MAX_CALLS;
+	return s->calls == 0 || s->calls + n <= s->l->max_calls;
 }
 
 /* Starts waiting requests, oldest first, while their calls fit. One

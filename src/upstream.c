@@ -13,6 +13,15 @@
  * this client (one per FastCGI loop thread), whose connection cache
  * outlives the transfers.
  *
+ * Answer memory: the answer buffers of a client's batches, from their
+ * first byte until the batch's done callback has run, count against one
+ * budget (UPSTREAM_BUDGET_ANSWERS answers of the maximum size). A
+ * transfer whose buffer would grow past it pauses (curl keeps the chunk
+ * and stops reading its socket) and goes on, oldest first, when a batch
+ * frees what it held. The oldest running batch never pauses, so some
+ * batch always finishes: memory stays within the budget plus one
+ * batch's answers, and a runtime that sends nothing holds nothing.
+ *
  * This file: the client, its batches and the driving of the multi handle
  * (blocking in upstream_perform, or by an event loop's socket and timer
  * events). The easy handles and one transfer on them: upstream_easy.c.
@@ -44,6 +53,7 @@ upstream_new(const struct registry *reg)
 	 * once, several per runtime. */
 	curl_multi_setopt(up->multi, CURLMOPT_MAXCONNECTS,
 	    (long)(reg->runtime_count * 8 + 8));
+	up->budget = UPSTREAM_BUDGET_ANSWERS * reg->max_upstream_body_bytes;
 	up->pool_count = reg->runtime_count;
 	up->pool = xcalloc(up->pool_count ? up->pool_count : 1,
 	    sizeof(*up->pool));
@@ -92,10 +102,13 @@ upstream_batch_new(struct upstream *up, struct upstream_call *calls,
 	struct upstream_batch *b = xcalloc(1, sizeof(*b));
 
 	b->xs = xcalloc(n, sizeof(*b->xs));
+	b->up = up;
 	b->n = b->left = n;
 	b->next = up->batches;
 	if (up->batches != NULL)
 		up->batches->prev = b;
+	else
+		up->oldest = b;
 	up->batches = b;
 	up->running++;
 	for (size_t i = 0; i < n; i++) {
@@ -122,6 +135,76 @@ upstream_batch_new(struct upstream *up, struct upstream_call *calls,
 	return b;
 }
 
+/* ---- the answer budget ------------------------------------------- */
+
+bool
+upstream_may_hold(const struct upstream *up, const struct upstream_xfer *x,
+    size_t grow)
+{
+	return up->held + grow <= up->budget || x->b == up->oldest;
+}
+
+void
+upstream_hold(struct upstream *up, struct upstream_xfer *x, size_t grow)
+{
+	up->held += grow;
+	x->b->held += grow;
+}
+
+void
+upstream_pause_add(struct upstream *up, struct upstream_xfer *x)
+{
+	x->paused = x->was_paused = true;
+	x->paused_next = NULL;
+	if (up->paused_tail != NULL)
+		up->paused_tail->paused_next = x;
+	else
+		up->paused = x;
+	up->paused_tail = x;
+}
+
+void
+upstream_pause_remove(struct upstream *up, struct upstream_xfer *x)
+{
+	struct upstream_xfer **pp, *prev = NULL;
+
+	for (pp = &up->paused; *pp != NULL; prev = *pp, pp = &prev->paused_next)
+		if (*pp == x) {
+			*pp = x->paused_next;
+			if (up->paused_tail == x)
+				up->paused_tail = prev;
+			break;
+		}
+	x->paused = false;
+	x->paused_next = NULL;
+}
+
+/* Lets paused transfers go on, oldest first, where the budget (or their
+ * batch being the oldest) allows. Each is looked at once: one that
+ * pauses again at once (curl hands it the data it kept) goes back to
+ * the end. Never from inside a curl call. */
+static void
+upstream_resume(struct upstream *up)
+{
+	struct upstream_xfer *x = up->paused;
+
+	up->paused = up->paused_tail = NULL;
+	while (x != NULL) {
+		struct upstream_xfer *next = x->paused_next;
+
+		if (up->held < up->budget || x->b == up->oldest) {
+			x->paused = false;
+			x->paused_next = NULL;
+			curl_easy_pause(x->easy, CURLPAUSE_CONT);
+		} else {
+			upstream_pause_add(up, x);
+		}
+		x = next;
+	}
+}
+
+/* ---- batches ------------------------------------------------------ */
+
 /* Unlinks b and releases its transfers (b itself is freed by the
  * caller). */
 static void
@@ -133,6 +216,8 @@ upstream_batch_end(struct upstream *up, struct upstream_batch *b)
 		up->batches = b->next;
 	if (b->next != NULL)
 		b->next->prev = b->prev;
+	if (up->oldest == b)
+		up->oldest = b->prev;
 	b->prev = b->next = NULL;
 	up->running--;
 	for (size_t i = 0; i < b->n; i++)
@@ -140,9 +225,12 @@ upstream_batch_end(struct upstream *up, struct upstream_batch *b)
 			upstream_xfer_release(up, &b->xs[i]);
 }
 
+/* Frees b; what its answers held goes back to the budget (their
+ * buffers are freed by now, or by the done callback about to run). */
 static void
-upstream_batch_free(struct upstream_batch *b)
+upstream_batch_free(struct upstream *up, struct upstream_batch *b)
 {
+	up->held -= b->held;
 	free(b->xs);
 	free(b);
 }
@@ -189,10 +277,12 @@ upstream_run_done(struct upstream *up)
 		void *arg = b->arg;
 
 		up->finished = b->next;
-		upstream_batch_free(b);
+		upstream_batch_free(up, b);
 		if (done != NULL)
 			done(arg);
 	}
+	if (up->paused != NULL)
+		upstream_resume(up);
 }
 
 void
@@ -219,7 +309,7 @@ upstream_perform(struct upstream *up, struct upstream_call *calls, size_t n,
 	} while (b->left > 0 && running > 0);
 	if (b->left > 0) {
 		upstream_batch_end(up, b);
-		upstream_batch_free(b);
+		upstream_batch_free(up, b);
 	} else {
 		upstream_cancel(up, b);	/* takes it off up->finished */
 	}
@@ -260,13 +350,15 @@ upstream_cancel(struct upstream *up, struct upstream_batch *b)
 	struct upstream_batch **pp;
 
 	for (pp = &up->finished; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == b) {
-			*pp = b->next;
-			upstream_batch_free(b);
-			return;
-		}
-	upstream_batch_end(up, b);
-	upstream_batch_free(b);
+		if (*pp == b)
+			break;
+	if (*pp != NULL)
+		*pp = b->next;
+	else
+		upstream_batch_end(up, b);
+	upstream_batch_free(up, b);
+	if (up->paused != NULL)
+		upstream_resume(up);
 }
 
 void

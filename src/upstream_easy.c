@@ -27,12 +27,15 @@
 #include "xalloc.h"
 
 /* Appends received bytes, refusing (and so failing the transfer with
- * CURLE_WRITE_ERROR) as soon as the cap would be passed. */
+ * CURLE_WRITE_ERROR) as soon as the cap would be passed, and pausing
+ * the transfer while growing its buffer would pass the upstream's
+ * answer budget. */
 static size_t
 upstream_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct upstream_xfer *x = arg;
 	struct upstream_call *c = x->call;
+	struct upstream *up = x->b->up;
 	size_t n = size * nmemb;
 
 	size_t need;
@@ -51,7 +54,17 @@ upstream_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 			a = a > SIZE_MAX / 2 ? need : a * 2;
 		if (a > x->cap + 1)
 			a = x->cap + 1;
+		if (!upstream_may_hold(up, x, a - x->alloc)) {
+			/* curl keeps the chunk and hands it over again
+			 * after upstream_resume. */
+			wlog(WLOG_DEBUG, NULL, c->rt->id, "answer budget "
+			    "full (%zu bytes held): the transfer waits",
+			    up->held);
+			upstream_pause_add(up, x);
+			return CURL_WRITEFUNC_PAUSE;
+		}
 		c->resp = xrealloc(c->resp, a);
+		upstream_hold(up, x, a - x->alloc);
 		x->alloc = a;
 	}
 	memcpy(c->resp + c->resp_len, ptr, n);
@@ -350,7 +363,15 @@ upstream_xfer_release(struct upstream *up, struct upstream_xfer *x)
 		x->call->resp = NULL;
 		x->call->resp_len = 0;
 	}
+	if (x->paused)
+		upstream_pause_remove(up, x);
 	curl_multi_remove_handle(up->multi, x->easy);
+	if (x->was_paused) {
+		/* Whatever curl kept for it goes with the handle. */
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+		return;
+	}
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, NULL);

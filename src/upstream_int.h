@@ -19,6 +19,10 @@
 /* Idle easy handles kept per runtime. */
 #define UPSTREAM_POOL_MAX 32
 
+/* Answer bytes an upstream holds at once, in max_upstream_body_bytes:
+ * past it, transfers pause (the oldest batch's excepted). */
+#define UPSTREAM_BUDGET_ANSWERS 24
+
 /* What every call to one runtime shares: idle easy handles that already
  * carry the runtime's options, the start of its URLs, and the headers
  * sent on every call (built by hand, so a call allocates no list). */
@@ -38,9 +42,15 @@ struct upstream {
 	size_t pool_count;
 	bool attached;
 	struct upstream_hooks hooks;
-	struct upstream_batch *batches;	/* running, doubly linked */
+	struct upstream_batch *batches;	/* running, newest first */
+	struct upstream_batch *oldest;	/* the last of batches */
 	size_t running;
 	struct upstream_batch *finished;	/* done, callbacks pending */
+	/* Answer memory: bytes allocated for the answers of batches not
+	 * yet freed, against the budget; the transfers paused for it,
+	 * oldest first. */
+	size_t held, budget;
+	struct upstream_xfer *paused, *paused_tail;
 };
 
 /* One call's transfer. */
@@ -55,12 +65,17 @@ struct upstream_xfer {
 	size_t alloc;		/* bytes allocated at call->resp */
 	bool too_large;
 	bool done;
+	bool paused;		/* on up->paused */
+	bool was_paused;	/* its handle is not pooled again */
+	struct upstream_xfer *paused_next;
 };
 
 struct upstream_batch {
 	struct upstream_batch *prev, *next;
+	struct upstream *up;
 	struct upstream_xfer *xs;
 	size_t n, left;		/* calls, calls not finished */
+	size_t held;		/* answer bytes allocated, until freed */
 	upstream_done_fn done;
 	void *arg;
 };
@@ -80,6 +95,22 @@ void upstream_setup(struct upstream *up, struct upstream_xfer *x,
 
 /* Classifies x's finished transfer into its call's "out" part. */
 void upstream_finish(struct upstream_xfer *x, CURLcode rc);
+
+/* The answer budget (upstream.c). Whether x may grow its answer buffer
+ * by grow bytes: within the budget, or x's batch is the oldest (it
+ * always may, so that some batch always finishes and frees what it
+ * holds). */
+bool upstream_may_hold(const struct upstream *up,
+    const struct upstream_xfer *x, size_t grow);
+
+/* x's buffer grew by grow bytes. */
+void upstream_hold(struct upstream *up, struct upstream_xfer *x,
+    size_t grow);
+
+/* x paused for the budget (its write callback returned
+ * CURL_WRITEFUNC_PAUSE) / no longer waits for it. */
+void upstream_pause_add(struct upstream *up, struct upstream_xfer *x);
+void upstream_pause_remove(struct upstream *up, struct upstream_xfer *x);
 
 /* Takes x's easy handle out of the multi handle and back to its pool. */
 void upstream_xfer_release(struct upstream *up, struct upstream_xfer *x);

@@ -122,10 +122,11 @@ done
 
 # Many requests at once: wrg.fcgi holds a runtime's answer while it
 # arrives, and one thread has many requests waiting for runtimes, so
-# what bounds memory is its cap on runtime calls in flight per thread
-# (FCGILOOP_MAX_CALLS, 32): 80 requests whose answers (1 x cap each) are
-# all held by the runtime for 2 s must cost at most (32 + 16) x cap —
-# without the cap they cost 80 x cap.
+# what bounds memory is the thread's budget for answer bytes
+# (UPSTREAM_BUDGET_ANSWERS x cap, 24 x cap: past it transfers pause, the
+# oldest request's excepted): 80 requests whose answers (1 x cap each)
+# are all held by the runtime for 2 s must cost at most (32 + 16) x cap —
+# without the budget they cost 80 x cap (tried: +75 MiB).
 MANY=80
 LIMIT_MANY_KB=$((CAP * 48 / 1024))
 {
@@ -160,6 +161,108 @@ if t_wait_unix "$FSOCK"; then
 	t_stop_pid "$pid"
 else
 	t_check "wrg.fcgi (many at once) started" false
+fi
+
+# Answers that wait for the budget arrive whole: 48 requests at once
+# (twice the 24 answers the budget holds) for the same valid answer
+# of about one cap (workers carrying 16 KiB notes, held 2 s) must all be
+# 200 with identical bodies, and the budget must have made some wait.
+BIG=48
+{
+	echo "{\"limits\": {\"max_upstream_body_bytes\": $CAP},"
+	echo " \"fcgi\": {\"threads\": 1}, \"runtimes\": ["
+	echo "{\"id\": \"r1\", \"base_url\":" \
+	    "\"http://127.0.0.1:$HPORT/bigwork-hold/$CAP/0\"}]}"
+} >"$T_DIR/wrg.conf"
+: >"$T_DIR/fcgi-big.log"
+"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
+    --log-level debug 2>>"$T_DIR/fcgi-big.log" &
+pid=$!
+t_track "$pid"
+if t_wait_unix "$FSOCK"; then
+	pids=
+	for i in $(seq 1 $BIG); do
+		curl -s -m 60 -o "$T_DIR/big.$i.json" -w '%{http_code}\n' \
+		    "$BASE/api/runtimes/r1/workers" >"$T_DIR/big.$i.code" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	t_check "$BIG big answers at once: all 200" \
+	    [ "$(cat "$T_DIR"/big.*.code | grep -c '^200$')" -eq "$BIG" ]
+	t_check "$BIG big answers at once: identical bodies" \
+	    [ "$(md5sum "$T_DIR"/big.*.json | cut -d' ' -f1 | sort -u | wc -l)" -eq 1 ]
+	t_check "$BIG big answers at once: whole ($(wc -c <"$T_DIR/big.1.json") bytes)" \
+	    "$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+notes = [w["note"] for w in d["items"]]
+sys.exit(not (len(notes) > 10 and all(n == "y" * 16384 for n in notes)))' \
+	    "$T_DIR/big.1.json"
+	t_check "$BIG big answers at once: some waited for the budget" \
+	    grep -q 'answer budget full' "$T_DIR/fcgi-big.log"
+	t_stop_pid "$pid"
+else
+	t_check "wrg.fcgi (big answers) started" false
+fi
+
+# A runtime that never answers holds no answer bytes, so it must not
+# hold up calls to the others: more requests wait for it than the 32
+# calls in flight a thread used to allow (then a request to a healthy
+# runtime waited until the silent calls timed out), and one to a
+# healthy runtime is answered at once.
+"$PY" - "$T_DIR/silent.port" <<'PY_END' >"$T_DIR/silent.log" 2>&1 &
+import socket, sys, time
+silent = socket.socket(); silent.bind(("127.0.0.1", 0)); silent.listen(128)
+open(sys.argv[1], "w").write("%d\n" % silent.getsockname()[1])
+held = []
+end = time.monotonic() + 90
+silent.settimeout(1)
+while time.monotonic() < end:
+    try:
+        held.append(silent.accept()[0])
+    except socket.timeout:
+        pass
+PY_END
+t_track $!
+t_wait_file "$T_DIR/silent.port" || t_abort "silent runtime starts"
+SILENT_PORT=$(cat "$T_DIR/silent.port")
+cat >"$T_DIR/wrg.conf" <<EOC
+{"fcgi": {"threads": 1}, "runtimes": [
+ {"id": "silent", "base_url": "http://127.0.0.1:$SILENT_PORT",
+  "request_timeout_ms": 20000},
+ {"id": "ok", "base_url": "http://127.0.0.1:$HPORT/zeros/1024/0"}]}
+EOC
+HUNG=40
+"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
+    --log-level error 2>>"$T_DIR/fcgi.log" &
+pid=$!
+t_track "$pid"
+if t_wait_unix "$FSOCK"; then
+	pids=
+	for i in $(seq 1 $HUNG); do
+		curl -s -m 60 -o /dev/null -w '%{http_code}\n' \
+		    "$BASE/api/runtimes/silent/workers/w$i" >"$T_DIR/hung.$i" &
+		pids="$pids $!"
+	done
+	# Every one of them in flight: the silent runtime accepted them
+	# (never more than 32 with the old limit: then this waits 10 s).
+	for i in $(seq 1 100); do
+		[ "$(ss -Htn state established "( sport = :$SILENT_PORT )" |
+		    wc -l)" -ge "$HUNG" ] && break
+		sleep 0.1
+	done
+	echo "# calls held by the silent runtime: $(ss -Htn state established \
+	    "( sport = :$SILENT_PORT )" | wc -l)"
+	ok=$(curl -s -m 40 -o /dev/null -w '%{http_code} %{time_total}' \
+	    "$BASE/api/runtimes/ok")
+	echo "# healthy runtime behind $HUNG hung calls: $ok (status, seconds)"
+	t_check "a healthy runtime is answered behind $HUNG hung calls ($ok)" \
+	    matches "$ok" '^200 [01]\.'
+	for p in $pids; do wait "$p"; done
+	t_check "the hung calls end as timeouts ($(sort "$T_DIR"/hung.* | uniq -c | tr -s ' \n' ' '))" \
+	    [ "$(cat "$T_DIR"/hung.* | grep -c '^504$')" -eq "$HUNG" ]
+	t_stop_pid "$pid"
+else
+	t_check "wrg.fcgi (hung runtime) started" false
 fi
 
 t_check "no sanitizer reports in the wrg.fcgi log" \
