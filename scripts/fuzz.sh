@@ -6,7 +6,8 @@
 #   route, wjson, registry          lib/ only
 #   fcgi_request                    wrg.fcgi's handler + the unit tests'
 #                                   fake upstream (no network)
-#   fcgi_upstream                   rewrite.c + apierr.c on runtime bodies
+#   fcgi_upstream                   rewrite.c + apierr_upstream.c on
+#                                   runtime bodies
 #   wsproxy_frame                   wsproxy/frame.c on runtime WS frames
 #   wsproxy_upgrade                 wsproxy/upgrade.c on browser upgrades
 #   wsproxy_head                    wsproxy/head.c on raw request heads
@@ -51,14 +52,16 @@ case $target in
 route|wjson|registry|hdrscan)
 	;;
 fcgi_request)
-	extra="src/apierr.c src/handler.c src/resp.c src/rewrite.c
-	    src/rtstate.c src/upstream_call.c
+	# src/Makefile.inc's WRG_FCGI_CORE (its .c files).
+	extra="src/apierr_upstream.c src/fcgim.c src/fcgim_render.c
+	    src/handler.c src/handler_call.c src/handler_fanout.c
+	    src/resp.c src/rewrite.c src/rtstate.c src/upstream_call.c
 	    tests/unit/test_fcgi_fake_upstream.c"
 	incs="-I$top/src -I$top/tests/unit"
 	;;
 fcgi_upstream)
-	extra="src/apierr.c src/resp.c src/rewrite.c src/upstream_call.c
-	    tests/unit/test_fcgi_fake_upstream.c"
+	extra="src/apierr_upstream.c src/resp.c src/rewrite.c
+	    src/upstream_call.c tests/unit/test_fcgi_fake_upstream.c"
 	incs="-I$top/src -I$top/tests/unit"
 	;;
 fcgi_rec)

@@ -75,12 +75,38 @@ apierr_log_text(const struct registry *reg, const struct registry_runtime *rt,
 	return buf;
 }
 
+/* Whether s holds digits '.' digits '.' digits '.' digits anywhere,
+ * whatever stands around it ("db10.0.0.5", "10.1.2.3failed"). */
+static bool
+apierr_has_dotted_quad(const char *s)
+{
+	for (; *s; s++) {
+		const char *p = s;
+		int parts = 0;
+
+		while (*p >= '0' && *p <= '9') {
+			while (*p >= '0' && *p <= '9')
+				p++;
+			if (++parts == 4)
+				return true;
+			if (*p != '.')
+				break;
+			p++;
+		}
+	}
+	return false;
+}
+
 /* Whether msg looks like it names a network address: a dotted quad
  * (any spelling of an IPv4 address resolved from a runtime host) or
- * an IPv6-ish run of hex groups and ':' with at least two colons. */
+ * an IPv6-ish run of hex groups and ':' with at least two colons. The
+ * run scan below reads hex letters as IPv6 and so missed a quad next
+ * to one ("db10.0.0.5"): quads are looked for on their own first. */
 static bool
 apierr_has_address(const char *msg)
 {
+	if (apierr_has_dotted_quad(msg))
+		return true;
 	for (const char *p = msg; *p; p++) {
 		int dots = 0, colons = 0, digits = 0, hex = 0;
 		const char *q;

@@ -159,6 +159,10 @@ test_scrub(void **state)
 	    "token tok-XYZ1 is wrong",
 	    "peer 10.9.8.7 refused", "bound to 0.0.0.0", "at fe80::1 now",
 	    "[2001:db8::7] said no",
+	    /* an address against hex letters ('a'-'f'): found by
+	     * scripts/fuzz.sh fcgi_upstream */
+	    "host db10.0.0.5 down", "peer 10.0.0.5a said no",
+	    "at cafe10.1.2.3", "connect 10.1.2.3failed",
 	};
 	char *s, longmsg[400];
 
@@ -208,7 +212,8 @@ test_runtime_code(void **state)
 	    "\"base_url\": \"http://rt.example:8443\", \"token\": "
 	    "\"0123456789abcdefghij\"}]}";
 	static const char *const refused[] = { "127.0.0.1", "10.0.0.7",
-	    "x.192.168.1.20", "rt.example", "bad.rt.example.x", "8443",
+	    "x.192.168.1.20", "invalid_requ127.0.0.1est", "db10.0.0.5",
+	    "rt.example", "bad.rt.example.x", "8443",
 	    "e8443", "localhost", "x6789abcdy", "",
 	    "Upper", "with space", "dash-ed", "colon:1", "slash/x",
 	    "a_really_long_code_of_more_than_sixty_four_bytes_is_not_a_code_"
