@@ -65,7 +65,7 @@ fcgi_upstream)
 	incs="-I$top/src -I$top/tests/unit"
 	;;
 fcgi_rec)
-	extra="src/fcgirec.c"
+	extra="src/fcgirec.c src/fcgirec_out.c"
 	incs="-I$top/src"
 	;;
 wsproxy_frame)
