@@ -120,6 +120,40 @@ for shape in zeros objs arrs nest keys strs workers bigwork e404; do
 	done
 done
 
+# conf_one SHAPE — wrg.conf with one runtime r1 of the hostile runtime's
+# SHAPE, bodies of the full cap, one FastCGI thread.
+conf_one() {
+	{
+		echo "{\"limits\": {\"max_upstream_body_bytes\": $CAP},"
+		echo " \"fcgi\": {\"threads\": 1}, \"runtimes\": ["
+		echo "{\"id\": \"r1\", \"base_url\":" \
+		    "\"http://127.0.0.1:$HPORT/$1/$CAP/0\"}]}"
+	} >"$T_DIR/wrg.conf"
+}
+
+# fcgi_start LEVEL LOG — wrg.fcgi on $T_DIR/wrg.conf and $FSOCK, logging
+# at LEVEL to LOG; sets pid; fails if its socket does not come up.
+fcgi_start() {
+	"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
+	    --log-level "$1" 2>>"$2" &
+	pid=$!
+	t_track "$pid"
+	t_wait_unix "$FSOCK"
+}
+
+# fire N NAME PATH — N GETs of PATH at once in the background, the i-th
+# writing its status to $T_DIR/NAME.i.code and its body to NAME.i.json;
+# their pids in FIRED.
+fire() {
+	local i
+	FIRED=
+	for i in $(seq 1 "$1"); do
+		curl -s -m 60 -o "$T_DIR/$2.$i.json" -w '%{http_code}\n' \
+		    "$BASE$3" >"$T_DIR/$2.$i.code" &
+		FIRED="$FIRED $!"
+	done
+}
+
 # Many requests at once: wrg.fcgi holds a runtime's answer while it
 # arrives, and one thread has many requests waiting for runtimes, so
 # what bounds memory is the thread's budget for answer bytes
@@ -129,29 +163,15 @@ done
 # without the budget they cost 80 x cap (tried: +75 MiB).
 MANY=80
 LIMIT_MANY_KB=$((CAP * 48 / 1024))
-{
-	echo "{\"limits\": {\"max_upstream_body_bytes\": $CAP},"
-	echo " \"fcgi\": {\"threads\": 1}, \"runtimes\": ["
-	echo "{\"id\": \"r1\", \"base_url\":" \
-	    "\"http://127.0.0.1:$HPORT/zeros-hold/$CAP/0\"}]}"
-} >"$T_DIR/wrg.conf"
-"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
-    --log-level error 2>>"$T_DIR/fcgi.log" &
-pid=$!
-t_track "$pid"
-if t_wait_unix "$FSOCK"; then
+conf_one zeros-hold
+if fcgi_start error "$T_DIR/fcgi.log"; then
 	curl -s -m 10 -o /dev/null "$BASE/api/runtimes"
 	h0=$(hwm "$pid")
 	start=$(date +%s)
-	pids=
-	for i in $(seq 1 $MANY); do
-		curl -s -m 60 -o /dev/null -w '%{http_code}\n' \
-		    "$BASE/api/runtimes/r1/workers" >"$T_DIR/many.$i" &
-		pids="$pids $!"
-	done
-	for p in $pids; do wait "$p"; done
+	fire "$MANY" many /api/runtimes/r1/workers
+	for p in $FIRED; do wait "$p"; done
 	h1=$(hwm "$pid")
-	answered=$(cat "$T_DIR"/many.* | grep -cE '^(200|502)$')
+	answered=$(cat "$T_DIR"/many.*.code | grep -cE '^(200|502)$')
 	echo "# $MANY requests at once: peak +$((h1 - h0)) KiB, $answered answered in $(( $(date +%s) - start )) s"
 	t_check "$MANY requests at once: all answered ($answered)" \
 	    [ "$answered" -eq "$MANY" ]
@@ -168,25 +188,11 @@ fi
 # of about one cap (workers carrying 16 KiB notes, held 2 s) must all be
 # 200 with identical bodies, and the budget must have made some wait.
 BIG=48
-{
-	echo "{\"limits\": {\"max_upstream_body_bytes\": $CAP},"
-	echo " \"fcgi\": {\"threads\": 1}, \"runtimes\": ["
-	echo "{\"id\": \"r1\", \"base_url\":" \
-	    "\"http://127.0.0.1:$HPORT/bigwork-hold/$CAP/0\"}]}"
-} >"$T_DIR/wrg.conf"
+conf_one bigwork-hold
 : >"$T_DIR/fcgi-big.log"
-"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
-    --log-level debug 2>>"$T_DIR/fcgi-big.log" &
-pid=$!
-t_track "$pid"
-if t_wait_unix "$FSOCK"; then
-	pids=
-	for i in $(seq 1 $BIG); do
-		curl -s -m 60 -o "$T_DIR/big.$i.json" -w '%{http_code}\n' \
-		    "$BASE/api/runtimes/r1/workers" >"$T_DIR/big.$i.code" &
-		pids="$pids $!"
-	done
-	for p in $pids; do wait "$p"; done
+if fcgi_start debug "$T_DIR/fcgi-big.log"; then
+	fire "$BIG" big /api/runtimes/r1/workers
+	for p in $FIRED; do wait "$p"; done
 	t_check "$BIG big answers at once: all 200" \
 	    [ "$(cat "$T_DIR"/big.*.code | grep -c '^200$')" -eq "$BIG" ]
 	t_check "$BIG big answers at once: identical bodies" \
@@ -232,17 +238,8 @@ cat >"$T_DIR/wrg.conf" <<EOC
  {"id": "ok", "base_url": "http://127.0.0.1:$HPORT/zeros/1024/0"}]}
 EOC
 HUNG=40
-"$FCGI" -c "$T_DIR/wrg.conf" -s "unix:$FSOCK" --socket-mode 0666 \
-    --log-level error 2>>"$T_DIR/fcgi.log" &
-pid=$!
-t_track "$pid"
-if t_wait_unix "$FSOCK"; then
-	pids=
-	for i in $(seq 1 $HUNG); do
-		curl -s -m 60 -o /dev/null -w '%{http_code}\n' \
-		    "$BASE/api/runtimes/silent/workers/w$i" >"$T_DIR/hung.$i" &
-		pids="$pids $!"
-	done
+if fcgi_start error "$T_DIR/fcgi.log"; then
+	fire "$HUNG" hung /api/runtimes/silent/workers/w
 	# Every one of them in flight: the silent runtime accepted them
 	# (never more than 32 with the old limit: then this waits 10 s).
 	for i in $(seq 1 100); do
@@ -257,9 +254,9 @@ if t_wait_unix "$FSOCK"; then
 	echo "# healthy runtime behind $HUNG hung calls: $ok (status, seconds)"
 	t_check "a healthy runtime is answered behind $HUNG hung calls ($ok)" \
 	    matches "$ok" '^200 [01]\.'
-	for p in $pids; do wait "$p"; done
-	t_check "the hung calls end as timeouts ($(sort "$T_DIR"/hung.* | uniq -c | tr -s ' \n' ' '))" \
-	    [ "$(cat "$T_DIR"/hung.* | grep -c '^504$')" -eq "$HUNG" ]
+	for p in $FIRED; do wait "$p"; done
+	t_check "the hung calls end as timeouts ($(sort "$T_DIR"/hung.*.code | uniq -c | tr -s ' \n' ' '))" \
+	    [ "$(cat "$T_DIR"/hung.*.code | grep -c '^504$')" -eq "$HUNG" ]
 	t_stop_pid "$pid"
 else
 	t_check "wrg.fcgi (hung runtime) started" false
