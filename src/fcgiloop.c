@@ -392,32 +392,35 @@ fcgiloop_run(struct fcgiloop *l)
 	return atomic_load(&l->stopping) ? FCGILOOP_OK : FCGILOOP_SYS;
 }
 
+/* Half the descriptors the process may open (RLIMIT_NOFILE; 1024 when
+ * unknown): FastCGI connections get one half, runtime calls the other. */
+static rlim_t
+fcgiloop_half_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		return rl.rlim_cur / 2;
+	return 512;
+}
+
 static unsigned
 fcgiloop_default_max_conns(void)
 {
-	struct rlimit rl;
-	rlim_t n = 1024;
+	rlim_t n = fcgiloop_half_nofile();
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		n = rl.rlim_cur;
-	/* Half the descriptors: the rest are for runtime connections. */
-	n /= 2;
 	if (n > 4096)
 		n = 4096;
 	return n < 16 ? 16 : (unsigned)n;
 }
 
-/* Runtime calls in flight per shard: out of the descriptors FastCGI
- * connections leave (half, fcgiloop_default_max_conns), an equal share. */
+/* Runtime calls in flight per shard: an equal share of the descriptors
+ * FastCGI connections leave. */
 static size_t
 fcgiloop_max_calls(unsigned nshards)
 {
-	struct rlimit rl;
-	rlim_t n = 1024;
+	rlim_t n = fcgiloop_half_nofile() / nshards;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		n = rl.rlim_cur;
-	n = n / 2 / nshards;
 	if (n < FCGILOOP_MIN_CALLS)
 		return FCGILOOP_MIN_CALLS;
 	return n > FCGILOOP_MAX_CALLS ? FCGILOOP_MAX_CALLS : (size_t)n;
