@@ -257,6 +257,34 @@ session_unsent(struct lws *wsi)
 	return n;
 }
 
+/* How often a closing session looks whether the browser read its last
+ * frames; how often the wait for its close answer is stretched, and by
+ * how much (lws' own wait). */
+#define SESSION_CLOSE_CHECK_MS 100
+#define SESSION_ACK_CHECK_MS 1000
+#define SESSION_ACK_WAIT_S 5
+
+/* lws waits 5 s for the browser to answer the close frame, then drops
+ * the socket. Behind a web server that is too short: nginx has read
+ * everything (so SIOCOUTQ said 0) and holds it for a browser that has
+ * stopped reading; when wrg-wsproxy hangs up, nginx closes the browser's
+ * socket with the last frames still in its kernel queue, and the pong
+ * the browser sends once it reads again is answered with a reset that
+ * loses them: a cut slow consumer saw no close frame (1006, not 1008).
+ * So the wait is stretched, a second at a time, up to the close grace. */
+static void
+session_await_close_ack(struct session *s, struct lws *wsi)
+{
+	if (lws_now_usecs() >= s->close_ack_until)
+		return;	/* lws' own timeout ends it */
+	/* And the pings' hangup is held off: the browser's pong is behind
+	 * the same frames as its answer. The grace bounds both. */
+	lws_validity_confirmed(wsi);
+	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, SESSION_ACK_WAIT_S);
+	lws_set_timer_usecs(wsi, (lws_usec_t)SESSION_ACK_CHECK_MS *
+	    LWS_US_PER_MS);
+}
+
 static void
 session_close_now(struct session *s, struct lws *wsi)
 {
@@ -265,11 +293,16 @@ session_close_now(struct session *s, struct lws *wsi)
 	session_discard_rx(wsi);
 	lws_close_reason(wsi, (enum lws_close_status)s->closing,
 	    (unsigned char *)why, strlen(why));
+	s->close_ack_until = lws_now_usecs() +
+	    (lws_usec_t)SESSION_CLOSE_GRACE_S * LWS_US_PER_SEC;
+	lws_set_timer_usecs(wsi, (lws_usec_t)SESSION_ACK_CHECK_MS *
+	    LWS_US_PER_MS);
 	/* Not "return -1": Debian's lws 4.1.6 is a debug build, whose
 	 * libuv path closes a wsi a second time right after a callback
 	 * asked for the close ("uv repeat test", service.c), which kills
 	 * the socket before the close frame is sent. This close sends it. */
 	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+	/* s may be gone here. */
 }
 
 /* Everything is written: close once the browser has read it. Closed
@@ -279,12 +312,14 @@ session_close_now(struct session *s, struct lws *wsi)
  * loses them: a cut slow consumer never saw backend.slow_consumer. The
  * check repeats every SESSION_CLOSE_CHECK_MS; each time the browser read
  * something its grace period starts over; past it lws drops the socket. */
-#define SESSION_CLOSE_CHECK_MS 100
 static void
 session_close_when_read(struct session *s, struct lws *wsi)
 {
-	int n = session_unsent(wsi);
+	int n;
 
+	if (s->close_ack_until)
+		return;	/* asked already: a second close would drop it */
+	n = session_unsent(wsi);
 	if (n == 0) {
 		session_close_now(s, wsi);
 		return;
@@ -292,6 +327,8 @@ session_close_when_read(struct session *s, struct lws *wsi)
 	if (s->unsent == 0 || n < s->unsent)
 		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
 		    SESSION_CLOSE_GRACE_S);
+	if (n < s->unsent)
+		lws_validity_confirmed(wsi);	/* it reads: alive */
 	s->unsent = n;
 	lws_set_timer_usecs(wsi, (lws_usec_t)SESSION_CLOSE_CHECK_MS *
 	    LWS_US_PER_MS);
@@ -372,7 +409,8 @@ session_write(struct session *s, struct lws *wsi)
 	if (s->closing && n > 0)
 		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
 		    SESSION_CLOSE_GRACE_S);
-	if (sendq_count(s->q) || lws_partial_buffered(wsi)) {
+	s->choked = lws_partial_buffered(wsi);
+	if (sendq_count(s->q) || s->choked) {
 		/* While lws holds part of a write, nothing more is written
 		 * (session_flush skips a session that waits for POLLOUT): lws
 		 * would keep all of it, and what a browser that stopped
@@ -436,13 +474,25 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		front_req_release(wsi);
 		break;
 	case LWS_CALLBACK_TIMER:
-		if (s != NULL && s->closing && !sendq_count(s->q))
+		if (s == NULL || !s->closing)
+			break;
+		if (s->close_ack_until)
+			session_await_close_ack(s, wsi);
+		else if (!sendq_count(s->q))
 			session_close_when_read(s, wsi);
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (s == NULL)
 			return 0;
 		s->write_asked = false;
+		if (s->choked) {
+			/* The socket took what it had refused: the browser
+			 * (or the web server, which reads only as fast as
+			 * the browser) reads. Its pongs may wait behind a
+			 * deep buffer; this is proof enough that it lives. */
+			s->choked = false;
+			lws_validity_confirmed(wsi);
+		}
 		return session_write(s, wsi);
 	case LWS_CALLBACK_RECEIVE:
 		if (s == NULL)

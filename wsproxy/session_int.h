@@ -47,8 +47,13 @@ struct session {
 	bool fell_behind;	/* has been behind: expiry means cut */
 	lws_dll2_t flush_node;	/* on p->flush */
 	bool write_asked;	/* a writable callback is on its way */
+	bool choked;		/* lws kept part of the last write */
 	int unsent;		/* closing: bytes the browser had not read */
 	int closing;		/* close code once the queue drained */
+	/* The close frame is asked for: until then (lws_now_usecs) the
+	 * wait for the browser's answer is stretched (browser.c). 0: not
+	 * yet. */
+	lws_usec_t close_ack_until;
 };
 
 /* The position becomes cursor ("" or NULL: none). */

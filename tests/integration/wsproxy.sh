@@ -202,7 +202,8 @@ W1=$(new_worker)
 W2=$(new_worker)
 W3=$(new_worker)
 W4=$(new_worker)	# only the slow consumer watches its bursts
-t_check "workers created" test -n "$W1" -a -n "$W2" -a -n "$W3" -a -n "$W4"
+W5=$(new_worker)	# and the long-stalled one
+t_check "workers created" test -n "$W1" -a -n "$W2" -a -n "$W3" -a -n "$W4" -a -n "$W5"
 # W3 carries a 60 kB transcript entry (and its 60 kB echo, recorded as the
 # worker's reply): its snapshot spans many frames' worth of lws fragments
 # (reassembly) and exceeds the second proxy's cap.
@@ -615,52 +616,70 @@ t_check "event over the send queue cap: backend.runtime_unavailable" \
 t_check "event over the send queue cap: not slow_consumer, closed" \
     sh -c "! grep -q slow_consumer '$F' && grep -q '^#close' '$F'"
 
-# A reader that stops for 6 s during ~4 MB of events: it falls behind
-# the shared upstream; there is no replay ring here (feed_replay_bytes 0),
-# and the runtime keeps 1024 events, so when it reads again its position
-# is gone: it cannot catch up, and only then is it cut.
-# (wsproxy-shared.sh covers the readers that can catch up.)
-RSS0=$(rss_kb "$px_PID")
-F=$T_DIR/slow.txt
-"$PY" "$CLIENT" read "$(url rt-a "$W4")" --out "$F" --capture "$CAP" \
-    --pause-after 1 --pause 6 --rcvbuf 4096 --timeout 30 &
-SLOW=$!
-t_track "$SLOW"
-sleep 1
-# Bursts below the runtime's retention (1024), so the runtime itself never
-# has to drop our normal readers; about 4 MB in all.
-for i in $(seq 1 20); do
-	rt_api POST /_control/emit "{\"worker_id\":\"$W4\",\"count\":1000}" \
-	    >/dev/null
-	sleep 0.1
-done
-wait "$SLOW"
-RSS1=$(rss_kb "$px_PID")
+# A reader that stops for PAUSE seconds during ~4 MB of events: it falls
+# behind the shared upstream; there is no replay ring here
+# (feed_replay_bytes 0), and the runtime keeps 1024 events, so when it
+# reads again its position is gone: it cannot catch up, and only then is
+# it cut. (wsproxy-shared.sh covers the readers that can catch up.)
 # Directly, the stalled reader's socket fills and it is cut. Behind a
 # web server that buffers (lighttpd, nginx, Apache keep reading from
 # us), the pause mostly lands in the server's buffer: the reader then
 # falls behind only briefly, catches up from the runtime and must have
 # every event, once, in order. Either way nothing is lost silently.
+# slow_reader NAME WORKER PAUSE [CLIENT OPTION...]
+slow_reader() {
+	local i slow w=$2 pause=$3
+	SLOW_NAME=$1
+	F=$T_DIR/$SLOW_NAME.txt
+	shift 3
+	"$PY" "$CLIENT" read "$(url rt-a "$w")" --out "$F" --capture "$CAP" \
+	    --pause-after 1 --pause "$pause" --rcvbuf 4096 \
+	    --timeout $((pause + 24)) "$@" &
+	slow=$!
+	t_track "$slow"
+	sleep 1
+	# Bursts below the runtime's retention (1024), so the runtime itself
+	# never has to drop our normal readers; about 4 MB in all.
+	for i in $(seq 1 20); do
+		rt_api POST /_control/emit \
+		    "{\"worker_id\":\"$w\",\"count\":1000}" >/dev/null
+		sleep 0.1
+	done
+	wait "$slow"
+	t_check "$SLOW_NAME: cut (backend.slow_consumer, 1008), or caught up with every event behind a web server" \
+	    slow_outcome
+	t_check "$SLOW_NAME: frames before it are in order" \
+	    client ticks "$F" --min 1
+}
 slow_outcome() {
 	if [ "$(diag_count "$F" backend.slow_consumer)" = 1 ]; then
-		echo "# slow consumer: cut"
+		echo "# $SLOW_NAME: cut ($(tail -n 1 "$F"))"
 		grep -q '^#close 1008' "$F"
 	else
-		echo "# slow consumer: caught up"
+		echo "# $SLOW_NAME: caught up ($(tail -n 1 "$F"))"
 		[ "$WRG_TEST_SERVER" != none ] &&
 		    [ "$(grep -c '"tick"' "$F")" -ge 20000 ]
 	fi
 }
-t_check "slow consumer: cut (backend.slow_consumer, 1008), or caught up with every event behind a web server" \
-    slow_outcome
-t_check "slow consumer: frames before it are in order" \
-    client ticks "$F" --min 1
+RSS0=$(rss_kb "$px_PID")
+slow_reader "slow consumer" "$W4" 6
+RSS1=$(rss_kb "$px_PID")
 if grep -aq __asan_init "$PX_BIN" 2>/dev/null; then
 	echo "# memory bound not checked under ASan (quarantine)"
 else
 	echo "# proxy peak RSS ${RSS0} kB -> ${RSS1} kB"
 	t_check "slow consumer: proxy memory stayed bounded (<24 MB growth)" \
 	    test $((RSS1 - RSS0)) -lt 24576
+fi
+# Behind a web server, a reader slow to read what the server holds for it:
+# its pongs and its answer to the close wait behind those frames, longer
+# than lws waits for them (ping_interval_s x 2; 5 s). While wrg-wsproxy
+# sees it read (nginx, whose buffers are bounded, reads from us only as
+# the browser reads), it is alive: a cut still ends with the close frame
+# (1008), not with a hang-up after which nginx drops what it held (1006).
+if [ "$WRG_TEST_SERVER" != none ]; then
+	slow_reader "slow-draining consumer" "$W5" 6 --read-delay 0.0005 \
+	    --timeout 60
 fi
 
 kill "$HUP_CLIENT" 2>/dev/null

@@ -4,7 +4,8 @@
 Run with Debian's /usr/bin/python3 (python3-websockets). Subcommands:
 
   read URL [--origin O] [--max-events N] [--until-ticks N] [--timeout S]
-           [--pause-after N --pause S] [--send TEXT] [--out FILE]
+           [--pause-after N --pause S [--read-delay S]] [--send TEXT]
+           [--out FILE]
            [--rcvbuf BYTES] [--unix SOCKET_PATH]
            [--capture FILE]
       Connects, then prints one line per received text frame (the raw
@@ -119,6 +120,8 @@ async def _read(args):
                         ticks += 1
                 if args.pause_after and events == args.pause_after:
                     await asyncio.sleep(args.pause)
+                elif args.read_delay and events > args.pause_after:
+                    await asyncio.sleep(args.read_delay)
                 if args.max_events and events >= args.max_events:
                     status = "#done"
                     return
@@ -193,6 +196,9 @@ def main():
     r.add_argument("--timeout", type=float, default=10)
     r.add_argument("--pause-after", type=int, default=0)
     r.add_argument("--pause", type=float, default=0)
+    # Seconds between two reads after the pause: a reader that drains a
+    # deep backlog slowly.
+    r.add_argument("--read-delay", type=float, default=0)
     r.add_argument("--send")
     r.add_argument("--rcvbuf", type=int, default=0)
     r.add_argument("--unix")
