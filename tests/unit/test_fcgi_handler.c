@@ -138,6 +138,30 @@ jstr(struct json_object *o, const char *path)
 	return json_object_get_string(o);
 }
 
+/* One expected value of an answer: the value at a dotted path as jstr
+ * gives it ("null" for JSON null); want NULL: the path is absent. */
+struct jwant {
+	const char *path;
+	const char *want;
+};
+
+/* Checks every row of want[n] against o; a mismatch fails naming the
+ * path, what was there and what was wanted. */
+static void
+assert_json(struct json_object *o, const struct jwant *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *got = jstr(o, want[i].path);
+		bool same = want[i].want == NULL ? got == NULL :
+		    got != NULL && strcmp(got, want[i].want) == 0;
+
+		if (!same)
+			fail_msg("%s: got %s, want %s", want[i].path,
+			    got != NULL ? got : "(absent)",
+			    want[i].want != NULL ? want[i].want : "(absent)");
+	}
+}
+
 static void
 assert_error(struct result *res, int status, const char *code)
 {
@@ -584,12 +608,14 @@ test_forward_and_rewrite(void **state)
 	    "{\"intent\":{\"kind\":\"task\",\"objective\":\"a/b \xc3\xbc\"},"
 	    "\"profile\":{\"kind\":\"runtime_default\"}}");
 	assert_string_equal(fake_calls[0].request_id, res.r.request_id);
-	assert_string_equal(jstr(res.json, "worker.runtime_id"), "tcp-a");
-	assert_string_equal(jstr(res.json, "worker.worker_ref.runtime_id"),
-	    "tcp-a");
-	assert_string_equal(jstr(res.json, "worker.worker_id"), "worker-1");
-	assert_string_equal(jstr(res.json, "worker.extra.0"), "1");
-	assert_string_equal(jstr(res.json, "worker.intent.objective"), "x");
+	static const struct jwant created[] = {
+		{ "worker.runtime_id", "tcp-a" },
+		{ "worker.worker_ref.runtime_id", "tcp-a" },
+		{ "worker.worker_id", "worker-1" },
+		{ "worker.extra.0", "1" },
+		{ "worker.intent.objective", "x" },
+	};
+	assert_json(res.json, created, sizeof(created) / sizeof(created[0]));
 	assert_null(strstr(res.r.body, "own-id"));
 	done(&res);
 
@@ -825,15 +851,15 @@ test_workers_fanout(void **state)
 	assert_int_equal(fake_ncalls, 2);
 	assert_int_equal(fake_calls[0].batch, 2);	/* one parallel batch */
 	assert_string_equal(fake_calls[0].path, "/v1/workers");
-	assert_string_equal(jstr(res.json, "items.0.runtime_id"), "tcp-a");
-	assert_string_equal(jstr(res.json, "items.1.worker_ref.runtime_id"),
-	    "tcp-a");
-	assert_null(jstr(res.json, "items.2"));
-	assert_string_equal(jstr(res.json, "diagnostics.0.runtime_id"),
-	    "sock-b");
-	assert_string_equal(jstr(res.json, "diagnostics.0.code"),
-	    "runtime_timeout");
-	assert_string_equal(jstr(res.json, "diagnostics.0.severity"), "error");
+	static const struct jwant merged[] = {
+		{ "items.0.runtime_id", "tcp-a" },
+		{ "items.1.worker_ref.runtime_id", "tcp-a" },
+		{ "items.2", NULL },
+		{ "diagnostics.0.runtime_id", "sock-b" },
+		{ "diagnostics.0.code", "runtime_timeout" },
+		{ "diagnostics.0.severity", "error" },
+	};
+	assert_json(res.json, merged, sizeof(merged) / sizeof(merged[0]));
 	assert_no_secrets(&res);
 	done(&res);
 
@@ -973,30 +999,26 @@ test_runtimes_view(void **state)
 	assert_int_equal(res.r.status, 200);
 	assert_int_equal(fake_calls[0].batch, 2);
 	assert_string_equal(fake_calls[0].path, "/v1/runtime");
-	assert_string_equal(jstr(res.json, "items.0.runtime_id"), "tcp-a");
-	assert_string_equal(jstr(res.json, "items.0.display_name"),
-	    "Own name");
-	assert_string_equal(jstr(res.json, "items.0.status"), "available");
-	assert_string_equal(jstr(res.json, "items.0.source.kind"), "remote");
-	assert_string_equal(jstr(res.json, "items.0.source.transport"),
-	    "http");
-	assert_string_equal(jstr(res.json, "items.0.summary.worker_count"),
-	    "3");
-	assert_null(jstr(res.json, "items.0.summary.runtime_id"));
-	assert_string_equal(jstr(res.json,
-	    "items.0.capabilities.max_transcript_items"), "100");
-	assert_string_equal(jstr(res.json,
-	    "items.0.capabilities.create_worker"), "true");
-	assert_null(jstr(res.json, "items.0.diagnostics.0"));
-	assert_string_equal(jstr(res.json, "items.1.runtime_id"), "sock-b");
-	assert_string_equal(jstr(res.json, "items.1.display_name"), "Local B");
-	assert_string_equal(jstr(res.json, "items.1.source.kind"), "local");
-	assert_string_equal(jstr(res.json, "items.1.status"), "unauthorized");
-	assert_string_equal(jstr(res.json, "items.1.summary"), "null");
-	assert_string_equal(jstr(res.json, "items.1.diagnostics.0.code"),
-	    "runtime_auth_failed");
-	assert_string_equal(jstr(res.json, "diagnostics.0.runtime_id"),
-	    "sock-b");
+	static const struct jwant listed[] = {
+		{ "items.0.runtime_id", "tcp-a" },
+		{ "items.0.display_name", "Own name" },
+		{ "items.0.status", "available" },
+		{ "items.0.source.kind", "remote" },
+		{ "items.0.source.transport", "http" },
+		{ "items.0.summary.worker_count", "3" },
+		{ "items.0.summary.runtime_id", NULL },
+		{ "items.0.capabilities.max_transcript_items", "100" },
+		{ "items.0.capabilities.create_worker", "true" },
+		{ "items.0.diagnostics.0", NULL },
+		{ "items.1.runtime_id", "sock-b" },
+		{ "items.1.display_name", "Local B" },
+		{ "items.1.source.kind", "local" },
+		{ "items.1.status", "unauthorized" },
+		{ "items.1.summary", "null" },
+		{ "items.1.diagnostics.0.code", "runtime_auth_failed" },
+		{ "diagnostics.0.runtime_id", "sock-b" },
+	};
+	assert_json(res.json, listed, sizeof(listed) / sizeof(listed[0]));
 	assert_no_secrets(&res);
 	done(&res);
 
@@ -1018,13 +1040,14 @@ test_runtimes_view(void **state)
 	run(&res, "GET", "/api/runtimes/sock-b");
 	assert_int_equal(res.r.status, 200);
 	assert_int_equal(fake_calls[fake_ncalls - 1].batch, 1);
-	assert_string_equal(jstr(res.json, "runtime.status"), "unreachable");
-	assert_string_equal(jstr(res.json,
-	    "runtime.capabilities.cancel_worker"), "false");
-	assert_string_equal(jstr(res.json,
-	    "runtime.capabilities.stop_worker"), "true");
-	assert_string_equal(jstr(res.json, "runtime.diagnostics.0.code"),
-	    "runtime_unreachable");
+	static const struct jwant unreachable[] = {
+		{ "runtime.status", "unreachable" },
+		{ "runtime.capabilities.cancel_worker", "false" },
+		{ "runtime.capabilities.stop_worker", "true" },
+		{ "runtime.diagnostics.0.code", "runtime_unreachable" },
+	};
+	assert_json(res.json, unreachable,
+	    sizeof(unreachable) / sizeof(unreachable[0]));
 	assert_no_secrets(&res);
 	done(&res);
 }
