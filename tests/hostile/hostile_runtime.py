@@ -463,21 +463,23 @@ async def m_reset_mid_body(ctx):
     return False
 
 
-async def m_header_flood(ctx):
-    flood = [("X-Flood-%d" % i, "v%d" % i) for i in range(5000)]
-    head, body = first_answer(ctx, flood)
+async def answer_with_headers(ctx, extra):
+    """The header-* modes: a valid first answer carrying the extra header
+    lines; an upgrade then streams as ws-ok does."""
+    head, body = first_answer(ctx, extra)
     await send(ctx, head + body)
     if ctx.upgrade:
         return await ws_serve(ctx, ws_ok_events)
     return True
+
+
+async def m_header_flood(ctx):
+    flood = [("X-Flood-%d" % i, "v%d" % i) for i in range(5000)]
+    return await answer_with_headers(ctx, flood)
 
 
 async def m_header_64k(ctx):
-    head, body = first_answer(ctx, [("X-Big", "a" * 65536)])
-    await send(ctx, head + body)
-    if ctx.upgrade:
-        return await ws_serve(ctx, ws_ok_events)
-    return True
+    return await answer_with_headers(ctx, [("X-Big", "a" * 65536)])
 
 
 async def m_header_leak(ctx):
@@ -487,11 +489,7 @@ async def m_header_leak(ctx):
             ("Location", "http://%s/v1/secret" % ctx.hostport),
             ("Server", "hostile at %s" % ctx.unix),
             ("X-Request-Id", "leak-%d" % ctx.port)]
-    head, body = first_answer(ctx, leak)
-    await send(ctx, head + body)
-    if ctx.upgrade:
-        return await ws_serve(ctx, ws_ok_events)
-    return True
+    return await answer_with_headers(ctx, leak)
 
 
 async def m_clen_short(ctx):
