@@ -302,6 +302,25 @@ test_rest(struct srt_rt *rt)
 }
 
 
+/* Resumes w's observation socket after event seq, a cursor the runtime
+ * cannot resume from (expired or unknown), and checks the answer is the
+ * contract's: the snapshot, then runtime.cursor_unknown_or_expired, then
+ * close. what names the case. */
+static void
+check_cursor_expired(struct srt_rt *rt, const char *w, int64_t seq,
+    const char *what)
+{
+	struct srt_ws *b = srt_ws_resume(rt, w, seq, SRT_TOKEN);
+
+	srt_ws_wait(b, 2, 3000);
+	srt_ws_wait_closed(b, 3000);
+	srt_check(b->n_frames == 2 && srt_frame_is_snapshot(b, 0, w) &&
+	    srt_frame_is_diag(b, 1, "runtime.cursor_unknown_or_expired") &&
+	    b->state == SRT_WS_CLOSED, "%s: snapshot, then "
+	    "runtime.cursor_unknown_or_expired, then close", what);
+	srt_ws_free(b);
+}
+
 /* Everything about the observation socket on a fresh worker. */
 static void
 test_ws(struct srt_rt *rt)
@@ -521,14 +540,7 @@ test_ws(struct srt_rt *rt)
 	    "runtime.worker_not_found"), "WS unknown worker with valid "
 	    "cursor: worker_not_found (no snapshot)");
 	srt_ws_free(b);
-	b = srt_ws_resume(rt, w, last + 1000, SRT_TOKEN);
-	srt_ws_wait(b, 2, 3000);
-	srt_ws_wait_closed(b, 3000);
-	srt_check(b->n_frames == 2 && srt_frame_is_snapshot(b, 0, w) &&
-	    srt_frame_is_diag(b, 1, "runtime.cursor_unknown_or_expired") &&
-	    b->state == SRT_WS_CLOSED, "WS future cursor: snapshot, then "
-	    "runtime.cursor_unknown_or_expired, then close");
-	srt_ws_free(b);
+	check_cursor_expired(rt, w, last + 1000, "WS future cursor");
 	b = srt_ws_open(rt, "/v1/workers/x/events/wsx", SRT_TOKEN);
 	srt_check(b->state == SRT_WS_FAILED, "WS upgrade on a non-events path "
 	    "refused");
@@ -590,14 +602,7 @@ test_retention(void)
 	srt_post(&rt, "/_control/emit", body, &r);		/* 2..16 */
 	srt_check(srt_jint(r.json, "last_event_id") == 16, "retention: 16 "
 	    "events");
-	b = srt_ws_resume(&rt, w, 1, SRT_TOKEN);
-	srt_ws_wait(b, 2, 3000);
-	srt_ws_wait_closed(b, 3000);
-	srt_check(b->n_frames == 2 && srt_frame_is_snapshot(b, 0, w) &&
-	    srt_frame_is_diag(b, 1, "runtime.cursor_unknown_or_expired") &&
-	    b->state == SRT_WS_CLOSED, "expired cursor: snapshot, then "
-	    "runtime.cursor_unknown_or_expired, then close");
-	srt_ws_free(b);
+	check_cursor_expired(&rt, w, 1, "expired cursor");
 	b = srt_ws_resume(&rt, w, 8, SRT_TOKEN);	/* oldest retained is 9 */
 	srt_ws_wait(b, 9, 3000);
 	srt_service_for(100);
@@ -606,12 +611,7 @@ test_retention(void)
 		ok = srt_frame_event(b, i, NULL, 0) == 8 + (int64_t)i;
 	srt_check(ok, "cursor at the window edge: full backlog 9..16");
 	srt_ws_free(b);
-	b = srt_ws_resume(&rt, w, 7, SRT_TOKEN);
-	srt_ws_wait(b, 2, 3000);
-	srt_check(b->n_frames == 2 && srt_frame_is_diag(b, 1,
-	    "runtime.cursor_unknown_or_expired"), "cursor one before the "
-	    "window edge: expired");
-	srt_ws_free(b);
+	check_cursor_expired(&rt, w, 7, "cursor one before the window edge");
 
 	/* a connection that falls too far behind: queue cap is
 	 * retention + 4096 messages, one emit of 5000 overflows it */
@@ -736,12 +736,8 @@ test_state_dir(void)
 	    "complete lines");
 
 	/* the retention window survives too (12 events retained) */
-	b = srt_ws_resume(&rt, w, 6, SRT_TOKEN);
-	srt_ws_wait(b, 2, 3000);
-	srt_check(b->n_frames == 2 && srt_frame_is_diag(b, 1,
-	    "runtime.cursor_unknown_or_expired"), "retention window after "
-	    "restart: cursor 6 expired (window 8..19)");
-	srt_ws_free(b);
+	check_cursor_expired(&rt, w, 6, "retention window after restart: "
+	    "cursor 6 (window 8..19)");
 	b = srt_ws_resume(&rt, w, 7, SRT_TOKEN);
 	srt_ws_wait(b, 13, 3000);
 	srt_check(b->n_frames == 13, "retention window after restart: cursor "
