@@ -334,6 +334,50 @@ session_close_when_read(struct session *s, struct lws *wsi)
 	    LWS_US_PER_MS);
 }
 
+/* How often a browser that has bytes it has not consumed is looked at. */
+#define SESSION_PROGRESS_MS 1000
+
+/* lws drops a browser that has not answered a ping for twice
+ * ping_interval_s. Behind nginx its pong waits behind every frame nginx
+ * and the kernel hold for it, so a browser slowly reading a deep backlog
+ * would be dropped while it reads (and a cut one lose its close). So
+ * consumption is an answer too: the bytes not yet consumed (SIOCOUTQ: for
+ * TCP unacknowledged, for a Unix socket unread) fell short of what they
+ * were plus what was written since. nginx reads from us only as fast as
+ * the browser reads; a dead or frozen browser consumes nothing (once the
+ * kernel buffers are full) and is still dropped. While lws holds part of
+ * a write, what was written is not counted: it may not be in the kernel. */
+static void
+session_check_progress(struct session *s, struct lws *wsi)
+{
+	int n = session_unsent(wsi);
+	bool choked = lws_partial_buffered(wsi);
+	long long consumed = (long long)s->outq - n;
+
+	if (!choked)
+		consumed += (long long)s->wrote;
+	if (consumed > 0)
+		lws_validity_confirmed(wsi);
+	s->outq = n;
+	s->wrote = 0;
+	s->progress_armed = n > 0 || choked;
+	if (s->progress_armed)
+		lws_set_timer_usecs(wsi, (lws_usec_t)SESSION_PROGRESS_MS *
+		    LWS_US_PER_MS);
+}
+
+/* Bytes were written: the progress check runs until they are consumed. */
+static void
+session_wrote(struct session *s, struct lws *wsi, size_t len)
+{
+	s->wrote += len;
+	if (s->progress_armed || s->closing)
+		return;
+	s->progress_armed = true;
+	lws_set_timer_usecs(wsi, (lws_usec_t)SESSION_PROGRESS_MS *
+	    LWS_US_PER_MS);
+}
+
 /* Bytes of frames session_write sends in one write. */
 #define SESSION_WBUF_SIZE (64 * 1024)
 
@@ -391,10 +435,12 @@ session_write(struct session *s, struct lws *wsi)
 		if (blen && lws_write(wsi, s->p->wbuf + LWS_PRE, blen,
 		    LWS_WRITE_RAW) < (int)blen)
 			goto failed;
+		session_wrote(s, wsi, blen);
 	}
 	if (n == 0 && (buf = sendq_peek(s->q, &blen)) != NULL) {
 		if (lws_write(wsi, buf, blen, LWS_WRITE_TEXT) < (int)blen)
 			goto failed;
+		session_wrote(s, wsi, blen);
 		wsm_relayed(s->p->metrics, blen);
 		sendq_pop(s->q);
 		n = 1;
@@ -474,9 +520,11 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		front_req_release(wsi);
 		break;
 	case LWS_CALLBACK_TIMER:
-		if (s == NULL || !s->closing)
+		if (s == NULL)
 			break;
-		if (s->close_ack_until)
+		if (!s->closing)
+			session_check_progress(s, wsi);
+		else if (s->close_ack_until)
 			session_await_close_ack(s, wsi);
 		else if (!sendq_count(s->q))
 			session_close_when_read(s, wsi);

@@ -48,6 +48,12 @@ struct session {
 	lws_dll2_t flush_node;	/* on p->flush */
 	bool write_asked;	/* a writable callback is on its way */
 	bool choked;		/* lws kept part of the last write */
+	/* The progress check (browser.c): set while bytes written to the
+	 * browser are not consumed yet; what was not consumed at the last
+	 * check, what was written since. */
+	bool progress_armed;
+	int outq;
+	size_t wrote;
 	int unsent;		/* closing: bytes the browser had not read */
 	int closing;		/* close code once the queue drained */
 	/* The close frame is asked for: until then (lws_now_usecs) the

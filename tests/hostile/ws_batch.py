@@ -85,7 +85,7 @@ def main():
             name, url, timeout, opts, *exprs = line.split("\t")
             o = dict(url=url, origin=None, max_events=0, until_ticks=0,
                      timeout=float(timeout), pause_after=0, pause=0,
-                     send=None, rcvbuf=0, unix=None,
+                     read_delay=0, send=None, rcvbuf=0, unix=None,
                      out=os.path.join(a.dir, "ws-%s.txt" % name),
                      capture=os.path.join(a.dir, "ws-%s.cap" % name))
             if opts != "-":
