@@ -334,7 +334,7 @@ session_close_when_read(struct session *s, struct lws *wsi)
 	    LWS_US_PER_MS);
 }
 
-/* How often a browser that has bytes it has not consumed is looked at. */
+/* How often the browsers with bytes they have not consumed are looked at. */
 #define SESSION_PROGRESS_MS 1000
 
 /* lws drops a browser that has not answered a ping for twice
@@ -346,36 +346,71 @@ session_close_when_read(struct session *s, struct lws *wsi)
  * were plus what was written since. nginx reads from us only as fast as
  * the browser reads; a dead or frozen browser consumes nothing (once the
  * kernel buffers are full) and is still dropped. While lws holds part of
- * a write, what was written is not counted: it may not be in the kernel. */
+ * a write, what was written is not counted: it may not be in the kernel.
+ * Only a browser whose pong is due (lws has pinged it) is confirmed: lws
+ * keeps its timers in one sorted list, and confirming each of 10,000
+ * browsers after every burst would cost more than the burst. */
 static void
-session_check_progress(struct session *s, struct lws *wsi)
+session_progress(struct session *s, lws_usec_t now)
 {
-	int n = session_unsent(wsi);
-	bool choked = lws_partial_buffered(wsi);
-	long long consumed = (long long)s->outq - n;
+	struct lws *wsi = s->browser;
+	const lws_retry_bo_t *policy = s->p->policy;
+	long long consumed;
+	bool choked;
+	int n;
 
-	if (!choked)
-		consumed += (long long)s->wrote;
-	if (consumed > 0)
+	/* Once the close frame is asked for, session_await_close_ack holds
+	 * the hang-up off. */
+	if (wsi == NULL || s->close_ack_until) {
+		lws_dll2_remove(&s->progress_node);
+		return;
+	}
+	n = session_unsent(wsi);
+	choked = lws_partial_buffered(wsi);
+	consumed = (long long)s->outq - n + (choked ? 0 : (long long)s->wrote);
+	if (consumed > 0 && now - s->answered >=
+	    (lws_usec_t)policy->secs_since_valid_ping * LWS_US_PER_SEC) {
 		lws_validity_confirmed(wsi);
+		s->answered = now;
+	}
 	s->outq = n;
 	s->wrote = 0;
-	s->progress_armed = n > 0 || choked;
-	if (s->progress_armed)
-		lws_set_timer_usecs(wsi, (lws_usec_t)SESSION_PROGRESS_MS *
-		    LWS_US_PER_MS);
+	if (n == 0 && !choked)
+		lws_dll2_remove(&s->progress_node);
 }
 
-/* Bytes were written: the progress check runs until they are consumed. */
 static void
-session_wrote(struct session *s, struct lws *wsi, size_t len)
+session_progress_cb(lws_sorted_usec_list_t *sul)
 {
+	struct proxy *p = lws_container_of(sul, struct proxy, sul_progress);
+	lws_usec_t now = lws_now_usecs();
+
+	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+	    lws_dll2_get_head(&p->progress)) {
+		session_progress(lws_container_of(d, struct session,
+		    progress_node), now);
+	} lws_end_foreach_dll_safe(d, d1);
+	if (p->progress.count)
+		lws_sul_schedule(p->ctx, 0, &p->sul_progress,
+		    session_progress_cb, SESSION_PROGRESS_MS * LWS_US_PER_MS);
+}
+
+/* Bytes were written: the browser is looked at until it consumed them
+ * (when pings can drop it). */
+static void
+session_wrote(struct session *s, size_t len)
+{
+	struct proxy *p = s->p;
+
 	s->wrote += len;
-	if (s->progress_armed || s->closing)
+	if (s->progress_node.owner != NULL || s->close_ack_until ||
+	    p->policy == NULL)
 		return;
-	s->progress_armed = true;
-	lws_set_timer_usecs(wsi, (lws_usec_t)SESSION_PROGRESS_MS *
-	    LWS_US_PER_MS);
+	s->outq = 0;	/* off the list: all it was sent was consumed */
+	if (!p->progress.count)
+		lws_sul_schedule(p->ctx, 0, &p->sul_progress,
+		    session_progress_cb, SESSION_PROGRESS_MS * LWS_US_PER_MS);
+	lws_dll2_add_tail(&s->progress_node, &p->progress);
 }
 
 /* Bytes of frames session_write sends in one write. */
@@ -435,12 +470,12 @@ session_write(struct session *s, struct lws *wsi)
 		if (blen && lws_write(wsi, s->p->wbuf + LWS_PRE, blen,
 		    LWS_WRITE_RAW) < (int)blen)
 			goto failed;
-		session_wrote(s, wsi, blen);
+		session_wrote(s, blen);
 	}
 	if (n == 0 && (buf = sendq_peek(s->q, &blen)) != NULL) {
 		if (lws_write(wsi, buf, blen, LWS_WRITE_TEXT) < (int)blen)
 			goto failed;
-		session_wrote(s, wsi, blen);
+		session_wrote(s, blen);
 		wsm_relayed(s->p->metrics, blen);
 		sendq_pop(s->q);
 		n = 1;
@@ -455,8 +490,7 @@ session_write(struct session *s, struct lws *wsi)
 	if (s->closing && n > 0)
 		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
 		    SESSION_CLOSE_GRACE_S);
-	s->choked = lws_partial_buffered(wsi);
-	if (sendq_count(s->q) || s->choked) {
+	if (sendq_count(s->q) || lws_partial_buffered(wsi)) {
 		/* While lws holds part of a write, nothing more is written
 		 * (session_flush skips a session that waits for POLLOUT): lws
 		 * would keep all of it, and what a browser that stopped
@@ -515,16 +549,15 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		p->browsers++;
 		wsm_stream_open(p->metrics);
 		pss->s = session_new(p, wsi);
+		pss->s->answered = lws_now_usecs();
 		/* The raw request is no longer needed: memory per browser
 		 * counts when 10,000 watch one worker. */
 		front_req_release(wsi);
 		break;
 	case LWS_CALLBACK_TIMER:
-		if (s == NULL)
+		if (s == NULL || !s->closing)
 			break;
-		if (!s->closing)
-			session_check_progress(s, wsi);
-		else if (s->close_ack_until)
+		if (s->close_ack_until)
 			session_await_close_ack(s, wsi);
 		else if (!sendq_count(s->q))
 			session_close_when_read(s, wsi);
@@ -533,15 +566,11 @@ session_browser_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		if (s == NULL)
 			return 0;
 		s->write_asked = false;
-		if (s->choked) {
-			/* The socket took what it had refused: the browser
-			 * (or the web server, which reads only as fast as
-			 * the browser) reads. Its pongs may wait behind a
-			 * deep buffer; this is proof enough that it lives. */
-			s->choked = false;
-			lws_validity_confirmed(wsi);
-		}
 		return session_write(s, wsi);
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (s != NULL)
+			s->answered = lws_now_usecs();
+		break;
 	case LWS_CALLBACK_RECEIVE:
 		if (s == NULL)
 			break;

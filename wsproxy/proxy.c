@@ -348,6 +348,7 @@ proxy_check_done(uv_check_t *h)
 	p->reloader = NULL;
 	lws_sul_cancel(&p->sul_shutdown);
 	lws_sul_cancel(&p->sul_sig);
+	lws_sul_cancel(&p->sul_progress);
 	clientvh_set_stop(p->cvhs);
 	/* Streams left after the shutdown deadline: detach every upstream
 	 * first, so whatever order lws tears the sockets down in, no

@@ -437,6 +437,7 @@ session_free(struct session *s)
 	session_drop_leg(s);
 	lws_dll2_remove(&s->list);
 	lws_dll2_remove(&s->flush_node);
+	lws_dll2_remove(&s->progress_node);
 	sendq_free(s->q);
 	free(s);
 }
@@ -453,6 +454,7 @@ session_abandon(struct session *s)
 	s->feed = NULL;		/* the feeds go with the set */
 	s->browser = NULL;
 	lws_dll2_remove(&s->flush_node);
+	lws_dll2_remove(&s->progress_node);
 }
 
 void

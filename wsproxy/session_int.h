@@ -47,13 +47,14 @@ struct session {
 	bool fell_behind;	/* has been behind: expiry means cut */
 	lws_dll2_t flush_node;	/* on p->flush */
 	bool write_asked;	/* a writable callback is on its way */
-	bool choked;		/* lws kept part of the last write */
-	/* The progress check (browser.c): set while bytes written to the
-	 * browser are not consumed yet; what was not consumed at the last
-	 * check, what was written since. */
-	bool progress_armed;
+	/* The progress check (browser.c): on p->progress while bytes
+	 * written to the browser are not consumed; what was not consumed at
+	 * the last look, what was written since; when the browser last
+	 * proved alive to lws (opened, a pong, a confirmation). */
+	lws_dll2_t progress_node;
 	int outq;
 	size_t wrote;
+	lws_usec_t answered;
 	int unsent;		/* closing: bytes the browser had not read */
 	int closing;		/* close code once the queue drained */
 	/* The close frame is asked for: until then (lws_now_usecs) the

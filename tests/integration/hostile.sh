@@ -412,6 +412,14 @@ done
 case_rest header-leak "$(L header-leak)" 200 -
 t_check "header-leak: no runtime Set-Cookie/Location/X-Token header" \
     sh -c "! grep -qiE '^(set-cookie|location|x-token):' '$T_DIR/hdrs'"
+# That check passes as well if the mode stops sending them: the runtime's
+# own answer must carry all three.
+curl -s -m 5 -D "$T_DIR/leak-direct.hdrs" -o /dev/null \
+    -H "Authorization: Bearer $BIGTOK" \
+    "http://127.0.0.1:$HPORT/m/header-leak/v1/workers"
+t_check "header-leak: the runtime itself sends Set-Cookie, Location, X-Token" \
+    test "$(grep -ciE '^(set-cookie|location|x-token):' \
+    "$T_DIR/leak-direct.hdrs")" = 3
 case_rest clen-short "$(L clen-short)" 502 "$BAD"
 
 # The Unix-socket runtime, mode by worker id: the lingering bytes of a

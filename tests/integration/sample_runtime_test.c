@@ -694,6 +694,7 @@ test_state_dir(void)
 		srt_check(false, "restart after kill -9 with a torn last "
 		    "line");
 		srt_ws_free(a);
+		srt_res_clear(&r);
 		return;
 	}
 	srt_check(true, "restart after kill -9 with a torn last line");
