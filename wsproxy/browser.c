@@ -343,10 +343,14 @@ session_close_when_read(struct session *s, struct lws *wsi)
  * would be dropped while it reads (and a cut one lose its close). So
  * consumption is an answer too: the bytes not yet consumed (SIOCOUTQ: for
  * TCP unacknowledged, for a Unix socket unread) fell short of what they
- * were plus what was written since. nginx reads from us only as fast as
- * the browser reads; a dead or frozen browser consumes nothing (once the
- * kernel buffers are full) and is still dropped. While lws holds part of
- * a write, what was written is not counted: it may not be in the kernel.
+ * were plus what was written since, and some were left at the last look.
+ * That backlog is what makes it proof: nginx reads from us only as fast as
+ * the browser reads, so a backlog that moves is the browser reading, and a
+ * dead or frozen browser's does not move (once the buffers between are
+ * full): it is still dropped. Without a backlog nothing is proved (lighttpd
+ * and Apache read everything at once, whoever reads them). While lws
+ * holds part of a write, what was written is not counted: it may not be
+ * in the kernel.
  * Only a browser whose pong is due (lws has pinged it) is confirmed: lws
  * keeps its timers in one sorted list, and confirming each of 10,000
  * browsers after every burst would cost more than the burst. */
@@ -368,7 +372,7 @@ session_progress(struct session *s, lws_usec_t now)
 	n = session_unsent(wsi);
 	choked = lws_partial_buffered(wsi);
 	consumed = (long long)s->outq - n + (choked ? 0 : (long long)s->wrote);
-	if (consumed > 0 && now - s->answered >=
+	if (consumed > 0 && s->outq > 0 && now - s->answered >=
 	    (lws_usec_t)policy->secs_since_valid_ping * LWS_US_PER_SEC) {
 		lws_validity_confirmed(wsi);
 		s->answered = now;

@@ -202,8 +202,10 @@ W1=$(new_worker)
 W2=$(new_worker)
 W3=$(new_worker)
 W4=$(new_worker)	# only the slow consumer watches its bursts
-W5=$(new_worker)	# and the long-stalled one
-t_check "workers created" test -n "$W1" -a -n "$W2" -a -n "$W3" -a -n "$W4" -a -n "$W5"
+W5=$(new_worker)	# and the slow-draining one
+W6=$(new_worker)	# and the frozen one behind a web server
+t_check "workers created" test -n "$W1" -a -n "$W2" -a -n "$W3" -a -n "$W4" \
+    -a -n "$W5" -a -n "$W6"
 # W3 carries a 60 kB transcript entry (and its 60 kB echo, recorded as the
 # worker's reply): its snapshot spans many frames' worth of lws fragments
 # (reassembly) and exceeds the second proxy's cap.
@@ -680,6 +682,41 @@ fi
 if [ "$WRG_TEST_SERVER" != none ]; then
 	slow_reader "slow-draining consumer" "$W5" 6 --read-delay 0.0005 \
 	    --timeout 60
+fi
+# And a frozen browser behind a web server on a busy stream: the server
+# may go on reading from us (lighttpd and Apache, without bound), but no
+# backlog of ours moves, so the pings still drop it (after 2 x
+# ping_interval_s, 10 s here), however much the server takes.
+frozen_behind() {
+	local i closed0 frozen
+	F=$T_DIR/frozen-behind.txt
+	closed0=$(grep -c 'stream closed' "$T_DIR/px.log")
+	"$PY" "$CLIENT" read "$(url rt-a "$W6")" --out "$F" --capture "$CAP" \
+	    --timeout 60 &
+	frozen=$!
+	t_track "$frozen"
+	t_wait_grep 50 '"kind":"event"' "$F"
+	kill -STOP "$frozen"
+	DROPPED=
+	for i in $(seq 1 60); do
+		rt_api POST /_control/emit \
+		    "{\"worker_id\":\"$W6\",\"count\":400}" >/dev/null
+		sleep 0.5
+		if [ "$(grep -c 'stream closed' "$T_DIR/px.log")" -gt \
+		    "$closed0" ]; then
+			DROPPED=$i
+			break
+		fi
+	done
+	kill -CONT "$frozen"
+	kill "$frozen" 2>/dev/null
+	wait "$frozen" 2>/dev/null
+	echo "# frozen browser dropped after ${DROPPED:-more than 60} bursts"
+	test -n "$DROPPED"
+}
+if [ "$WRG_TEST_SERVER" != none ]; then
+	t_check "frozen browser behind the web server, events flowing: dropped by the pings" \
+	    frozen_behind
 fi
 
 kill "$HUP_CLIENT" 2>/dev/null
