@@ -62,7 +62,7 @@ struct proxy {
 	lws_dll2_owner_t leg_wait;	/* sessions waiting for an own leg */
 	lws_dll2_owner_t flush;		/* sessions with frames to write now */
 	/* Sessions whose browser has bytes it has not consumed, looked at
-	 * once a second (browser.c, session_progress). */
+	 * once a second (alive.c). */
 	lws_dll2_owner_t progress;
 	lws_sorted_usec_list_t sul_progress;
 	unsigned own_legs;		/* sessions' own legs open */

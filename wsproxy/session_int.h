@@ -47,7 +47,7 @@ struct session {
 	bool fell_behind;	/* has been behind: expiry means cut */
 	lws_dll2_t flush_node;	/* on p->flush */
 	bool write_asked;	/* a writable callback is on its way */
-	/* The progress check (browser.c): on p->progress while bytes
+	/* The progress check (alive.c): on p->progress while bytes
 	 * written to the browser are not consumed; what was not consumed at
 	 * the last look, what was written since; when the browser last
 	 * proved alive to lws (opened, a pong, a confirmation). */
